@@ -1,0 +1,75 @@
+"""The command line every connector shares: ``spec``, ``check --config`` plus the connector's own commands.
+
+``launch(connector)`` is what a connector's ``main.py`` calls. Guarantees:
+
+- ``spec`` prints exactly one SPEC message.
+- ``check`` prints exactly one CONNECTION_STATUS: FAILED with an actionable message on any failure
+  (config validation included), never a traceback on stdout, and exits 0.
+- any other command that fails prints a TRACE ERROR whose ``failure_type`` follows the exception type
+  (see :mod:`airbyte_dest_kit.errors`) and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import IO
+
+from airbyte_dest_kit.connector import Connector, _StdoutLogHandler
+from airbyte_dest_kit.errors import ConnectorError
+from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_message, error_trace_message
+
+
+def build_parser(connector: Connector) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=sys.argv[0] if sys.argv else "main.py")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("spec", help="print the connector specification")
+    check = commands.add_parser("check", help="test that the config can connect and write")
+    check.add_argument("--config", required=True, help="path to the config JSON file")
+    connector.add_commands(commands)
+    return parser
+
+
+def _failure_message(error: BaseException) -> str:
+    if isinstance(error, ConnectorError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
+
+
+def launch(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """Run one command; returns the process exit code (``sys.exit(launch(MyDestination()))``)."""
+    args = build_parser(connector).parse_args(argv)
+    out = MessageWriter(stdout or sys.stdout.buffer)
+    handler = _StdoutLogHandler(out)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("airbyte")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    connector._log_handler = handler
+    try:
+        if args.command == "spec":
+            out.write({"type": "SPEC", "spec": connector.spec()})
+        elif args.command == "check":
+            try:
+                connector.check(connector.load_config(args.config))
+            except Exception as exc:  # check always answers with one status, whatever failed
+                out.write(connection_status_message(False, _failure_message(exc)))
+                if not isinstance(exc, ConnectorError):
+                    connector.logger.debug(traceback.format_exc())
+            else:
+                out.write(connection_status_message(True))
+        else:
+            connector.run_command(args, out)
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes one TRACE ERROR and exit 1
+        if isinstance(exc, SystemExit) and exc.code in (0, None):
+            raise
+        out.write(error_trace_message(exc, traceback.format_exc()))
+        out.flush()
+        return 1
+    finally:
+        out.flush()
+    return 0

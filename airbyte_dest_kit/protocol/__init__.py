@@ -1,0 +1,31 @@
+"""The message layer shared by destinations and sources: typed models and the fast codec.
+
+No database or HTTP imports are reachable from here (an architecture test checks it).
+"""
+
+from airbyte_dest_kit.protocol.codec import (
+    LineBlocks,
+    MessageWriter,
+    connection_status_message,
+    decode_line,
+    error_trace_message,
+    iter_lines,
+    log_message,
+    stream_descriptor,
+    stream_status_message,
+)
+from airbyte_dest_kit.protocol.models import *  # noqa: F403  (the models' own __all__)
+from airbyte_dest_kit.protocol.models import __all__ as _model_names
+
+__all__ = [
+    "LineBlocks",
+    "MessageWriter",
+    "connection_status_message",
+    "decode_line",
+    "error_trace_message",
+    "iter_lines",
+    "log_message",
+    "stream_descriptor",
+    "stream_status_message",
+    *_model_names,
+]

@@ -1,0 +1,164 @@
+"""The stdin/stdout codec: JSON Lines in, compact JSON Lines out, with line numbers.
+
+Outgoing messages are plain dicts (or pydantic models) serialised by orjson. Incoming lines are decoded on
+demand: the destination pipeline reads RECORD lines as raw bytes and leaves parsing to a native engine, so
+this module only decodes what the caller asks for.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+from pydantic import BaseModel
+
+from airbyte_dest_kit.errors import ConnectorError, InputError
+
+READ_SIZE = 1 << 20
+
+
+def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
+    """Parse one message line; a line that is not a JSON object raises :class:`InputError`."""
+    try:
+        message = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number) from None
+    if not isinstance(message, dict):
+        raise InputError("a message must be a JSON object", line=line_number)
+    return message
+
+
+def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, line)`` for every non-blank line, line numbers 1-based."""
+    for number, line in enumerate(stream, start=1):
+        line = line.strip()
+        if line:
+            yield number, line
+
+
+class LineBlocks:
+    """Reads a binary stream on a background thread and hands out blocks of whole lines.
+
+    The thread lets the consumer wake up on a timeout while the source is quiet (so age-based flushes and
+    progress logs happen even when no input arrives), and reading 1 MiB at a time is cheaper than a
+    readline per message.
+    """
+
+    _END = object()
+
+    def __init__(self, stream: IO[bytes], read_size: int = READ_SIZE) -> None:
+        self._stream = stream
+        self._read_size = read_size
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._pump, name="stdin-reader", daemon=True)
+        self._thread.start()
+        self.next_line_number = 1
+
+    def _pump(self) -> None:
+        read = getattr(self._stream, "read1", self._stream.read)
+        tail = b""
+        try:
+            while True:
+                data = read(self._read_size)
+                if not data:
+                    break
+                data = tail + data
+                cut = data.rfind(b"\n") + 1
+                tail = data[cut:]
+                if cut:
+                    self._queue.put(data[:cut])
+            if tail:
+                self._queue.put(tail)
+        except BaseException as exc:  # handed to the consumer, which reports it
+            self._queue.put(exc)
+        self._queue.put(self._END)
+
+    def get(self, timeout: float | None) -> list[bytes] | None:
+        """The next block of lines (without their newlines); ``[]`` on timeout; ``None`` at end of input.
+
+        Line numbers follow ``next_line_number``: read it before calling ``get`` to number the block.
+        """
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        if item is self._END:
+            self._queue.put(item)  # later calls keep seeing the end
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        assert isinstance(item, bytes)
+        lines = item.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        self.next_line_number += len(lines)
+        return lines
+
+
+class MessageWriter:
+    """Writes AirbyteMessages to a binary stream, one compact JSON object per line."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def write(self, message: dict[str, Any] | BaseModel, *, flush: bool = False) -> None:
+        if isinstance(message, BaseModel):
+            message = message.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        self._stream.write(orjson.dumps(message) + b"\n")
+        if flush:
+            self._stream.flush()
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def now_ms() -> float:
+    return time.time() * 1000.0
+
+
+def log_message(level: str, message: str) -> dict[str, Any]:
+    return {"type": "LOG", "log": {"level": level, "message": message}}
+
+
+def connection_status_message(succeeded: bool, message: str | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"status": "SUCCEEDED" if succeeded else "FAILED"}
+    if message is not None:
+        status["message"] = message
+    return {"type": "CONNECTION_STATUS", "connectionStatus": status}
+
+
+def stream_descriptor(name: str, namespace: str | None) -> dict[str, Any]:
+    descriptor: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        descriptor["namespace"] = namespace
+    return descriptor
+
+
+def stream_status_message(
+    name: str, namespace: str | None, status: str, reasons: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"stream_descriptor": stream_descriptor(name, namespace), "status": status}
+    if reasons:
+        payload["reasons"] = reasons
+    return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": now_ms(), "stream_status": payload}}
+
+
+def error_trace_message(error: BaseException, stack_trace: str | None = None) -> dict[str, Any]:
+    """A TRACE ERROR for any exception; a :class:`ConnectorError` supplies message and failure_type."""
+    if isinstance(error, ConnectorError):
+        payload: dict[str, Any] = {"message": error.message, "failure_type": error.failure_type}
+        payload["internal_message"] = error.internal_message or repr(error)
+    else:
+        payload = {
+            "message": f"Unexpected error: {type(error).__name__}: {error}",
+            "internal_message": repr(error),
+            "failure_type": "system_error",
+        }
+    if stack_trace:
+        payload["stack_trace"] = stack_trace
+    trace: dict[str, Any] = {"type": "ERROR", "emitted_at": now_ms(), "error": payload}
+    return {"type": "TRACE", "trace": trace}
