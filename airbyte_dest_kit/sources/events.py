@@ -1,0 +1,56 @@
+"""What streams, HTTP clients and authenticators tell the platform while a command runs.
+
+They are built in ``Source.streams(config)``, before the command knows where its output goes, so they get
+the source's :class:`SourceEvents` and report through it; the runtime binds it to the output once the
+command starts. Messages reported before that are held, never lost (a rotated refresh token must reach the
+platform, or the next sync cannot authenticate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airbyte_dest_kit.protocol.codec import now_ms, stream_status_message
+
+MessageSink = Callable[[dict[str, Any]], None]
+
+
+class SourceEvents:
+    def __init__(self) -> None:
+        self._sink: MessageSink | None = None
+        self._held: list[dict[str, Any]] = []
+        self._add_secret: Callable[[str], None] = lambda secret: None
+        self.current_stream: tuple[str, str | None] | None = None
+
+    def bind(self, sink: MessageSink, add_secret: Callable[[str], None]) -> None:
+        """Send messages to ``sink`` from now on (held ones first); report new secrets to ``add_secret``."""
+        self._sink, self._add_secret = sink, add_secret
+        held, self._held = self._held, []
+        for message in held:
+            sink(message)
+
+    def _emit(self, message: dict[str, Any]) -> None:
+        if self._sink is None:
+            self._held.append(message)
+        else:
+            self._sink(message)
+
+    def rate_limited(self, wait_seconds: float) -> None:
+        """The stream being read waits ``wait_seconds`` for its API quota: STREAM_STATUS RUNNING, RATE_LIMITED."""
+        if self.current_stream is None:
+            return
+        quota_reset = int((time.time() + wait_seconds) * 1000)
+        reason = {"type": "RATE_LIMITED", "rate_limited": {"quota_reset": quota_reset}}
+        self._emit(stream_status_message(*self.current_stream, "RUNNING", [reason]))
+
+    def config_updated(self, config: Mapping[str, Any]) -> None:
+        """Ask the platform to store ``config`` (the full config) instead of the one this run started with."""
+        control = {"type": "CONNECTOR_CONFIG", "emitted_at": now_ms(), "connectorConfig": {"config": dict(config)}}
+        self._emit({"type": "CONTROL", "control": control})
+
+    def new_secret(self, secret: str) -> None:
+        """A secret obtained during the run (e.g. a fresh access token) is masked like configured ones."""
+        if secret:
+            self._add_secret(secret)

@@ -1,0 +1,146 @@
+"""The ``Source`` base: ``spec`` / ``check`` / ``discover`` / ``read`` on the shared command line.
+
+A source is a folder with ``spec.json`` and a ``main.py`` like::
+
+    class SourceShop(Source):
+        def streams(self, config):
+            client = HttpClient(config["base_url"], auth=BearerTokenAuth(config["api_key"]), events=self.events)
+            return [Customers(client), Orders(client)]
+
+    if __name__ == "__main__":
+        sys.exit(launch(SourceShop()))
+
+``check`` builds the streams (override :meth:`Source.check_connection` to try a request); ``discover`` lists
+them; ``read`` runs :class:`~airbyte_dest_kit.sources.reader.Reader`. Every error the source reports, in
+logs, TRACE ERROR messages and the CONNECTION_STATUS of ``check``, has the config's ``airbyte_secret``
+values (and secrets obtained during the run, such as refreshed tokens) replaced by ``****``.
+"""
+
+from __future__ import annotations
+
+import abc
+import argparse
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+from airbyte_dest_kit.connector import Connector, read_json_file, secret_values
+from airbyte_dest_kit.destination import load_catalog
+from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.protocol.codec import MessageWriter
+from airbyte_dest_kit.sources.events import SourceEvents
+from airbyte_dest_kit.sources.masking import masked_error
+from airbyte_dest_kit.sources.output import BufferedOutput
+from airbyte_dest_kit.sources.reader import Reader, ReadOptions, combined_failure
+from airbyte_dest_kit.sources.state import SavedState, StreamKey, parse_state
+from airbyte_dest_kit.sources.stream import Stream
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Source(Connector):
+    """A source: implement :meth:`streams`; optionally :meth:`check_connection`."""
+
+    state_type: ClassVar[Literal["STREAM", "GLOBAL"]] = "STREAM"
+    """Which kind of STATE ``read`` emits; both kinds (and legacy) are accepted on input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events = SourceEvents()
+        self._secrets: list[str] = []
+
+    @abc.abstractmethod
+    def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:
+        """Every stream this source offers for ``config``."""
+
+    def check_connection(self, config: Mapping[str, Any]) -> None:
+        """Raise a :class:`~airbyte_dest_kit.errors.ConnectorError` saying what to fix. Builds the streams."""
+        self.streams(config)
+
+    def shared_state(self, saved: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The ``shared_state`` of GLOBAL checkpoints; by default the one the read resumed from."""
+        return saved
+
+    def emitted_at(self, config: Mapping[str, Any]) -> int | None:
+        """A fixed ``emitted_at`` for every record (reproducible output), or ``None`` for the wall clock."""
+        return None
+
+    # -- the command line ------------------------------------------------------------------------------
+
+    def add_commands(self, commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+        discover = commands.add_parser("discover", help="list the streams this source offers")
+        discover.add_argument("--config", required=True, help="path to the config JSON file")
+        read = commands.add_parser("read", help="read the configured streams as messages on stdout")
+        read.add_argument("--config", required=True, help="path to the config JSON file")
+        read.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
+        read.add_argument("--state", help="path to the state JSON file to resume from")
+
+    def load_config(self, path: str) -> dict[str, Any]:
+        raw = read_json_file(path, "config")
+        if isinstance(raw, dict):  # mask even the values that fail validation
+            self._add_secrets(secret_values(self.spec(), raw))
+        try:
+            config = super().load_config(path)
+        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
+            raise masked_error(exc, self._secrets) from None
+        self._add_secrets(secret_values(self.spec(), config))
+        return config
+
+    def check(self, config: Mapping[str, Any]) -> None:
+        if self._log_handler is not None:
+            self.events.bind(self._log_handler.out.write, self._add_secret)
+        try:
+            self.check_connection(config)
+        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
+            raise masked_error(exc, self._secrets) from None
+
+    def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
+        try:
+            config = self.load_config(args.config)
+            if args.command == "discover":
+                self.events.bind(out.write, self._add_secret)
+                catalog = [stream.as_airbyte_stream() for stream in self._streams_by_key(config).values()]
+                out.write({"type": "CATALOG", "catalog": {"streams": catalog}})
+            else:
+                self._read(config, args, out)
+        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
+            raise masked_error(exc, self._secrets) from None
+
+    def _read(self, config: dict[str, Any], args: argparse.Namespace, out: MessageWriter) -> None:
+        catalog = load_catalog(args.catalog)
+        saved = parse_state(read_json_file(args.state, "state")) if args.state else SavedState()
+        streams = self._streams_by_key(config)
+        output = BufferedOutput(out)
+        self.events.bind(output.message, self._add_secret)
+        fixed_emitted_at = self.emitted_at(config)
+        options = ReadOptions(
+            global_state=self.state_type == "GLOBAL",
+            shared_state=self.shared_state,
+            emitted_at=wall_clock_ms if fixed_emitted_at is None else lambda: fixed_emitted_at,
+            secrets=lambda: self._secrets,
+        )
+        failures = Reader(output, saved, self.events, options).read_all(catalog.streams, streams)
+        output.flush()
+        if failures:
+            raise combined_failure(failures)
+
+    def _streams_by_key(self, config: Mapping[str, Any]) -> dict[StreamKey, Stream]:
+        by_key: dict[StreamKey, Stream] = {}
+        for stream in self.streams(config):
+            key = (stream.namespace, stream.name)
+            if key in by_key:
+                raise ConfigError(f"the source defines stream {stream.name!r} twice")
+            by_key[key] = stream
+        return by_key
+
+    def _add_secrets(self, secrets: Sequence[str]) -> None:
+        for secret in secrets:
+            self._add_secret(secret)
+
+    def _add_secret(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+        if self._log_handler is not None:
+            self._log_handler.secrets = list(self._secrets)

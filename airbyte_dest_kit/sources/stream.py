@@ -1,0 +1,128 @@
+"""Streams: what a source reads, one named collection of records at a time.
+
+A full-refresh stream implements :meth:`Stream.json_schema` and :meth:`Stream.read`::
+
+    class Products(Stream):
+        name = "products"
+        primary_key = [["id"]]
+
+        def json_schema(self):
+            return {"type": "object", "properties": {"id": {"type": "integer"}}}
+
+        def read(self, stream_slice):
+            yield from api.list_products()
+
+An incremental stream also declares a cursor and a typed state (a pydantic model), starts from
+``self.state`` and moves it forward as it yields; the runtime sets ``state`` from ``--state`` before reading
+and saves it at every checkpoint::
+
+    class UsersState(pydantic.BaseModel):
+        updated_at: str | None = None
+
+    class Users(IncrementalStream[UsersState]):
+        name = "users"
+        cursor_field = "updated_at"
+        state_model = UsersState
+
+        def read(self, stream_slice):
+            for user in api.users(since=self.state.updated_at):   # sorted by updated_at
+                yield user
+                self.state = UsersState(updated_at=user["updated_at"])
+
+A record is a dict, or an :class:`orjson.Fragment` holding one JSON object already serialised (the fast
+path for generated data). Checkpoints come at the end of every slice of :meth:`Stream.slices` and, when
+``checkpoint_interval`` is set, every that many records (so records must come in cursor order).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
+
+import orjson
+import pydantic
+
+from airbyte_dest_kit.errors import ConfigError
+
+Record: TypeAlias = "Mapping[str, Any] | orjson.Fragment"
+StreamSlice: TypeAlias = "Mapping[str, Any] | None"
+StateT = TypeVar("StateT", bound=pydantic.BaseModel)
+
+
+class Stream(abc.ABC):
+    """A full-refresh stream. Subclasses set ``name`` and implement ``json_schema`` and ``read``."""
+
+    name: ClassVar[str]
+    namespace: str | None = None
+    primary_key: ClassVar[list[list[str]] | None] = None
+    cursor_field: ClassVar[str | None] = None
+    checkpoint_interval: ClassVar[int | None] = None
+
+    @abc.abstractmethod
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of one record (a JSON object)."""
+
+    def slices(self) -> Iterable[StreamSlice]:
+        """The parts the stream is read in; a checkpoint follows each. One slice (``None``) by default."""
+        return (None,)
+
+    @abc.abstractmethod
+    def read(self, stream_slice: StreamSlice) -> Iterable[Record]:
+        """The records of one slice."""
+
+    def load_state(self, stream_state: Mapping[str, Any] | None) -> None:  # noqa: B027 - optional hook
+        """Resume from a saved state. Full-refresh streams keep none."""
+
+    def dump_state(self) -> dict[str, Any]:
+        """The state that covers every record yielded so far."""
+        return {}
+
+    def as_airbyte_stream(self) -> dict[str, Any]:
+        """This stream as ``discover`` lists it; incremental is offered when there is a cursor."""
+        stream: dict[str, Any] = {
+            "name": self.name,
+            "json_schema": self.json_schema(),
+            "supported_sync_modes": ["full_refresh", "incremental"] if self.cursor_field else ["full_refresh"],
+            "is_resumable": self.cursor_field is not None,
+        }
+        if self.cursor_field:
+            stream["source_defined_cursor"] = True
+            stream["default_cursor_field"] = [self.cursor_field]
+        if self.primary_key:
+            stream["source_defined_primary_key"] = self.primary_key
+        if self.namespace is not None:
+            stream["namespace"] = self.namespace
+        return stream
+
+
+class IncrementalStream(Stream, Generic[StateT]):
+    """A stream that resumes from a typed state. Set ``cursor_field`` and ``state_model``.
+
+    ``state`` starts as ``state_model()`` (read everything) unless a saved state is loaded; ``read`` must keep
+    it covering exactly the records yielded so far.
+    """
+
+    cursor_field: ClassVar[str]
+    state_model: type[StateT]
+
+    def __init__(self) -> None:
+        self.state: StateT = self.state_model()
+
+    def load_state(self, stream_state: Mapping[str, Any] | None) -> None:
+        if not stream_state:
+            self.state = self.state_model()
+            return
+        try:
+            self.state = self.state_model.model_validate(stream_state)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise ConfigError(
+                f"stream {self.name!r}: saved state is invalid at {where}: {first['msg']}; "
+                "fix or drop the state to read from the start",
+                stream=self.name,
+            ) from None
+
+    def dump_state(self) -> dict[str, Any]:
+        return self.state.model_dump(mode="json", exclude_none=True)
