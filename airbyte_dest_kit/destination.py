@@ -23,7 +23,6 @@ Destinations that hand the kit a :class:`~airbyte_dest_kit.writer.Writer` instea
 
 from __future__ import annotations
 
-import abc
 import argparse
 import logging
 from collections.abc import Iterable, Iterator, Mapping
@@ -107,11 +106,11 @@ class Destination(Connector):
         if skipped:
             log.info("skipped messages of unknown type: %s", skipped)
 
-    @abc.abstractmethod
     def write(
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, input_messages: Iterator[AirbyteMessage]
     ) -> Iterable[AirbyteMessage | dict[str, Any]]:
         """Write records and yield each STATE once everything before it is committed."""
+        raise NotImplementedError(f"{type(self).__name__} must implement write() or subclass WriterDestination")
 
 
 def _is_state(message: AirbyteMessage | dict[str, Any]) -> bool:

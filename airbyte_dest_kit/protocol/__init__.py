@@ -4,7 +4,7 @@ No database or HTTP imports are reachable from here (an architecture test checks
 """
 
 from airbyte_dest_kit.protocol.codec import (
-    LineBlocks,
+    ChunkReader,
     MessageWriter,
     connection_status_message,
     decode_line,
@@ -18,7 +18,7 @@ from airbyte_dest_kit.protocol.models import *  # noqa: F403  (the models' own _
 from airbyte_dest_kit.protocol.models import __all__ as _model_names
 
 __all__ = [
-    "LineBlocks",
+    "ChunkReader",
     "MessageWriter",
     "connection_status_message",
     "decode_line",

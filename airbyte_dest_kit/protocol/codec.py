@@ -40,12 +40,12 @@ def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-class LineBlocks:
-    """Reads a binary stream on a background thread and hands out blocks of whole lines.
+class ChunkReader:
+    """Reads a binary stream on a background thread and hands out chunks of whole lines.
 
     The thread lets the consumer wake up on a timeout while the source is quiet (so age-based flushes and
-    progress logs happen even when no input arrives), and reading 1 MiB at a time is cheaper than a
-    readline per message.
+    progress logs happen even when no input arrives), and 1 MiB reads are far cheaper than a readline per
+    message. Every chunk ends with a newline (one is added to a last line that lacks it).
     """
 
     _END = object()
@@ -56,7 +56,6 @@ class LineBlocks:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=8)
         self._thread = threading.Thread(target=self._pump, name="stdin-reader", daemon=True)
         self._thread.start()
-        self.next_line_number = 1
 
     def _pump(self) -> None:
         read = getattr(self._stream, "read1", self._stream.read)
@@ -72,31 +71,24 @@ class LineBlocks:
                 if cut:
                     self._queue.put(data[:cut])
             if tail:
-                self._queue.put(tail)
-        except BaseException as exc:  # handed to the consumer, which reports it
+                self._queue.put(tail + b"\n")
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which reports it
             self._queue.put(exc)
         self._queue.put(self._END)
 
-    def get(self, timeout: float | None) -> list[bytes] | None:
-        """The next block of lines (without their newlines); ``[]`` on timeout; ``None`` at end of input.
-
-        Line numbers follow ``next_line_number``: read it before calling ``get`` to number the block.
-        """
+    def get(self, timeout: float | None) -> bytes | None:
+        """The next chunk; ``b""`` when nothing arrived within ``timeout``; ``None`` at end of input."""
         try:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
-            return []
+            return b""
         if item is self._END:
             self._queue.put(item)  # later calls keep seeing the end
             return None
         if isinstance(item, BaseException):
             raise item
         assert isinstance(item, bytes)
-        lines = item.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()
-        self.next_line_number += len(lines)
-        return lines
+        return item
 
 
 class MessageWriter:

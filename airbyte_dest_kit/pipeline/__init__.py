@@ -1,0 +1,1 @@
+"""The streaming pipeline for Writer-based destinations (see ``runner.WriterDestination``)."""

@@ -1,0 +1,90 @@
+"""Per-stream buffers of raw RECORD lines (Arrow arrays) waiting to be typed and written."""
+
+from __future__ import annotations
+
+import bisect
+import time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from airbyte_dest_kit.writer import StreamSpec
+
+
+class StreamBuffer:
+    """Raw lines of one stream since its last flush, with their line numbers.
+
+    ``seen`` counts every record routed to the stream and ``committed`` those a writer made durable; the
+    state ledger compares the two.
+    """
+
+    def __init__(self, spec: StreamSpec) -> None:
+        self.spec = spec
+        self._lines: list[pa.Array] = []
+        self._numbers: list[pa.Array] = []
+        self._single_lines: list[str] = []
+        self._single_numbers: list[int] = []
+        self.rows = 0
+        self.bytes = 0
+        self.oldest: float | None = None  # monotonic time of the oldest buffered line
+        self.seen = 0
+        self.committed = 0
+        self.batches = 0
+
+    def add_run(self, lines: pa.Array, numbers: pa.Array) -> None:
+        self._lines.append(lines)
+        self._numbers.append(numbers)
+        self._grow(len(lines), pc.sum(pc.binary_length(lines)).as_py() or 0)
+
+    def add_line(self, line: str, number: int) -> None:
+        self._single_lines.append(line)
+        self._single_numbers.append(number)
+        self._grow(1, len(line))
+
+    def _grow(self, rows: int, size: int) -> None:
+        if self.oldest is None:
+            self.oldest = time.monotonic()
+        self.rows += rows
+        self.bytes += size
+        self.seen += rows
+
+    def drop_from(self, line_number: int) -> None:
+        """Forget buffered lines at or after ``line_number`` (input after a bad line is never written)."""
+        lines, numbers = self._arrays()
+        keep = bisect.bisect_left(numbers.to_pylist(), line_number)
+        seen_without_dropped = self.seen - (self.rows - keep)
+        self._reset()
+        if keep:
+            self.add_run(lines.slice(0, keep), numbers.slice(0, keep))
+        self.seen = seen_without_dropped
+
+    def peek(self) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+        """Everything buffered, in line order: ``(lines, line_numbers)``; see :meth:`mark_committed`."""
+        lines, numbers = self._arrays()
+        return pa.chunked_array([lines]), pa.chunked_array([numbers])
+
+    def mark_committed(self) -> None:
+        """The lines :meth:`peek` returned are durable: count them and empty the buffer."""
+        self.committed += self.rows
+        self.batches += 1
+        self._reset()
+
+    def _arrays(self) -> tuple[pa.Array, pa.Array]:
+        lines, numbers = list(self._lines), list(self._numbers)
+        if self._single_lines:
+            lines.append(pa.array(self._single_lines, pa.large_string()))
+            numbers.append(pa.array(self._single_numbers, pa.int64()))
+        if not lines:
+            return pa.array([], pa.large_string()), pa.array([], pa.int64())
+        all_lines = pa.concat_arrays(lines) if len(lines) > 1 else lines[0]
+        all_numbers = pa.concat_arrays(numbers) if len(numbers) > 1 else numbers[0]
+        if self._single_lines:  # single lines interleave with runs: restore input order
+            order = pc.sort_indices(all_numbers)
+            all_lines, all_numbers = all_lines.take(order), all_numbers.take(order)
+        return all_lines, all_numbers
+
+    def _reset(self) -> None:
+        self._lines, self._numbers, self._single_lines, self._single_numbers = [], [], [], []
+        self.rows = 0
+        self.bytes = 0
+        self.oldest = None

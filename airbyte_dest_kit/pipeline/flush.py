@@ -1,0 +1,59 @@
+"""When buffered records become a batch: rows, bytes, age, and a memory cap across all streams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.pipeline.buffer import StreamBuffer
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class FlushPolicy:
+    """Flush a stream's buffer when it holds ``max_rows`` records or ``max_bytes`` of raw JSON, or when its
+    oldest record has waited ``max_age_seconds`` (so no STATE waits for ever on a quiet stream); and while
+    all buffers together exceed ``max_total_bytes``, flush the largest first.
+
+    The defaults keep peak memory well under 1 GiB: raw lines are typed in DuckDB a batch at a time.
+    """
+
+    max_rows: int = 250_000
+    max_bytes: int = 64 * MiB
+    max_age_seconds: float = 30.0
+    max_total_bytes: int = 192 * MiB
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FlushPolicy:
+        """Read the optional ``buffering`` object of a destination config (keys are the field names)."""
+        options = config.get("buffering") or {}
+        known = {f.name for f in fields(cls)}
+        unknown = set(options) - known
+        if unknown:
+            raise ConfigError(f"config key 'buffering' has unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        policy = cls(**options)
+        for name in known:
+            if getattr(policy, name) <= 0:
+                raise ConfigError(f"config key 'buffering.{name}' must be positive")
+        return policy
+
+    def due(self, buffers: Iterable[StreamBuffer], now: float) -> list[StreamBuffer]:
+        """Buffers to flush now, in the order to flush them."""
+        pending = [b for b in buffers if b.rows]
+        chosen = [
+            b
+            for b in pending
+            if b.rows >= self.max_rows
+            or b.bytes >= self.max_bytes
+            or (b.oldest is not None and now - b.oldest >= self.max_age_seconds)
+        ]
+        remaining = sum(b.bytes for b in pending if b not in chosen)
+        for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):
+            if remaining <= self.max_total_bytes:
+                break
+            chosen.append(buffer)
+            remaining -= buffer.bytes
+        return chosen

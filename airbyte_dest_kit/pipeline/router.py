@@ -1,0 +1,115 @@
+"""Splits stdin chunks into per-stream runs of RECORD lines, in Arrow, without parsing JSON in Python.
+
+A RECORD line in the canonical shape (``{"type":"RECORD","record":{"stream":"s",…`` or with
+``"namespace"`` right before or after ``"stream"``) is routed by a regular expression over the whole
+chunk at once. Every other line (STATE, TRACE, LOG, a RECORD in another key order or with escapes in its
+stream name) is a *message line*, handed over one by one with its line number to be decoded by orjson.
+A ``"namespace"`` key anywhere later in a canonical line makes it a message line too, since only a real
+parse can tell the record's namespace from a field of its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from airbyte_dest_kit.errors import InputError
+
+_NAMESPACE = r'(?P<{tag}>"namespace":(?:null|"(?P<{name}>[^"\\]*)"),)?'
+RECORD_PREFIX = (
+    r'^\{"type":"RECORD","record":\{'
+    + _NAMESPACE.format(tag="tag1", name="ns1")
+    + r'"stream":"(?P<stream>[^"\\]*)",'
+    + _NAMESPACE.format(tag="tag2", name="ns2")
+)
+_NULL_MARK = "\x00"  # namespace absent or null; cannot occur in a stream name from the regex
+_SEPARATOR = "\x1f"
+
+StreamKey = tuple[str | None, str]
+
+
+@dataclass(frozen=True)
+class RecordRun:
+    """Consecutive-in-order RECORD lines of one stream (possibly interleaved with other streams' lines)."""
+
+    key: StreamKey
+    lines: pa.Array  # large_string
+    line_numbers: pa.Array  # int64
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    line_number: int
+    text: str
+
+
+def _locate_bad_utf8(chunk: bytes, first_line: int) -> tuple[int, int]:
+    """``(byte offset of the bad line, its line number)`` for a chunk that is not valid UTF-8."""
+    offset = 0
+    for index, line in enumerate(chunk.split(b"\n")):
+        try:
+            line.decode()
+        except UnicodeDecodeError:
+            return offset, first_line + index
+        offset += len(line) + 1
+    raise AssertionError("chunk decoded line by line but not as a whole")
+
+
+def _decode_key(joined: str) -> StreamKey:
+    namespace, stream = joined.split(_SEPARATOR, 1)
+    return (None if namespace == _NULL_MARK else namespace), stream
+
+
+def route_chunk(chunk: bytes, first_line: int) -> Iterator[RecordRun | MessageLine]:
+    """Yield the chunk's records and messages in input order (runs between message lines)."""
+    try:
+        text = pa.array([chunk[:-1]], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        offset, bad_line = _locate_bad_utf8(chunk, first_line)
+        if offset:
+            yield from route_chunk(chunk[:offset], first_line)
+        raise InputError("not valid UTF-8; messages must be UTF-8 JSON", line=bad_line) from None
+    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
+    match = pc.extract_regex(lines, RECORD_PREFIX)
+    matched = pc.is_valid(match)
+    tag1, tag2 = pc.struct_field(match, "tag1"), pc.struct_field(match, "tag2")
+    explicit = pc.or_(pc.not_equal(tag1, ""), pc.not_equal(tag2, ""))
+    ambiguous = pc.and_(pc.invert(explicit), pc.match_substring(lines, '"namespace":'))
+    fast = pc.and_(matched, pc.invert(ambiguous)).fill_null(False)
+    namespace = pc.if_else(
+        pc.not_equal(tag1, ""),
+        pc.if_else(pc.equal(tag1, '"namespace":null,'), _NULL_MARK, pc.struct_field(match, "ns1")),
+        pc.if_else(
+            pc.not_equal(tag2, ""),
+            pc.if_else(pc.equal(tag2, '"namespace":null,'), _NULL_MARK, pc.struct_field(match, "ns2")),
+            _NULL_MARK,
+        ),
+    )
+    separator = pa.scalar(_SEPARATOR, pa.large_string())
+    keys = pc.binary_join_element_wise(namespace, pc.struct_field(match, "stream"), separator)
+    numbers = pa.array(range(first_line, first_line + len(lines)), pa.int64())
+
+    slow = pc.indices_nonzero(pc.invert(fast)).to_pylist()
+    start = 0
+    for stop in [*slow, len(lines)]:
+        if stop > start:
+            yield from _runs(lines.slice(start, stop - start), keys.slice(start, stop - start),
+                             numbers.slice(start, stop - start))
+        if stop < len(lines):
+            line = lines[stop].as_py()
+            if line.strip():
+                yield MessageLine(first_line + stop, line)
+        start = stop + 1
+
+
+def _runs(lines: pa.Array, keys: pa.Array, numbers: pa.Array) -> Iterator[RecordRun]:
+    distinct = pc.unique(keys)
+    if len(distinct) == 1:
+        yield RecordRun(_decode_key(distinct[0].as_py()), lines, numbers)
+        return
+    for key in distinct.to_pylist():
+        mask = pc.equal(keys, key)
+        yield RecordRun(_decode_key(key), lines.filter(mask), numbers.filter(mask))

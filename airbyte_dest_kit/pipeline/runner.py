@@ -1,0 +1,239 @@
+"""Writer-based destinations: the streaming pipeline from stdin to a :class:`Writer`.
+
+One ``write`` runs like this::
+
+    stdin ─► ChunkReader (1 MiB chunks, background thread)
+          ─► route_chunk: RECORD lines → StreamBuffer per stream (Arrow, no JSON parse in Python);
+                          other lines → decoded: STATE → StateLedger.hold, STREAM_STATUS → completion
+          ─► FlushPolicy: rows / bytes / age / memory cap → RecordTyper (DuckDB) → Writer.write
+          ─► StateLedger.release → STATE on stdout (flushed), in arrival order
+    end of input ─► flush all ─► Writer.finish for completed streams ─► remaining states
+
+Failure rules: input from a bad line on (malformed JSON, a stream not in the catalog, a RECORD without
+data) is never written and no state after it is echoed; what came before is committed and its states
+echoed; then a TRACE ERROR naming the line. SIGTERM does the same at the point reading stopped. A writer
+failure stops everything at once: no further commit, no further state.
+"""
+
+from __future__ import annotations
+
+import abc
+import signal
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from types import FrameType
+from typing import IO, Any
+
+from airbyte_dest_kit.destination import Destination
+from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError, WriterError
+from airbyte_dest_kit.pipeline.buffer import StreamBuffer
+from airbyte_dest_kit.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.pipeline.ledger import StateLedger, StreamKey
+from airbyte_dest_kit.pipeline.progress import Progress
+from airbyte_dest_kit.pipeline.record_typer import RecordTyper
+from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
+from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, log_message
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.writer import StreamSpec, Writer, build_stream_specs
+
+TICK_SECONDS = 1.0
+
+
+class Pipeline:
+    """Runs one sync of ``specs`` into ``writer``, printing states and logs to ``out``."""
+
+    def __init__(
+        self,
+        writer: Writer,
+        specs: Sequence[StreamSpec],
+        out: MessageWriter,
+        policy: FlushPolicy | None = None,
+        *,
+        progress_interval: float = 5.0,
+    ) -> None:
+        self.writer = writer
+        self.specs = list(specs)
+        self.out = out
+        self.policy = policy or FlushPolicy()
+        self.buffers: dict[StreamKey, StreamBuffer] = {spec.key: StreamBuffer(spec) for spec in self.specs}
+        self.ledger = StateLedger()
+        self.typer = RecordTyper(strip_nul=writer.capabilities.strips_nul)
+        self.progress = Progress(self._log, progress_interval)
+        self.statuses: dict[StreamKey, str] = {}
+        self.skipped: Counter[str] = Counter()
+        self.states_in = 0
+        self.lines_read = 0
+        self.terminated = False
+
+    def _log(self, text: str, level: str = "INFO") -> None:
+        self.out.write(log_message(level, text))
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.terminated = True
+
+    def run(self, stdin: IO[bytes]) -> None:
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        error: ConnectorError | None = None
+        try:
+            self.writer.open(self.specs)
+            try:
+                self._consume(ChunkReader(stdin))
+            except InputError as exc:
+                error = exc
+                self._cut_at(exc.line)
+            if self.terminated:
+                error = TransientError(
+                    f"stopped by SIGTERM after line {self.lines_read}: records before it are committed and "
+                    "their states echoed; a retry resumes from the last echoed state"
+                )
+            for buffer in self.buffers.values():
+                self._flush(buffer)
+            self._emit_released()
+            if error is None:
+                self._finish_completed_streams()
+        finally:
+            try:
+                self.writer.close()
+            finally:
+                self.typer.close()
+                signal.signal(signal.SIGTERM, previous)
+        for line in self.progress.summary(self.buffers.values(), self.states_in, self.ledger.released, self.skipped):
+            self._log(line)
+        if error is not None:
+            raise error
+
+    def _consume(self, reader: ChunkReader) -> None:
+        while not self.terminated:
+            chunk = reader.get(timeout=TICK_SECONDS)
+            if chunk is None:
+                return
+            if chunk:
+                first = self.lines_read + 1
+                self.lines_read += chunk.count(b"\n")
+                for item in route_chunk(chunk, first):
+                    if isinstance(item, RecordRun):
+                        self._buffer_for(item.key, item.line_numbers[0].as_py()).add_run(
+                            item.lines, item.line_numbers
+                        )
+                    else:
+                        self._handle_message(item)
+            self._tick()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for buffer in self.policy.due(self.buffers.values(), now):
+            self._flush(buffer)
+        self._emit_released()
+        self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
+
+    def _buffer_for(self, key: StreamKey, line_number: int) -> StreamBuffer:
+        buffer = self.buffers.get((key[0] or None, key[1]))
+        if buffer is None:
+            raise InputError(
+                f"RECORD for stream {key[1]!r} (namespace {key[0]!r}), which is not in the configured catalog; "
+                "add the stream to the catalog or stop the source from sending it",
+                line=line_number,
+                stream=key[1],
+            )
+        return buffer
+
+    def _handle_message(self, item: MessageLine) -> None:
+        message = decode_line(item.text.encode(), item.line_number)
+        kind = message.get("type")
+        if kind == "RECORD":
+            record = message.get("record")
+            if not isinstance(record, dict) or not isinstance(record.get("stream"), str):
+                raise InputError("RECORD message needs a 'record' object with a 'stream' name", line=item.line_number)
+            key = (record.get("namespace"), record["stream"])
+            self._buffer_for(key, item.line_number).add_line(item.text, item.line_number)
+        elif kind == "STATE":
+            if not isinstance(message.get("state"), dict):
+                raise InputError("STATE message needs a 'state' object", line=item.line_number)
+            self.states_in += 1
+            seen = {key: buffer.seen for key, buffer in self.buffers.items()}
+            self.ledger.hold(message, item.line_number, seen)
+        elif kind == "TRACE" and (message.get("trace") or {}).get("type") == "STREAM_STATUS":
+            status = message["trace"].get("stream_status") or {}
+            descriptor = status.get("stream_descriptor") or {}
+            self.statuses[(descriptor.get("namespace") or None, str(descriptor.get("name")))] = str(
+                status.get("status")
+            )
+        else:
+            self.skipped[str(kind)] += 1
+
+    def _flush(self, buffer: StreamBuffer) -> None:
+        if not buffer.rows:
+            return
+        lines, numbers = buffer.peek()
+        batch = self.typer.type_batch(buffer.spec, lines, numbers)
+        try:
+            self.writer.write(buffer.spec, batch)
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise WriterError(
+                f"writing {batch.num_rows} rows of stream {buffer.spec.label!r} failed: {exc}",
+                internal_message=repr(exc),
+                stream=buffer.spec.label,
+            ) from exc
+        buffer.mark_committed()
+        # Only now, with the batch durable, may states that wait for these records be released.
+        self.ledger.committed(buffer.spec.key, buffer.committed)
+
+    def _emit_released(self) -> None:
+        for state in self.ledger.release():
+            self.out.write(state, flush=True)
+
+    def _cut_at(self, line_number: int) -> None:
+        for buffer in self.buffers.values():
+            buffer.drop_from(line_number)
+        self.ledger.discard_after(line_number)
+
+    def _finish_completed_streams(self) -> None:
+        reported = bool(self.statuses)
+        for spec in self.specs:
+            if not reported or self.statuses.get(spec.key) == "COMPLETE":
+                self.writer.finish(spec)
+            else:
+                status = self.statuses.get(spec.key, "no status")
+                self._log(
+                    f"stream {spec.label}: not finalized ({status}); committed rows are kept"
+                    + ("; the staged overwrite was not swapped in" if spec.truncate else ""),
+                    "WARN",
+                )
+
+
+class WriterDestination(Destination):
+    """A destination made of a :class:`Writer`; the pipeline does the rest::
+
+        class DestinationDuckDB(WriterDestination):
+            default_schema = "main"
+
+            def create_writer(self, config):
+                return DuckDBWriter(config["destination_path"])
+
+    The config key ``schema`` names the schema for streams without a namespace (else
+    ``default_schema``); the optional ``buffering`` object tunes the :class:`FlushPolicy`.
+    """
+
+    default_schema = "main"
+
+    @abc.abstractmethod
+    def create_writer(self, config: Mapping[str, Any]) -> Writer:
+        """A writer for this config (do not connect yet: ``check`` / ``open`` do)."""
+
+    def check(self, config: Mapping[str, Any]) -> None:
+        writer = self.create_writer(config)
+        try:
+            writer.check()
+        finally:
+            writer.close()
+
+    def run_write(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
+    ) -> None:
+        policy = FlushPolicy.from_config(config)
+        writer = self.create_writer(config)
+        specs = build_stream_specs(catalog.streams, config.get("schema") or self.default_schema, writer.capabilities)
+        Pipeline(writer, specs, out, policy).run(stdin)

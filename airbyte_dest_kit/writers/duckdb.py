@@ -1,0 +1,206 @@
+"""DuckDB, the embedded default: a database file the user can open with any DuckDB client.
+
+- append: each batch is one ``INSERT … BY NAME`` transaction.
+- overwrite / truncate refresh: rows go to ``<table>_airbyte_tmp`` during the sync; when the stream
+  completes, one transaction drops the old table and renames the staging table in its place. A failed sync
+  leaves the old table as it was and keeps the staging table; the next attempt of the same generation
+  (``generation_id > 0``) continues it, any other sync starts it afresh.
+- append_dedup: the batch (already one row per key, see the record typer) is merged in one transaction:
+  an existing row loses to an incoming one unless its cursor is greater, or the incoming cursor is NULL
+  and its is not, or cursors tie and it was extracted later. Keys compare NULL-safely. A winning row
+  with a non-null ``_ab_cdc_deleted_at`` deletes its key.
+- schema evolution: new properties add columns, changed types widen (``schema.widen``), nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.pipeline.record_typer import LINE_NUMBER, quote
+from airbyte_dest_kit.schema import ColumnType, plan_evolution
+from airbyte_dest_kit.writer import EXTRACTED_AT, GENERATION_ID, Capabilities, StreamSpec, Writer
+
+SQL_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.NUMBER: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP_TZ: "TIMESTAMP WITH TIME ZONE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.TIME_TZ: "TIME WITH TIME ZONE",
+    ColumnType.TIME: "TIME",
+    ColumnType.JSON: "JSON",
+}
+_REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
+
+
+def _error_for(path: str, exc: duckdb.Error) -> Exception:
+    text = str(exc)
+    if "lock" in text.lower():
+        return TransientError(
+            f"DuckDB file {path!r} is locked by another process; close other connections to it and retry",
+            internal_message=text,
+        )
+    return ConfigError(f"cannot open DuckDB file {path!r} (config key 'destination_path'): {text}")
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote(schema)}.{quote(table)}"
+
+
+class DuckDBWriter(Writer):
+    capabilities = Capabilities(supports_dedup=True, supports_truncate=True, case_sensitive_identifiers=False)
+
+    def __init__(self, path: str, *, threads: int | None = None) -> None:
+        self.path = path
+        self.threads = threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            try:
+                if self.path != ":memory:":
+                    Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                self._con = duckdb.connect(os.path.expanduser(self.path))
+            except (duckdb.Error, OSError) as exc:
+                if isinstance(exc, OSError):
+                    raise ConfigError(f"cannot create the folder for 'destination_path' {self.path!r}: {exc}") from exc
+                raise _error_for(self.path, exc) from exc
+            self._con.execute("SET TimeZone = 'UTC'")
+            if self.threads:
+                self._con.execute(f"SET threads = {int(self.threads)}")
+        return self._con
+
+    def check(self) -> None:
+        probe = qualified("main", "_airbyte_connection_check")
+        self.con.execute(f"CREATE OR REPLACE TABLE {probe} (id INTEGER)")
+        self.con.execute(f"INSERT INTO {probe} VALUES (1)")
+        self.con.execute(f"DROP TABLE {probe}")
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def _columns(self, schema: str, table: str) -> dict[str, ColumnType | None] | None:
+        rows = self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+        return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
+
+    def _ensure_table(self, stream: StreamSpec, table: str) -> None:
+        wanted = [(c.name, c.type) for c in stream.all_columns]
+        existing = self._columns(stream.schema_name, table)
+        target = qualified(stream.schema_name, table)
+        if existing is None:
+            columns = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in wanted)
+            self.con.execute(f"CREATE TABLE {target} ({columns})")
+            return
+        adds, retypes = plan_evolution(existing, wanted, case_sensitive=False)
+        for name, kind in adds:
+            self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
+        for name, kind in retypes:
+            self.con.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {SQL_TYPES[kind]}")
+
+    def _staging_is_resumable(self, stream: StreamSpec) -> bool:
+        """A staging table left by a failed attempt of this same generation holds rows worth keeping."""
+        if stream.generation_id <= 0:
+            return False
+        target = qualified(stream.schema_name, stream.staging_table_name)
+        (other,) = self.con.execute(
+            f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?", [stream.generation_id]
+        ).fetchone() or (1,)
+        return other == 0
+
+    def open(self, streams: Sequence[StreamSpec]) -> None:
+        for stream in streams:
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(stream.schema_name)}")
+            if stream.truncate:
+                staging = self._columns(stream.schema_name, stream.staging_table_name)
+                if staging is not None and not self._staging_is_resumable(stream):
+                    self.con.execute(f"DROP TABLE {qualified(stream.schema_name, stream.staging_table_name)}")
+                self._ensure_table(stream, stream.staging_table_name)
+            else:
+                self._ensure_table(stream, stream.table_name)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _target(self, stream: StreamSpec) -> str:
+        return qualified(stream.schema_name, stream.staging_table_name if stream.truncate else stream.table_name)
+
+    def write(self, stream: StreamSpec, batch: pa.Table) -> None:
+        con = self.con
+        con.register("_airbyte_batch", batch)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if stream.dedup:
+                    self._merge(stream)
+                else:
+                    con.execute(
+                        f"INSERT INTO {self._target(stream)} BY NAME "
+                        f"SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch"
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.unregister("_airbyte_batch")
+
+    def _merge(self, stream: StreamSpec) -> None:
+        target = self._target(stream)
+        same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
+        extracted_later = f"t.{EXTRACTED_AT} > b.{EXTRACTED_AT}"
+        if stream.cursor:
+            c = quote(stream.cursor)
+            existing_wins = (
+                f"(t.{c} > b.{c}) OR (t.{c} IS NOT NULL AND b.{c} IS NULL) "
+                f"OR (t.{c} IS NOT DISTINCT FROM b.{c} AND {extracted_later})"
+            )
+        else:
+            existing_wins = extracted_later
+        self.con.execute(
+            f"DELETE FROM {target} AS t USING _airbyte_batch AS b WHERE {same_key} AND NOT ({existing_wins})"
+        )
+        keep = f"NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
+        if stream.cdc_deleted_column:
+            keep += f" AND b.{quote(stream.cdc_deleted_column)} IS NULL"
+        self.con.execute(
+            f"INSERT INTO {target} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b WHERE {keep}"
+        )
+
+    def finish(self, stream: StreamSpec) -> None:
+        final = qualified(stream.schema_name, stream.table_name)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if stream.truncate:
+                con.execute(f"DROP TABLE IF EXISTS {final}")
+                con.execute(
+                    f"ALTER TABLE {qualified(stream.schema_name, stream.staging_table_name)} "
+                    f"RENAME TO {quote(stream.table_name)}"
+                )
+            elif stream.minimum_generation_id > 0:
+                con.execute(
+                    f"DELETE FROM {final} WHERE coalesce({GENERATION_ID}, -1) < {int(stream.minimum_generation_id)}"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+
