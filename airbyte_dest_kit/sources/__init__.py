@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         NoPagination,
         OffsetPagination,
         PageNumberPagination,
+        PageRequest,
         Paginator,
     )
 
@@ -38,6 +39,7 @@ _LAZY = {
     "CursorPagination": "pagination",
     "NextLinkPagination": "pagination",
     "NoPagination": "pagination",
+    "PageRequest": "pagination",
     "OffsetPagination": "pagination",
     "PageNumberPagination": "pagination",
     "Paginator": "pagination",
@@ -65,6 +67,7 @@ __all__ = [
     "OAuth2RefreshTokenAuth",
     "OffsetPagination",
     "PageNumberPagination",
+    "PageRequest",
     "Paginator",
     "RetryPolicy",
 ]

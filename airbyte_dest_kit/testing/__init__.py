@@ -1,0 +1,1 @@
+"""What we ship for connector authors to test with: fakes, builders, scenarios."""
