@@ -8,6 +8,7 @@ platform, or the next sync cannot authenticate).
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,7 +48,9 @@ class SourceEvents:
 
     def config_updated(self, config: Mapping[str, Any]) -> None:
         """Ask the platform to store ``config`` (the full config) instead of the one this run started with."""
-        control = {"type": "CONNECTOR_CONFIG", "emitted_at": now_ms(), "connectorConfig": {"config": dict(config)}}
+        # A deep copy: the caller keeps mutating its config, and a held message must keep this version.
+        snapshot = copy.deepcopy(dict(config))
+        control = {"type": "CONNECTOR_CONFIG", "emitted_at": now_ms(), "connectorConfig": {"config": snapshot}}
         self._emit({"type": "CONTROL", "control": control})
 
     def new_secret(self, secret: str) -> None:

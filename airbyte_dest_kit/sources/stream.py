@@ -26,8 +26,8 @@ and saves it at every checkpoint::
 
         def read(self, stream_slice):
             for user in api.users(since=self.state.updated_at):   # sorted by updated_at
-                yield user
                 self.state = UsersState(updated_at=user["updated_at"])
+                yield user   # after the state: a checkpoint may follow as soon as the runtime has it
 
 A record is a dict, or an :class:`orjson.Fragment` holding one JSON object already serialised (the fast
 path for generated data). Checkpoints come at the end of every slice of :meth:`Stream.slices` and, when

@@ -53,8 +53,8 @@ class Customers(HttpStream, IncrementalStream[CustomersState]):
 
     def read(self, stream_slice: StreamSlice) -> Iterator[Record]:
         for record in super().read(stream_slice):  # the API returns customers in updated_at order
-            yield record
             self.state = CustomersState(updated_at=record["updated_at"])
+            yield record
 
 
 class Orders(HttpStream):
