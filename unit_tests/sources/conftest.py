@@ -34,7 +34,8 @@ class SourceRun:
         return [
             m["trace"]["stream_status"]["status"]
             for m in self.of_type("TRACE")
-            if m["trace"]["type"] == "STREAM_STATUS" and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+            if m["trace"]["type"] == "STREAM_STATUS"
+            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
         ]
 
     def errors(self) -> list[dict[str, Any]]:
@@ -45,7 +46,11 @@ def configured_catalog(streams: Sequence[tuple[str, str]], namespace: str | None
     """``[(name, sync_mode), ...]`` as a configured catalog."""
     entries = []
     for name, sync_mode in streams:
-        stream: dict[str, Any] = {"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh", "incremental"]}
+        stream: dict[str, Any] = {
+            "name": name,
+            "json_schema": {"type": "object"},
+            "supported_sync_modes": ["full_refresh", "incremental"],
+        }
         if namespace is not None:
             stream["namespace"] = namespace
         entries.append({"stream": stream, "sync_mode": sync_mode, "destination_sync_mode": "append"})

@@ -48,11 +48,18 @@ class OAuthServer:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if str(request.url) == TOKEN_URL:
             form = dict(urllib.parse.parse_qsl(request.content.decode()))
-            if form != {"grant_type": "refresh_token", "client_id": "cid", "client_secret": "csecret", "refresh_token": self.refresh_token}:
+            if form != {
+                "grant_type": "refresh_token",
+                "client_id": "cid",
+                "client_secret": "csecret",
+                "refresh_token": self.refresh_token,
+            }:
                 return httpx.Response(400, json={"error": "invalid_grant"})
             self.issued += 1
             self.access_token, self.refresh_token = f"access-{self.issued}", f"refresh-{self.issued}"
-            return httpx.Response(200, json={"access_token": self.access_token, "expires_in": 600, "refresh_token": self.refresh_token})
+            return httpx.Response(
+                200, json={"access_token": self.access_token, "expires_in": 600, "refresh_token": self.refresh_token}
+            )
         self.api_calls += 1
         if self.reject_first_api_call and self.api_calls == 1:
             return httpx.Response(401)
@@ -61,10 +68,15 @@ class OAuthServer:
         return httpx.Response(200, json={"ok": True})
 
 
-def oauth_client(server: OAuthServer, credentials: dict[str, Any]) -> tuple[HttpClient, list[dict[str, Any]], list[str], OAuth2RefreshTokenAuth]:
+def oauth_client(
+    server: OAuthServer, credentials: dict[str, Any]
+) -> tuple[HttpClient, list[dict[str, Any]], list[str], OAuth2RefreshTokenAuth]:
     events, sent, secrets = SourceEvents(), [], []
     events.bind(sent.append, secrets.append)
-    config = {"start_date": "2024-01-01", "credentials": {"client_id": "cid", "client_secret": "csecret", **credentials}}
+    config = {
+        "start_date": "2024-01-01",
+        "credentials": {"client_id": "cid", "client_secret": "csecret", **credentials},
+    }
     auth = OAuth2RefreshTokenAuth(config, TOKEN_URL, events, clock=lambda: NOW)
     return HttpClient("https://api.example.test", auth=auth, transport=httpx.MockTransport(server)), sent, secrets, auth
 
@@ -98,7 +110,9 @@ def test_a_token_still_valid_in_the_config_is_used_without_refreshing() -> None:
     server = OAuthServer()
     server.access_token = "stored"
     later = dt.datetime.fromtimestamp(NOW + 3600, tz=dt.timezone.utc).isoformat()
-    client, sent, _, _ = oauth_client(server, {"refresh_token": "refresh-0", "access_token": "stored", "token_expiry_date": later})
+    client, sent, _, _ = oauth_client(
+        server, {"refresh_token": "refresh-0", "access_token": "stored", "token_expiry_date": later}
+    )
     client.request("GET", "/data")
     assert server.issued == 0 and sent == []
 
@@ -106,7 +120,9 @@ def test_a_token_still_valid_in_the_config_is_used_without_refreshing() -> None:
 def test_a_token_about_to_expire_is_refreshed() -> None:
     server = OAuthServer()
     soon = dt.datetime.fromtimestamp(NOW + 30, tz=dt.timezone.utc).isoformat()  # inside the 60 s margin
-    client, sent, _, _ = oauth_client(server, {"refresh_token": "refresh-0", "access_token": "old", "token_expiry_date": soon})
+    client, sent, _, _ = oauth_client(
+        server, {"refresh_token": "refresh-0", "access_token": "old", "token_expiry_date": soon}
+    )
     client.request("GET", "/data")
     assert server.issued == 1 and len(sent) == 1
 
@@ -116,7 +132,10 @@ def test_401_triggers_one_refresh_and_one_retry() -> None:
     client, sent, _, auth = oauth_client(server, {"refresh_token": "refresh-0"})
     assert client.request("GET", "/data").json() == {"ok": True}
     assert server.issued == 2 and server.api_calls == 2
-    assert [c["control"]["connectorConfig"]["config"]["credentials"]["refresh_token"] for c in sent] == ["refresh-1", "refresh-2"]
+    assert [c["control"]["connectorConfig"]["config"]["credentials"]["refresh_token"] for c in sent] == [
+        "refresh-1",
+        "refresh-2",
+    ]
     assert auth.config["credentials"]["refresh_token"] == "refresh-2"
 
 

@@ -32,7 +32,9 @@ class Scripted:
         return httpx.Response(status, headers=headers, json=body)
 
 
-def client_for(script: Scripted, events: SourceEvents | None = None, max_retries: int = 3) -> tuple[HttpClient, list[float]]:
+def client_for(
+    script: Scripted, events: SourceEvents | None = None, max_retries: int = 3
+) -> tuple[HttpClient, list[float]]:
     sleeps: list[float] = []
     client = HttpClient(
         "https://api.example.test",
@@ -81,7 +83,9 @@ def test_5xx_without_retry_after_backs_off_exponentially_then_gives_up_as_transi
     events, sent = bound_events()
     script = Scripted(*[(500, {}, {"error": "db down"})] * 4)
     client, sleeps = client_for(script, events)
-    with pytest.raises(TransientError, match=r"GET https://api.example.test/x answered HTTP 500: still failing after 3 retries") as caught:
+    with pytest.raises(
+        TransientError, match=r"GET https://api.example.test/x answered HTTP 500: still failing after 3 retries"
+    ) as caught:
         client.request("GET", "/x", params={"token": "secret-in-query"})
     assert sleeps == [0.5, 1.0, 2.0]
     assert len(script.requests) == 4
@@ -100,7 +104,9 @@ def test_transport_errors_are_retried_then_transient() -> None:
         client.request("GET", "/x")
 
 
-@pytest.mark.parametrize(("status", "error"), [(401, ConfigError), (403, ConfigError), (404, SystemFailure), (400, SystemFailure)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(401, ConfigError), (403, ConfigError), (404, SystemFailure), (400, SystemFailure)]
+)
 def test_client_errors_are_not_retried(status: int, error: type[Exception]) -> None:
     script = Scripted((status, {}, {"error": "no"}))
     client, sleeps = client_for(script)
@@ -154,6 +160,8 @@ def test_http_stream_reads_every_page_with_its_params() -> None:
 
 
 def test_http_stream_complains_when_records_are_not_where_it_looks() -> None:
-    client = HttpClient("https://api.example.test", transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"data": {}})))
+    client = HttpClient(
+        "https://api.example.test", transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"data": {}}))
+    )
     with pytest.raises(SystemFailure, match="expected a list of records at data.items"):
         list(Items(client).read(None))

@@ -34,7 +34,9 @@ class LeakyStream(Stream):
 
 def test_secrets_are_masked_in_logs_and_in_every_field_of_trace_errors(tmp_path: Path, run_source: Any) -> None:
     source = FakeSource(write_spec(tmp_path), lambda config: [LeakyStream(), Letters()])
-    run = run_source(source, "read", CONFIG, configured_catalog([("leaky", "full_refresh"), ("letters", "full_refresh")]))
+    run = run_source(
+        source, "read", CONFIG, configured_catalog([("leaky", "full_refresh"), ("letters", "full_refresh")])
+    )
     assert run.exit_code == 1
     assert SECRET.encode() not in run.output and NESTED_SECRET.encode() not in run.output
     log_line = run.of_type("LOG")[0]["log"]["message"]

@@ -19,8 +19,12 @@ def make(tmp_path: Path, *streams: Any) -> Source:
     return FakeSource(write_spec(tmp_path), lambda config: list(streams))
 
 
-def test_checkpoint_after_every_slice_counts_the_records_since_the_previous_one(tmp_path: Path, run_source: Any) -> None:
-    run = run_source(make(tmp_path, Numbers("nums", 7, 3)), "read", CONFIG, configured_catalog([("nums", "incremental")]))
+def test_checkpoint_after_every_slice_counts_the_records_since_the_previous_one(
+    tmp_path: Path, run_source: Any
+) -> None:
+    run = run_source(
+        make(tmp_path, Numbers("nums", 7, 3)), "read", CONFIG, configured_catalog([("nums", "incremental")])
+    )
     assert run.exit_code == 0
     assert [(s["stream"]["stream_state"], s["sourceStats"]["recordCount"]) for s in run.states()] == [
         ({"last_id": 3}, 3.0),
@@ -28,7 +32,12 @@ def test_checkpoint_after_every_slice_counts_the_records_since_the_previous_one(
         ({"last_id": 7}, 1.0),
     ]
     kinds = [m["type"] if m["type"] != "STATE" else "STATE" for m in run.messages]
-    assert kinds == ["TRACE", "TRACE"] + ["RECORD"] * 3 + ["STATE"] + ["RECORD"] * 3 + ["STATE", "RECORD", "STATE", "TRACE"]
+    assert kinds == ["TRACE", "TRACE"] + ["RECORD"] * 3 + ["STATE"] + ["RECORD"] * 3 + [
+        "STATE",
+        "RECORD",
+        "STATE",
+        "TRACE",
+    ]
     assert run.statuses("nums") == ["STARTED", "RUNNING", "COMPLETE"]
 
 
@@ -36,7 +45,9 @@ def test_checkpoint_interval_adds_states_inside_a_slice(tmp_path: Path, run_sour
     class EveryTwo(Numbers):
         checkpoint_interval: ClassVar[int | None] = 2
 
-    run = run_source(make(tmp_path, EveryTwo("nums", 5, 5)), "read", CONFIG, configured_catalog([("nums", "incremental")]))
+    run = run_source(
+        make(tmp_path, EveryTwo("nums", 5, 5)), "read", CONFIG, configured_catalog([("nums", "incremental")])
+    )
     assert [(s["stream"]["stream_state"]["last_id"], s["sourceStats"]["recordCount"]) for s in run.states()] == [
         (2, 2.0),
         (4, 2.0),
@@ -53,20 +64,28 @@ def test_records_come_in_canonical_key_order_with_stream_first(tmp_path: Path, r
     assert isinstance(orjson.loads(record_line)["record"]["emitted_at"], int)
 
 
-def test_incremental_read_resumes_from_the_saved_state_and_full_refresh_ignores_it(tmp_path: Path, run_source: Any) -> None:
+def test_incremental_read_resumes_from_the_saved_state_and_full_refresh_ignores_it(
+    tmp_path: Path, run_source: Any
+) -> None:
     saved = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "nums"}, "stream_state": {"last_id": 5}}}]
     catalog_inc = configured_catalog([("nums", "incremental")])
     resumed = run_source(make(tmp_path, Numbers("nums", 7, 10)), "read", CONFIG, catalog_inc, saved)
     assert [r["id"] for r in resumed.records("nums")] == [6, 7]
-    full = run_source(make(tmp_path, Numbers("nums", 7, 10)), "read", CONFIG, configured_catalog([("nums", "full_refresh")]), saved)
+    full = run_source(
+        make(tmp_path, Numbers("nums", 7, 10)), "read", CONFIG, configured_catalog([("nums", "full_refresh")]), saved
+    )
     assert [r["id"] for r in full.records("nums")] == list(range(1, 8))
 
 
 def test_a_stream_with_nothing_new_still_ends_with_its_state(tmp_path: Path, run_source: Any) -> None:
     saved = {"nums": {"last_id": 7}}  # legacy dict input
-    run = run_source(make(tmp_path, Numbers("nums", 7, 3)), "read", CONFIG, configured_catalog([("nums", "incremental")]), saved)
+    run = run_source(
+        make(tmp_path, Numbers("nums", 7, 3)), "read", CONFIG, configured_catalog([("nums", "incremental")]), saved
+    )
     assert run.records("nums") == []
-    assert [(s["stream"]["stream_state"], s["sourceStats"]["recordCount"]) for s in run.states()] == [({"last_id": 7}, 0.0)]
+    assert [(s["stream"]["stream_state"], s["sourceStats"]["recordCount"]) for s in run.states()] == [
+        ({"last_id": 7}, 0.0)
+    ]
     assert run.statuses("nums") == ["STARTED", "COMPLETE"]
 
 
@@ -94,7 +113,12 @@ def test_a_failing_stream_is_incomplete_and_the_others_still_run(tmp_path: Path,
 
 
 def test_a_stream_missing_from_the_source_is_a_config_error(tmp_path: Path, run_source: Any) -> None:
-    run = run_source(make(tmp_path, Letters()), "read", CONFIG, configured_catalog([("ghost", "full_refresh"), ("letters", "full_refresh")]))
+    run = run_source(
+        make(tmp_path, Letters()),
+        "read",
+        CONFIG,
+        configured_catalog([("ghost", "full_refresh"), ("letters", "full_refresh")]),
+    )
     assert run.exit_code == 1
     assert run.statuses("ghost") == ["INCOMPLETE"]
     assert run.statuses("letters")[-1] == "COMPLETE"
@@ -110,7 +134,13 @@ def test_incremental_sync_of_a_stream_without_cursor_fails_that_stream(tmp_path:
 
 
 def test_invalid_saved_state_names_the_stream(tmp_path: Path, run_source: Any) -> None:
-    run = run_source(make(tmp_path, Numbers("nums", 3, 3)), "read", CONFIG, configured_catalog([("nums", "incremental")]), {"nums": {"last_id": "x"}})
+    run = run_source(
+        make(tmp_path, Numbers("nums", 3, 3)),
+        "read",
+        CONFIG,
+        configured_catalog([("nums", "incremental")]),
+        {"nums": {"last_id": "x"}},
+    )
     assert run.exit_code == 1
     assert "stream 'nums': saved state is invalid at last_id" in run.errors()[0]["message"]
 

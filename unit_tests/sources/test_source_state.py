@@ -68,7 +68,10 @@ def test_null_stream_state_means_reset() -> None:
         ([{"type": "STREAM", "stream": {"stream_state": {}}}], "entry 0: a stream state needs a 'stream_descriptor'"),
         ([{"type": "STREAM", "stream": stream_entry("a", 3)}], "'stream_state' must be an object or null"),
         ([{"type": "GLOBAL", "global": {}}], "needs 'global.stream_states'"),
-        ([{"type": "STREAM", "stream": stream_entry("a", {})}, {"type": "SHARDED"}], "entry 1: unknown state type 'SHARDED'"),
+        (
+            [{"type": "STREAM", "stream": stream_entry("a", {})}, {"type": "SHARDED"}],
+            "entry 1: unknown state type 'SHARDED'",
+        ),
         ([42], "entry 0: each entry must be a STATE message object"),
         ({"users": 5}, "legacy state must map stream names to state objects"),
     ],
