@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, RunSource
+from source_runner import ROOT, RunSource
 
 from airbyte_dest_kit.testing.http_api import LocalShopApi
 

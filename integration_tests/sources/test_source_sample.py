@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, RunSource
+from source_runner import ROOT, RunSource
 
 SAMPLE_FILES = ROOT / "sources" / "source-sample" / "sample_files"
 CATALOG = json.loads((SAMPLE_FILES / "configured_catalog.json").read_text())

@@ -1,4 +1,4 @@
-"""Small in-memory streams and a source around them, for the runtime tests."""
+"""Small in-memory streams, a source around them, and helpers to read what a run printed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 import pydantic
 
 from airbyte_dest_kit.sources import IncrementalStream, Record, Source, Stream, StreamSlice
@@ -80,3 +81,46 @@ class FakeSource(Source):
 
     def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:
         return self.make_streams(config)
+
+
+class SourceRun:
+    def __init__(self, exit_code: int, output: bytes) -> None:
+        self.exit_code = exit_code
+        self.output = output
+        self.lines = output.splitlines()
+        self.messages = [orjson.loads(line) for line in self.lines]
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        return [m["record"]["data"] for m in self.of_type("RECORD") if m["record"]["stream"] == stream]
+
+    def states(self) -> list[dict[str, Any]]:
+        return [m["state"] for m in self.of_type("STATE")]
+
+    def statuses(self, stream: str) -> list[str]:
+        return [
+            m["trace"]["stream_status"]["status"]
+            for m in self.of_type("TRACE")
+            if m["trace"]["type"] == "STREAM_STATUS"
+            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+        ]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+
+
+def configured_catalog(streams: Sequence[tuple[str, str]], namespace: str | None = None) -> dict[str, Any]:
+    """``[(name, sync_mode), ...]`` as a configured catalog."""
+    entries = []
+    for name, sync_mode in streams:
+        stream: dict[str, Any] = {
+            "name": name,
+            "json_schema": {"type": "object"},
+            "supported_sync_modes": ["full_refresh", "incremental"],
+        }
+        if namespace is not None:
+            stream["namespace"] = namespace
+        entries.append({"stream": stream, "sync_mode": sync_mode, "destination_sync_mode": "append"})
+    return {"streams": entries}

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from conftest import configured_catalog
-from source_fakes import FakeSource, Letters, write_spec
+from source_fakes import FakeSource, Letters, configured_catalog, write_spec
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.sources import Record, Stream, StreamSlice

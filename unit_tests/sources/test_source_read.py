@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 
 import orjson
 import pytest
-from conftest import configured_catalog
-from source_fakes import FakeSource, Letters, Numbers, write_spec
+from source_fakes import FakeSource, Letters, Numbers, configured_catalog, write_spec
 
 from airbyte_dest_kit.sources import Source
 
