@@ -23,26 +23,29 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "sources" / "source-sample"
 
 
-def run_once(count: int, workdir: Path) -> tuple[float, int]:
-    """Seconds for one read to /dev/null, and the bytes it wrote (counted in a separate run-free way)."""
+def read_command(count: int, workdir: Path) -> list[str]:
     config = workdir / "config.json"
-    config.write_text(json.dumps({"count": count, "seed": 1, "records_per_slice": 5000}))
+    config.write_text(json.dumps({"count": count, "seed": 1}))
     catalog = SOURCE / "sample_files" / "configured_catalog_users.json"
-    command = [sys.executable, str(SOURCE / "main.py"), "read", "--config", str(config), "--catalog", str(catalog)]
+    return [sys.executable, str(SOURCE / "main.py"), "read", "--config", str(config), "--catalog", str(catalog)]
+
+
+def timed_run(command: list[str]) -> float:
     started = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         subprocess.run(command, stdout=devnull, check=True)
-    return time.perf_counter() - started, _output_bytes(command)
+    return time.perf_counter() - started
 
 
-def _output_bytes(command: list[str]) -> int:
-    # Measured once and outside the timed run: counting through a pipe would slow the timed run down.
+def output_bytes(command: list[str]) -> int:
+    """Counted in a separate, untimed run: reading through a pipe would slow the timed runs down."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE)
     assert process.stdout is not None
     total = 0
     while chunk := process.stdout.read(1 << 20):
         total += len(chunk)
-    process.wait()
+    if process.wait() != 0:
+        raise SystemExit(f"source-sample failed with exit code {process.returncode}")
     return total
 
 
@@ -52,12 +55,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp)
-        timings = []
-        size = 0
-        for _ in range(args.runs):
-            seconds, size = run_once(args.count, config)
-            timings.append(seconds)
+        command = read_command(args.count, Path(tmp))
+        timings = [timed_run(command) for _ in range(args.runs)]
+        size = output_bytes(command)
     best = min(timings)
     print(f"source-sample users: {args.count:,} records in {best:.2f}s (best of {args.runs})")
     print(f"  {args.count / best:,.0f} records/s, {size / best / 1e6:,.1f} MB/s, {size / args.count:.0f} bytes/record")
