@@ -71,7 +71,7 @@ class Stream(abc.ABC):
     def read(self, stream_slice: StreamSlice) -> Iterable[Record]:
         """The records of one slice."""
 
-    def load_state(self, stream_state: Mapping[str, Any] | None) -> None:  # noqa: B027 - optional hook
+    def load_state(self, stream_state: Mapping[str, Any] | None) -> None:
         """Resume from a saved state. Full-refresh streams keep none."""
 
     def dump_state(self) -> dict[str, Any]:
