@@ -8,7 +8,9 @@ parsed stdout messages; ``Destination.rows`` reads a table back as a list of dic
 from __future__ import annotations
 
 import json
+import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -21,7 +23,11 @@ from typing import Any
 import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
-MAIN = REPO / "destinations" / "destination-duckdb" / "main.py"
+# DUCKDB_DEST_ROOT: run the destination from another checkout of the product (e.g. a `git archive` of a
+# commit) instead of this working tree; its package then shadows the installed one.
+PRODUCT = Path(os.environ.get("DUCKDB_DEST_ROOT") or REPO)
+MAIN = PRODUCT / "destinations" / "destination-duckdb" / "main.py"
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PRODUCT), os.environ.get("PYTHONPATH")]))}
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 META_COLUMNS = (
     "_airbyte_raw_id",
@@ -195,6 +201,16 @@ class Run:
     def errors(self) -> list[dict[str, Any]]:
         return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
 
+    def batches(self, stream: str) -> int:
+        """How many batches the destination reports for ``stream`` in its summary LOG."""
+        for message in self.of_type("LOG"):
+            found = re.match(
+                rf"stream {re.escape(stream)}: [\d,]+ records committed in ([\d,]+) batch", message["log"]["message"]
+            )
+            if found:
+                return int(found.group(1).replace(",", ""))
+        raise AssertionError(f"no summary LOG for stream {stream!r}")
+
     def assert_ok(self) -> Run:
         assert self.returncode == 0, f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
         assert not self.errors, self.errors
@@ -249,16 +265,44 @@ class Destination:
             input=data,
             capture_output=True,
             timeout=timeout,
+            env=ENV,
         )
         return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
-    def popen(self, cat: dict[str, Any], config: dict[str, Any] | None = None) -> subprocess.Popen[bytes]:
+    def write_in_pieces(
+        self,
+        cat: dict[str, Any],
+        messages: Sequence[dict[str, Any] | str],
+        piece: int,
+        config: dict[str, Any] | None = None,
+        pause: float = 0.03,
+    ) -> Run:
+        """Like :meth:`write`, but stdin arrives ``piece`` lines at a time with a pause in between, so the
+        destination sees many small chunks (and, with a small ``buffering.max_rows``, writes many batches)."""
+        proc = self.popen(cat, config)
+        out: list[bytes] = []
+        reader = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
+        reader.start()
+        assert proc.stdin is not None
+        for start in range(0, len(messages), piece):
+            proc.stdin.write(encode(messages[start : start + piece]))
+            proc.stdin.flush()
+            time.sleep(pause)
+        proc.stdin.close()
+        code = proc.wait(60)
+        reader.join(60)
+        return Run(code, b"".join(out).decode(), "")
+
+    def popen(
+        self, cat: dict[str, Any], config: dict[str, Any] | None = None, stderr: int = subprocess.DEVNULL
+    ) -> subprocess.Popen[bytes]:
         conf, cat_path = self.files(cat, config)
         return subprocess.Popen(
             command("write", "--config", conf, "--catalog", cat_path),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=stderr,
+            env=ENV,
         )
 
     # -- reading back ---------------------------------------------------------------------------------
