@@ -9,15 +9,17 @@ import abc
 import argparse
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import orjson
+import pydantic
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
 
 def read_json_file(path: str, what: str) -> Any:
@@ -54,6 +56,25 @@ def validate_config(config: Any, spec: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+MASK = "****"
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    # Longest first, so a secret that contains another is masked whole.
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def mask_trace(message: dict[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    """Mask every text field of a TRACE ERROR message in place; returns it."""
+    payload = message["trace"]["error"]
+    for key in ("message", "internal_message", "stack_trace"):
+        if isinstance(payload.get(key), str):
+            payload[key] = mask_secrets(payload[key], secrets)
+    return message
+
+
 def secret_values(spec: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     """Every config value whose schema property is marked ``airbyte_secret`` (at any depth)."""
     found: list[str] = []
@@ -74,21 +95,46 @@ def secret_values(spec: Mapping[str, Any], config: Mapping[str, Any]) -> list[st
     return found
 
 
+UNSUPPORTED_MODES = {DestinationSyncMode.update, DestinationSyncMode.soft_delete}
+
+
+def load_catalog(path: str) -> ConfiguredAirbyteCatalog:
+    """Read and validate a configured catalog; errors name the file and the offending stream/key."""
+    raw = read_json_file(path, "catalog")
+    try:
+        catalog = ConfiguredAirbyteCatalog.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"catalog file {path!r} is not a valid configured catalog: {where}: {first['msg']}") from None
+    seen: set[tuple[str | None, str]] = set()
+    for configured in catalog.streams:
+        stream = configured.stream
+        key = (stream.namespace, stream.name)
+        if key in seen:
+            raise ConfigError(f"catalog lists stream {stream.name!r} (namespace {stream.namespace!r}) twice")
+        seen.add(key)
+        if configured.destination_sync_mode in UNSUPPORTED_MODES:
+            raise ConfigError(
+                f"stream {stream.name!r}: destination_sync_mode {configured.destination_sync_mode.value!r} is for "
+                "data-activation destinations and is not supported; use append, overwrite or append_dedup"
+            )
+    return catalog
+
+
 class _StdoutLogHandler(logging.Handler):
     """Sends log records to stdout as LOG messages, with secrets masked."""
 
     LEVELS = {"CRITICAL": "FATAL", "WARNING": "WARN"}
 
-    def __init__(self, out: MessageWriter) -> None:
+    def __init__(self, out: MessageWriter, secrets: Callable[[], Iterable[str]]) -> None:
         super().__init__()
         self.out = out
-        self.secrets: list[str] = []
+        self._secrets = secrets
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = self.format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "****")
         level = self.LEVELS.get(record.levelname, record.levelname)
+        text = mask_secrets(self.format(record), self._secrets())
         self.out.write({"type": "LOG", "log": {"level": level, "message": text}})
 
 
@@ -103,7 +149,14 @@ class Connector(abc.ABC):
 
     def __init__(self) -> None:
         self.logger = logging.getLogger(f"airbyte.{type(self).__name__}")
-        self._log_handler: _StdoutLogHandler | None = None
+        self.secrets: list[str] = []  # masked in every log line, status and error the connector prints
+        self.out: MessageWriter | None = None  # stdout, set by ``launch`` before any command runs
+
+    def add_secret(self, value: str) -> None:
+        """Mask ``value`` from now on (config secrets are added by :meth:`load_config`; tokens obtained
+        during a run should be added too)."""
+        if value and value not in self.secrets:
+            self.secrets.append(value)
 
     def spec(self) -> dict[str, Any]:
         path = self.spec_path or Path(sys.modules[type(self).__module__].__file__ or ".").parent / "spec.json"
@@ -117,10 +170,11 @@ class Connector(abc.ABC):
 
     def load_config(self, path: str) -> dict[str, Any]:
         spec = self.spec()
-        config = validate_config(read_json_file(path, "config"), spec)
-        if self._log_handler is not None:
-            self._log_handler.secrets = secret_values(spec, config)
-        return config
+        raw = read_json_file(path, "config")
+        if isinstance(raw, dict):  # before validation: its errors may quote the values
+            for secret in secret_values(spec, raw):
+                self.add_secret(secret)
+        return validate_config(raw, spec)
 
     @abc.abstractmethod
     def add_commands(self, commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -30,39 +30,14 @@ from typing import IO, Any
 
 import pydantic
 
-from airbyte_dest_kit.connector import Connector, read_json_file
-from airbyte_dest_kit.errors import ConfigError, InputError
+from airbyte_dest_kit.connector import Connector, load_catalog
+from airbyte_dest_kit.errors import InputError
 from airbyte_dest_kit.protocol.codec import MessageWriter, decode_line, iter_lines
-from airbyte_dest_kit.protocol.models import AirbyteMessage, ConfiguredAirbyteCatalog, DestinationSyncMode, Type
+from airbyte_dest_kit.protocol.models import AirbyteMessage, ConfiguredAirbyteCatalog, Type
 
 log = logging.getLogger("airbyte.destination")
 
-UNSUPPORTED_MODES = {DestinationSyncMode.update, DestinationSyncMode.soft_delete}
 KNOWN_TYPES = {t.value for t in Type}
-
-
-def load_catalog(path: str) -> ConfiguredAirbyteCatalog:
-    """Read and validate a configured catalog; errors name the file and the offending stream/key."""
-    raw = read_json_file(path, "catalog")
-    try:
-        catalog = ConfiguredAirbyteCatalog.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"catalog file {path!r} is not a valid configured catalog: {where}: {first['msg']}") from None
-    seen: set[tuple[str | None, str]] = set()
-    for configured in catalog.streams:
-        stream = configured.stream
-        key = (stream.namespace, stream.name)
-        if key in seen:
-            raise ConfigError(f"catalog lists stream {stream.name!r} (namespace {stream.namespace!r}) twice")
-        seen.add(key)
-        if configured.destination_sync_mode in UNSUPPORTED_MODES:
-            raise ConfigError(
-                f"stream {stream.name!r}: destination_sync_mode {configured.destination_sync_mode.value!r} is for "
-                "data-activation destinations and is not supported; use append, overwrite or append_dedup"
-            )
-    return catalog
 
 
 def typed_messages(stdin: IO[bytes], skipped: dict[str, int]) -> Iterator[AirbyteMessage]:

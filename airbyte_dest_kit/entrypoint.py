@@ -7,18 +7,21 @@
   (config validation included), never a traceback on stdout, and exits 0.
 - any other command that fails prints a TRACE ERROR whose ``failure_type`` follows the exception type
   (see :mod:`airbyte_dest_kit.errors`) and exits 1.
+- ``airbyte_secret`` config values (and secrets added with ``Connector.add_secret``) are masked in every
+  LOG line, CONNECTION_STATUS and TRACE ERROR.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import IO
 
-from airbyte_dest_kit.connector import Connector, _StdoutLogHandler
+from airbyte_dest_kit.connector import Connector, _StdoutLogHandler, mask_secrets, mask_trace
 from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_message, error_trace_message
 
@@ -43,33 +46,43 @@ def launch(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[b
     """Run one command; returns the process exit code (``sys.exit(launch(MyDestination()))``)."""
     args = build_parser(connector).parse_args(argv)
     out = MessageWriter(stdout or sys.stdout.buffer)
-    handler = _StdoutLogHandler(out)
+    connector.out = out
+    handler = _StdoutLogHandler(out, lambda: connector.secrets)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("airbyte")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
-    connector._log_handler = handler
     try:
         if args.command == "spec":
             out.write({"type": "SPEC", "spec": connector.spec()})
         elif args.command == "check":
             try:
                 connector.check(connector.load_config(args.config))
-            except Exception as exc:  # check always answers with one status, whatever failed
-                out.write(connection_status_message(False, _failure_message(exc)))
+            except Exception as exc:  # noqa: BLE001 - check answers with one status, whatever failed
+                out.write(connection_status_message(False, mask_secrets(_failure_message(exc), connector.secrets)))
                 if not isinstance(exc, ConnectorError):
                     connector.logger.debug(traceback.format_exc())
             else:
                 out.write(connection_status_message(True))
         else:
             connector.run_command(args, out)
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes one TRACE ERROR and exit 1
+    except BaseException as exc:
         if isinstance(exc, SystemExit) and exc.code in (0, None):
             raise
-        out.write(error_trace_message(exc, traceback.format_exc()))
+        if isinstance(exc, BrokenPipeError):
+            return _stdout_gone()
+        out.write(mask_trace(error_trace_message(exc, traceback.format_exc()), connector.secrets))
         out.flush()
         return 1
-    finally:
+    try:
         out.flush()
+    except BrokenPipeError:
+        return _stdout_gone()
     return 0
+
+
+def _stdout_gone() -> int:
+    """The reader of our stdout went away: nobody to tell, and no traceback when Python exits."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1

@@ -142,10 +142,8 @@ def build_stream_specs(
         by_schema.setdefault(configured.stream.namespace or default_schema, []).append(index)
     table_names: dict[int, str] = {}
     for indexes in by_schema.values():
-        names = unique_names(
-            [streams[i].stream.name for i in indexes], max_bytes=limit, case_sensitive=case_sensitive
-        )
-        table_names.update(zip(indexes, names))
+        names = unique_names([streams[i].stream.name for i in indexes], max_bytes=limit, case_sensitive=case_sensitive)
+        table_names.update(zip(indexes, names, strict=True))
 
     specs = []
     for index, configured in enumerate(streams):
@@ -160,18 +158,14 @@ def build_stream_specs(
             raise ConfigError(f"stream {stream.name!r}: json_schema 'properties' must be an object")
         source_names = list(properties)
         names = unique_names(source_names, max_bytes=limit, case_sensitive=case_sensitive, taken=META_COLUMNS)
-        columns = tuple(
-            Column(n, s, column_type(properties[s])) for n, s in zip(names, source_names)
-        )
+        columns = tuple(Column(n, s, column_type(properties[s])) for n, s in zip(names, source_names, strict=True))
         declared = {c.source_name: c for c in columns}
         primary_key: tuple[str, ...] = ()
         cursor = None
         if dedup:
             pk_paths = configured.primary_key or stream.source_defined_primary_key or []
             if not pk_paths:
-                raise ConfigError(
-                    f"stream {stream.name!r}: append_dedup needs a primary_key in the configured catalog"
-                )
+                raise ConfigError(f"stream {stream.name!r}: append_dedup needs a primary_key in the configured catalog")
             primary_key = tuple(_top_level_field(p, stream.name, "primary key", declared) for p in pk_paths)
             cursor_path = configured.cursor_field or stream.default_cursor_field or []
             if cursor_path:

@@ -15,7 +15,8 @@ class StreamBuffer:
     """Raw lines of one stream since its last flush, with their line numbers.
 
     ``seen`` counts every record routed to the stream and ``committed`` those a writer made durable; the
-    state ledger compares the two.
+    state ledger compares the two. Lines handed to the writer leave the buffer; if the writer could not
+    take them they come back (:meth:`give_back`).
     """
 
     def __init__(self, spec: StreamSpec) -> None:
@@ -27,6 +28,7 @@ class StreamBuffer:
         self.rows = 0
         self.bytes = 0
         self.oldest: float | None = None  # monotonic time of the oldest buffered line
+        self._unordered = False
         self.seen = 0
         self.committed = 0
         self.batches = 0
@@ -63,11 +65,17 @@ class StreamBuffer:
         lines, numbers = self._arrays()
         return pa.chunked_array([lines]), pa.chunked_array([numbers])
 
-    def mark_committed(self) -> None:
-        """The lines :meth:`peek` returned are durable: count them and empty the buffer."""
-        self.committed += self.rows
-        self.batches += 1
+    def mark_submitted(self) -> None:
+        """The lines :meth:`peek` returned went to the writer: empty the buffer (``seen`` stays)."""
         self._reset()
+
+    def give_back(self, lines: pa.ChunkedArray, numbers: pa.ChunkedArray) -> None:
+        """Return lines of a batch that was not written (they were counted in ``seen`` already)."""
+        seen = self.seen
+        for chunk_lines, chunk_numbers in zip(lines.chunks, numbers.chunks, strict=True):
+            self.add_run(chunk_lines, chunk_numbers)
+        self.seen = seen
+        self._unordered = True
 
     def _arrays(self) -> tuple[pa.Array, pa.Array]:
         lines, numbers = list(self._lines), list(self._numbers)
@@ -78,7 +86,7 @@ class StreamBuffer:
             return pa.array([], pa.large_string()), pa.array([], pa.int64())
         all_lines = pa.concat_arrays(lines) if len(lines) > 1 else lines[0]
         all_numbers = pa.concat_arrays(numbers) if len(numbers) > 1 else numbers[0]
-        if self._single_lines:  # single lines interleave with runs: restore input order
+        if self._single_lines or self._unordered:  # runs out of input order: restore it
             order = pc.sort_indices(all_numbers)
             all_lines, all_numbers = all_lines.take(order), all_numbers.take(order)
         return all_lines, all_numbers
@@ -88,3 +96,4 @@ class StreamBuffer:
         self.rows = 0
         self.bytes = 0
         self.oldest = None
+        self._unordered = False

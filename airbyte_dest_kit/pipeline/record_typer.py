@@ -37,7 +37,6 @@ from airbyte_dest_kit.writer import (
     GENERATION_ID,
     META,
     RAW_ID,
-    Column,
     StreamSpec,
 )
 
@@ -72,8 +71,7 @@ def _cast_expressions(v: str, column_type: ColumnType) -> tuple[str, str | None]
             f"THEN TRY_CAST(trim({_text(v)}) AS BIGINT) END END"
         )
         too_big = (
-            f"({kind} IN ('UBIGINT', 'DOUBLE', 'VARCHAR') "
-            f"AND regexp_full_match({_text(v)}, '\\s*[-+]?[0-9]+\\s*'))"
+            f"({kind} IN ('UBIGINT', 'DOUBLE', 'VARCHAR') AND regexp_full_match({_text(v)}, '\\s*[-+]?[0-9]+\\s*'))"
         )
         return value, too_big
     if column_type is ColumnType.NUMBER:
@@ -104,13 +102,10 @@ def _change(field: str, reason: str) -> str:
 
 def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nul: bool = False) -> str:
     """The query that turns ``batch_table(line, _ab_line)`` into ``stream.arrow_schema`` + ``_ab_line``."""
-    structure = {
-        "record": {
-            "emitted_at": "JSON",
-            "data": {c.source_name: "JSON" for c in stream.columns},
-            "meta": {"changes": "JSON"},
-        }
-    }
+    record: dict[str, object] = {"emitted_at": "JSON", "meta": {"changes": "JSON"}}
+    if stream.columns:  # DuckDB rejects an empty structure (a stream with no declared properties)
+        record["data"] = {c.source_name: "JSON" for c in stream.columns}
+    structure = {"record": record}
     parsed = (
         f"SELECT {LINE_NUMBER}, json_transform(line, {literal(orjson.dumps(structure).decode())}) AS r, "
         f"json_keys(line, '$.record.data') AS k, line FROM {batch_table}"
@@ -154,8 +149,7 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"list_transform(own, lambda x: to_json(x)))}}) AS VARCHAR) END"
     )
     invalid = (
-        "(emitted IS NULL OR k IS NULL OR "
-        "(len(k) = 0 AND json_type(line, '$.record.data') IS DISTINCT FROM 'OBJECT'))"
+        "(emitted IS NULL OR k IS NULL OR (len(k) = 0 AND json_type(line, '$.record.data') IS DISTINCT FROM 'OBJECT'))"
     )
     extracted = (
         f"SELECT {', '.join(casts + [''])}TRY_CAST(r.record.emitted_at AS BIGINT) AS emitted, "

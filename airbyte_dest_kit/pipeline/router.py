@@ -25,6 +25,7 @@ RECORD_PREFIX = (
     + r'"stream":"(?P<stream>[^"\\]*)",'
     + _NAMESPACE.format(tag="tag2", name="ns2")
 )
+RECORD_PREFIX_NO_NAMESPACE = r'^\{"type":"RECORD","record":\{"stream":"(?P<stream>[^"\\]*)",'
 _NULL_MARK = "\x00"  # namespace absent or null; cannot occur in a stream name from the regex
 _SEPARATOR = "\x1f"
 
@@ -63,6 +64,40 @@ def _decode_key(joined: str) -> StreamKey:
     return (None if namespace == _NULL_MARK else namespace), stream
 
 
+def _line_numbers(first_line: int, count: int) -> pa.Array:
+    global _COUNTING
+    if len(_COUNTING) < count:
+        _COUNTING = pa.array(range(max(count, 2 * len(_COUNTING))), pa.int64())
+    return pc.add(_COUNTING.slice(0, count), first_line)
+
+
+_COUNTING = pa.array(range(1 << 14), pa.int64())
+
+
+def _stream_keys(lines: pa.Array, chunk: bytes) -> pa.Array:
+    """Per line: ``namespace<US>stream`` for a fast-path RECORD line, null for a message line."""
+    separator = pa.scalar(_SEPARATOR, pa.large_string())
+    if b'"namespace":' not in chunk:  # the common case: one cheap regex, no namespace logic at all
+        streams = pc.struct_field(pc.extract_regex(lines, RECORD_PREFIX_NO_NAMESPACE), "stream")
+        return pc.binary_join_element_wise(pa.scalar(_NULL_MARK, pa.large_string()), streams, separator)
+    match = pc.extract_regex(lines, RECORD_PREFIX)
+    tag1, tag2 = pc.struct_field(match, "tag1"), pc.struct_field(match, "tag2")
+    has1, has2 = pc.not_equal(tag1, ""), pc.not_equal(tag2, "")
+
+    def namespace_of(tag: pa.Array, name: str) -> pa.Array:
+        return pc.if_else(pc.equal(tag, '"namespace":null,'), _NULL_MARK, pc.struct_field(match, name))
+
+    namespace = pc.if_else(has1, namespace_of(tag1, "ns1"), pc.if_else(has2, namespace_of(tag2, "ns2"), _NULL_MARK))
+    keys = pc.binary_join_element_wise(namespace, pc.struct_field(match, "stream"), separator)
+    implicit = pc.and_(pc.is_valid(keys), pc.invert(pc.or_(has1, has2)))
+    if pc.any(implicit).as_py():
+        # Without a namespace before the data, a later "namespace" key may be the record's (after its
+        # data) or a field of the data: only a real parse can tell, so such lines take the slow path.
+        ambiguous = pc.and_(implicit, pc.match_substring(lines, '"namespace":'))
+        keys = pc.if_else(ambiguous, pa.scalar(None, pa.large_string()), keys)
+    return keys
+
+
 def route_chunk(chunk: bytes, first_line: int) -> Iterator[RecordRun | MessageLine]:
     """Yield the chunk's records and messages in input order (runs between message lines)."""
     try:
@@ -73,31 +108,14 @@ def route_chunk(chunk: bytes, first_line: int) -> Iterator[RecordRun | MessageLi
             yield from route_chunk(chunk[:offset], first_line)
         raise InputError("not valid UTF-8; messages must be UTF-8 JSON", line=bad_line) from None
     lines = pc.list_flatten(pc.split_pattern(text, "\n"))
-    match = pc.extract_regex(lines, RECORD_PREFIX)
-    matched = pc.is_valid(match)
-    tag1, tag2 = pc.struct_field(match, "tag1"), pc.struct_field(match, "tag2")
-    explicit = pc.or_(pc.not_equal(tag1, ""), pc.not_equal(tag2, ""))
-    ambiguous = pc.and_(pc.invert(explicit), pc.match_substring(lines, '"namespace":'))
-    fast = pc.and_(matched, pc.invert(ambiguous)).fill_null(False)
-    namespace = pc.if_else(
-        pc.not_equal(tag1, ""),
-        pc.if_else(pc.equal(tag1, '"namespace":null,'), _NULL_MARK, pc.struct_field(match, "ns1")),
-        pc.if_else(
-            pc.not_equal(tag2, ""),
-            pc.if_else(pc.equal(tag2, '"namespace":null,'), _NULL_MARK, pc.struct_field(match, "ns2")),
-            _NULL_MARK,
-        ),
-    )
-    separator = pa.scalar(_SEPARATOR, pa.large_string())
-    keys = pc.binary_join_element_wise(namespace, pc.struct_field(match, "stream"), separator)
-    numbers = pa.array(range(first_line, first_line + len(lines)), pa.int64())
-
-    slow = pc.indices_nonzero(pc.invert(fast)).to_pylist()
+    keys = _stream_keys(lines, chunk)
+    numbers = _line_numbers(first_line, len(lines))
     start = 0
-    for stop in [*slow, len(lines)]:
+    for stop in [*pc.indices_nonzero(pc.is_null(keys)).to_pylist(), len(lines)]:
         if stop > start:
-            yield from _runs(lines.slice(start, stop - start), keys.slice(start, stop - start),
-                             numbers.slice(start, stop - start))
+            yield from _runs(
+                lines.slice(start, stop - start), keys.slice(start, stop - start), numbers.slice(start, stop - start)
+            )
         if stop < len(lines):
             line = lines[stop].as_py()
             if line.strip():

@@ -26,9 +26,10 @@ from types import FrameType
 from typing import IO, Any
 
 from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError, WriterError
+from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError
 from airbyte_dest_kit.pipeline.buffer import StreamBuffer
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.pipeline.flush_worker import FlushJob, FlushWorker
 from airbyte_dest_kit.pipeline.ledger import StateLedger, StreamKey
 from airbyte_dest_kit.pipeline.progress import Progress
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
@@ -65,6 +66,7 @@ class Pipeline:
         self.states_in = 0
         self.lines_read = 0
         self.terminated = False
+        self.error: ConnectorError | None = None
 
     def _log(self, text: str, level: str = "INFO") -> None:
         self.out.write(log_message(level, text))
@@ -74,37 +76,35 @@ class Pipeline:
 
     def run(self, stdin: IO[bytes]) -> None:
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        error: ConnectorError | None = None
+        worker = FlushWorker(self.typer, self.writer)
         try:
             self.writer.open(self.specs)
             try:
-                self._consume(ChunkReader(stdin))
+                self._consume(ChunkReader(stdin), worker)
             except InputError as exc:
-                error = exc
-                self._cut_at(exc.line)
-            if self.terminated:
-                error = TransientError(
+                self._stop_at(exc)
+            if self.terminated and self.error is None:
+                self.error = TransientError(
                     f"stopped by SIGTERM after line {self.lines_read}: records before it are committed and "
                     "their states echoed; a retry resumes from the last echoed state"
                 )
-            for buffer in self.buffers.values():
-                self._flush(buffer)
-            self._emit_released()
-            if error is None:
+            self._flush_everything(worker)
+            if self.error is None:
                 self._finish_completed_streams()
         finally:
             try:
+                worker.stop()
                 self.writer.close()
             finally:
                 self.typer.close()
                 signal.signal(signal.SIGTERM, previous)
         for line in self.progress.summary(self.buffers.values(), self.states_in, self.ledger.released, self.skipped):
             self._log(line)
-        if error is not None:
-            raise error
+        if self.error is not None:
+            raise self.error
 
-    def _consume(self, reader: ChunkReader) -> None:
-        while not self.terminated:
+    def _consume(self, reader: ChunkReader, worker: FlushWorker) -> None:
+        while not self.terminated and self.error is None:
             chunk = reader.get(timeout=TICK_SECONDS)
             if chunk is None:
                 return
@@ -113,19 +113,57 @@ class Pipeline:
                 self.lines_read += chunk.count(b"\n")
                 for item in route_chunk(chunk, first):
                     if isinstance(item, RecordRun):
-                        self._buffer_for(item.key, item.line_numbers[0].as_py()).add_run(
-                            item.lines, item.line_numbers
-                        )
+                        self._buffer_for(item.key, item.line_numbers[0].as_py()).add_run(item.lines, item.line_numbers)
                     else:
                         self._handle_message(item)
-            self._tick()
+            now = time.monotonic()
+            for buffer in self.policy.due(self.buffers.values(), now):
+                self._submit(buffer, worker)
+            self._settle(worker)
+            self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _tick(self) -> None:
-        now = time.monotonic()
-        for buffer in self.policy.due(self.buffers.values(), now):
-            self._flush(buffer)
-        self._emit_released()
-        self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
+    def _submit(self, buffer: StreamBuffer, worker: FlushWorker) -> None:
+        lines, numbers = buffer.peek()
+        worker.submit(FlushJob(buffer.spec, lines, numbers, buffer.rows))
+        buffer.mark_submitted()
+
+    def _settle(self, worker: FlushWorker) -> None:
+        """Account for written batches, echo the states they cover, and take in a worker failure."""
+        for job in worker.completed():
+            buffer = self.buffers[job.spec.key]
+            buffer.committed += job.count
+            buffer.batches += 1
+            # Only now, with the batch durable, may states that wait for these records be released.
+            self.ledger.committed(job.spec.key, buffer.committed)
+        for state in self.ledger.release():
+            self.out.write(state, flush=True)
+        if not worker.failed:
+            return
+        failure = worker.take_failure()
+        assert failure is not None
+        exc, returned = failure
+        self._settle(worker)  # batches that completed before the failure still count
+        if not isinstance(exc, InputError):
+            raise exc  # the writer broke: nothing more is committed, no further state echoed
+        for job in returned:
+            self.buffers[job.spec.key].give_back(job.lines, job.line_numbers)
+        self._stop_at(exc)
+
+    def _stop_at(self, error: InputError) -> None:
+        """Nothing from ``error.line`` on is written and no later state is echoed; earlier input is."""
+        if self.error is None or not isinstance(self.error, InputError) or error.line < self.error.line:
+            self.error = error
+        for buffer in self.buffers.values():
+            buffer.drop_from(error.line)
+        self.ledger.discard_after(error.line)
+
+    def _flush_everything(self, worker: FlushWorker) -> None:
+        while any(buffer.rows for buffer in self.buffers.values()):
+            for buffer in self.buffers.values():
+                if buffer.rows:
+                    self._submit(buffer, worker)
+            worker.drain()
+            self._settle(worker)  # a bad line found now returns lines to the buffers: loop again
 
     def _buffer_for(self, key: StreamKey, line_number: int) -> StreamBuffer:
         buffer = self.buffers.get((key[0] or None, key[1]))
@@ -161,34 +199,6 @@ class Pipeline:
             )
         else:
             self.skipped[str(kind)] += 1
-
-    def _flush(self, buffer: StreamBuffer) -> None:
-        if not buffer.rows:
-            return
-        lines, numbers = buffer.peek()
-        batch = self.typer.type_batch(buffer.spec, lines, numbers)
-        try:
-            self.writer.write(buffer.spec, batch)
-        except ConnectorError:
-            raise
-        except Exception as exc:
-            raise WriterError(
-                f"writing {batch.num_rows} rows of stream {buffer.spec.label!r} failed: {exc}",
-                internal_message=repr(exc),
-                stream=buffer.spec.label,
-            ) from exc
-        buffer.mark_committed()
-        # Only now, with the batch durable, may states that wait for these records be released.
-        self.ledger.committed(buffer.spec.key, buffer.committed)
-
-    def _emit_released(self) -> None:
-        for state in self.ledger.release():
-            self.out.write(state, flush=True)
-
-    def _cut_at(self, line_number: int) -> None:
-        for buffer in self.buffers.values():
-            buffer.drop_from(line_number)
-        self.ledger.discard_after(line_number)
 
     def _finish_completed_streams(self) -> None:
         reported = bool(self.statuses)

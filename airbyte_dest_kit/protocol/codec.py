@@ -26,7 +26,9 @@ def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
     try:
         message = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number) from None
+        raise InputError(
+            f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number
+        ) from None
     if not isinstance(message, dict):
         raise InputError("a message must be a JSON object", line=line_number)
     return message
@@ -103,6 +105,10 @@ class MessageWriter:
         self._stream.write(orjson.dumps(message) + b"\n")
         if flush:
             self._stream.flush()
+
+    def write_lines(self, block: bytes) -> None:
+        """Write already-serialised message lines (each ending in a newline) as they are."""
+        self._stream.write(block)
 
     def flush(self) -> None:
         self._stream.flush()

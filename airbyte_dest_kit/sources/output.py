@@ -46,11 +46,8 @@ class BufferedOutput:
 
     def write_pending(self) -> None:
         if self.pending:
-            block = b"".join(self.pending)
+            self._writer.write_lines(b"".join(self.pending))
             self.pending.clear()
-            # MessageWriter serialises with orjson and adds the final newline: a Fragment passes our
-            # already-serialised lines through unchanged.
-            self._writer.write(orjson.Fragment(block[:-1]))  # type: ignore[arg-type]
 
     def flush(self) -> None:
         self.write_pending()

@@ -24,12 +24,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from airbyte_dest_kit.connector import Connector, read_json_file, secret_values
-from airbyte_dest_kit.destination import load_catalog
+from airbyte_dest_kit.connector import Connector, load_catalog, read_json_file
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.sources.events import SourceEvents
-from airbyte_dest_kit.sources.masking import masked_error
 from airbyte_dest_kit.sources.output import BufferedOutput
 from airbyte_dest_kit.sources.reader import Reader, ReadOptions, combined_failure
 from airbyte_dest_kit.sources.state import SavedState, StreamKey, parse_state
@@ -49,7 +47,6 @@ class Source(Connector):
     def __init__(self) -> None:
         super().__init__()
         self.events = SourceEvents()
-        self._secrets: list[str] = []
 
     @abc.abstractmethod
     def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:
@@ -77,49 +74,32 @@ class Source(Connector):
         read.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
         read.add_argument("--state", help="path to the state JSON file to resume from")
 
-    def load_config(self, path: str) -> dict[str, Any]:
-        raw = read_json_file(path, "config")
-        if isinstance(raw, dict):  # mask even the values that fail validation
-            self._add_secrets(secret_values(self.spec(), raw))
-        try:
-            config = super().load_config(path)
-        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
-            raise masked_error(exc, self._secrets) from None
-        self._add_secrets(secret_values(self.spec(), config))
-        return config
-
     def check(self, config: Mapping[str, Any]) -> None:
-        if self._log_handler is not None:
-            self.events.bind(self._log_handler.out.write, self._add_secret)
-        try:
-            self.check_connection(config)
-        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
-            raise masked_error(exc, self._secrets) from None
+        if self.out is not None:  # a token refreshed during check is persisted too (CONTROL message)
+            self.events.bind(self.out.write, self.add_secret)
+        self.check_connection(config)
 
     def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
-        try:
-            config = self.load_config(args.config)
-            if args.command == "discover":
-                self.events.bind(out.write, self._add_secret)
-                catalog = [stream.as_airbyte_stream() for stream in self._streams_by_key(config).values()]
-                out.write({"type": "CATALOG", "catalog": {"streams": catalog}})
-            else:
-                self._read(config, args, out)
-        except Exception as exc:  # noqa: BLE001 - re-raised with secrets masked
-            raise masked_error(exc, self._secrets) from None
+        config = self.load_config(args.config)
+        if args.command == "discover":
+            self.events.bind(out.write, self.add_secret)
+            catalog = [stream.as_airbyte_stream() for stream in self._streams_by_key(config).values()]
+            out.write({"type": "CATALOG", "catalog": {"streams": catalog}})
+        else:
+            self._read(config, args, out)
 
     def _read(self, config: dict[str, Any], args: argparse.Namespace, out: MessageWriter) -> None:
         catalog = load_catalog(args.catalog)
         saved = parse_state(read_json_file(args.state, "state")) if args.state else SavedState()
         streams = self._streams_by_key(config)
         output = BufferedOutput(out)
-        self.events.bind(output.message, self._add_secret)
+        self.events.bind(output.message, self.add_secret)
         fixed_emitted_at = self.emitted_at(config)
         options = ReadOptions(
             global_state=self.state_type == "GLOBAL",
             shared_state=self.shared_state,
             emitted_at=wall_clock_ms if fixed_emitted_at is None else lambda: fixed_emitted_at,
-            secrets=lambda: self._secrets,
+            secrets=lambda: self.secrets,
         )
         failures = Reader(output, saved, self.events, options).read_all(catalog.streams, streams)
         output.flush()
@@ -134,13 +114,3 @@ class Source(Connector):
                 raise ConfigError(f"the source defines stream {stream.name!r} twice")
             by_key[key] = stream
         return by_key
-
-    def _add_secrets(self, secrets: Sequence[str]) -> None:
-        for secret in secrets:
-            self._add_secret(secret)
-
-    def _add_secret(self, secret: str) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
-        if self._log_handler is not None:
-            self._log_handler.secrets = list(self._secrets)

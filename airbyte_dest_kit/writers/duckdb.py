@@ -114,10 +114,10 @@ class DuckDBWriter(Writer):
         if stream.generation_id <= 0:
             return False
         target = qualified(stream.schema_name, stream.staging_table_name)
-        (other,) = self.con.execute(
+        rows = self.con.execute(
             f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?", [stream.generation_id]
-        ).fetchone() or (1,)
-        return other == 0
+        ).fetchall()
+        return bool(rows[0][0] == 0)
 
     def open(self, streams: Sequence[StreamSpec]) -> None:
         for stream in streams:
@@ -201,6 +201,3 @@ class DuckDBWriter(Writer):
         if self._con is not None:
             self._con.close()
             self._con = None
-
-
-

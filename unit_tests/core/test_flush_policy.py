@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.pipeline.buffer import StreamBuffer
+from airbyte_dest_kit.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.writer import StreamSpec
+
+
+def buffer(name: str, rows: int, line_size: int = 10) -> StreamBuffer:
+    spec = StreamSpec(name, None, "main", name, name + "_airbyte_tmp", (), dedup=False, truncate=False)
+    b = StreamBuffer(spec)
+    if rows:
+        b.add_run(pa.array(["x" * line_size] * rows, pa.large_string()), pa.array(range(rows), pa.int64()))
+    return b
+
+
+def test_rows_bytes_and_age_each_trigger_a_flush() -> None:
+    policy = FlushPolicy(max_rows=10, max_bytes=1000, max_age_seconds=5, max_total_bytes=10**9)
+    by_rows, by_bytes, young, old = buffer("r", 10), buffer("b", 2, 600), buffer("y", 1), buffer("o", 1)
+    assert young.oldest is not None and old.oldest is not None
+    old.oldest -= 10
+    due = policy.due([by_rows, by_bytes, young, old, buffer("empty", 0)], now=young.oldest + 1)
+    assert set(b.spec.name for b in due) == {"r", "b", "o"}
+
+
+def test_memory_cap_flushes_largest_buffers_first_until_under_the_cap() -> None:
+    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=250)
+    small, medium, large = buffer("s", 5), buffer("m", 10), buffer("l", 20)  # 50, 100, 200 bytes
+    due = policy.due([small, medium, large], now=0)
+    assert [b.spec.name for b in due] == ["l"]  # 350 → 150 after the largest
+    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=40)
+    assert [b.spec.name for b in policy.due([small, medium, large], now=0)] == ["l", "m", "s"]
+
+
+def test_from_config_reads_buffering_and_rejects_unknown_or_bad_keys() -> None:
+    assert FlushPolicy.from_config({"buffering": {"max_rows": 7}}).max_rows == 7
+    assert FlushPolicy.from_config({}) == FlushPolicy()
+    with pytest.raises(ConfigError, match="buffering.*max_rowz"):
+        FlushPolicy.from_config({"buffering": {"max_rowz": 7}})
+    with pytest.raises(ConfigError, match="buffering.max_bytes"):
+        FlushPolicy.from_config({"buffering": {"max_bytes": 0}})

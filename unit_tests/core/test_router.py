@@ -1,0 +1,77 @@
+"""Routing RECORD lines without a JSON parse: only unambiguous lines take the fast path."""
+
+from __future__ import annotations
+
+import pytest
+
+from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
+
+
+def route(text: str, first_line: int = 1) -> list[tuple[str, object, list[int]]]:
+    out: list[tuple[str, object, list[int]]] = []
+    for item in route_chunk(text.encode(), first_line):
+        if isinstance(item, RecordRun):
+            out.append(("run", item.key, item.line_numbers.to_pylist()))
+        else:
+            assert isinstance(item, MessageLine)
+            out.append(("message", item.text[:30], [item.line_number]))
+    return out
+
+
+def rec(stream: str, before: str = "", after: str = "", data: str = "{}") -> str:
+    return f'{{"type":"RECORD","record":{{{before}"stream":"{stream}",{after}"emitted_at":1,"data":{data}}}}}\n'
+
+
+def test_runs_are_split_by_stream_and_by_message_lines_in_input_order() -> None:
+    text = rec("a") + rec("b") + rec("a") + '{"type":"STATE","state":{}}\n' + rec("a")
+    assert route(text, 10) == [
+        ("run", (None, "a"), [10, 12]),
+        ("run", (None, "b"), [11]),
+        ("message", '{"type":"STATE","state":{}}', [13]),
+        ("run", (None, "a"), [14]),
+    ]
+
+
+def test_namespace_before_or_after_stream_is_read_from_the_prefix() -> None:
+    text = (
+        rec("a", before='"namespace":"n1",') + rec("a", after='"namespace":"n2",') + rec("a", after='"namespace":null,')
+    )
+    assert [(kind, key) for kind, key, _ in route(text)] == [
+        ("run", ("n1", "a")),
+        ("run", ("n2", "a")),
+        ("run", (None, "a")),
+    ]
+
+
+def test_a_namespace_key_later_in_the_line_takes_the_slow_path() -> None:
+    # Could be the record's namespace (written after its data) or a data field: only a parse can tell.
+    text = rec("a", data='{"namespace":"x"}') + rec("a")
+    assert route(text)[0][0] == "message"
+    assert route(text)[1] == ("run", (None, "a"), [2])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"record":{"stream":"a","emitted_at":1,"data":{}},"type":"RECORD"}',
+        '{"type": "RECORD", "record": {"stream": "a", "emitted_at": 1, "data": {}}}',
+        '{"type":"RECORD","record":{"stream":"caf\\u00e9","emitted_at":1,"data":{}}}',
+    ],
+)
+def test_other_shapes_and_escaped_names_are_message_lines(line: str) -> None:
+    assert route(line + "\n") == [("message", line[:30], [1])]
+
+
+def test_blank_lines_are_ignored_and_numbered() -> None:
+    assert route("\n\n" + rec("a")) == [("run", (None, "a"), [3])]
+
+
+def test_invalid_utf8_is_an_input_error_after_the_lines_before_it() -> None:
+    chunk = rec("a").encode() + b'{"type":"RECORD","record":{"stream":"a","data":"\xff"}}\n' + rec("a").encode()
+    seen = []
+    with pytest.raises(InputError) as raised:
+        for item in route_chunk(chunk, 5):
+            seen.append(item)
+    assert raised.value.line == 6
+    assert [i.line_numbers.to_pylist() for i in seen if isinstance(i, RecordRun)] == [[5]]
