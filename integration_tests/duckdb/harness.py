@@ -346,9 +346,9 @@ class Destination:
 
 
 def scenario(name: str) -> list[str]:
-    """The raw input lines of ``scenarios/<name>.jsonl`` (blank lines and ``#`` comments dropped)."""
+    """The raw input lines of ``scenarios/<name>.jsonl`` (the leading ``#`` comment lines dropped)."""
     text = (SCENARIOS / f"{name}.jsonl").read_text()
-    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [line for line in text.splitlines() if not line.startswith("#")]
 
 
 def expected_states(name: str) -> list[dict[str, Any]]:
