@@ -312,7 +312,7 @@ class Destination:
         try:
             cursor = con.execute(sql, list(params))
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
             con.close()
 
@@ -323,10 +323,7 @@ class Destination:
 
     def data(self, table: str, schema: str = "main", order_by: str | None = None) -> list[dict[str, Any]]:
         """Rows without the ``_airbyte_*`` columns."""
-        return [
-            {k: v for k, v in row.items() if k not in META_COLUMNS}
-            for row in self.rows(table, schema, order_by)
-        ]
+        return [{k: v for k, v in row.items() if k not in META_COLUMNS} for row in self.rows(table, schema, order_by)]
 
     def tables(self, schema: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT table_schema, table_name FROM information_schema.tables"

@@ -84,8 +84,17 @@ def test_skips_unknown_messages(dest):
 )
 def test_record_data_that_is_not_an_object(dest, bad_record):
     first = stream_state("a", {"a": 1}, id=1)
-    run = dest.write(TWO_STREAMS, [record("a", {"id": 1}), first, record("a", {"id": 2}), bad_record,
-                                   record("a", {"id": 3}), stream_state("a", {"a": 3}, id=2)])
+    run = dest.write(
+        TWO_STREAMS,
+        [
+            record("a", {"id": 1}),
+            first,
+            record("a", {"id": 2}),
+            bad_record,
+            record("a", {"id": 3}),
+            stream_state("a", {"a": 3}, id=2),
+        ],
+    )
     error = run.assert_failed()
     assert "line 4" in error["message"]
     assert run.states == [echoed(first, 1)]

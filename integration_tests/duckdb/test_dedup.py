@@ -81,10 +81,20 @@ def test_cursor_ties_broken_by_emitted_at_then_arrival(dest):
 
 
 def test_cursor_ties_across_syncs(dest):
-    dest.write(dedup_catalog(), [item({"id": 1, "v": "s1", "cursor": 5}, emitted_at=5_000),
-                                 item({"id": 2, "v": "s1", "cursor": 5}, emitted_at=5_000)]).assert_ok()
-    dest.write(dedup_catalog(), [item({"id": 1, "v": "s2-older", "cursor": 5}, emitted_at=4_000),
-                                 item({"id": 2, "v": "s2-same", "cursor": 5}, emitted_at=5_000)]).assert_ok()
+    dest.write(
+        dedup_catalog(),
+        [
+            item({"id": 1, "v": "s1", "cursor": 5}, emitted_at=5_000),
+            item({"id": 2, "v": "s1", "cursor": 5}, emitted_at=5_000),
+        ],
+    ).assert_ok()
+    dest.write(
+        dedup_catalog(),
+        [
+            item({"id": 1, "v": "s2-older", "cursor": 5}, emitted_at=4_000),
+            item({"id": 2, "v": "s2-same", "cursor": 5}, emitted_at=5_000),
+        ],
+    ).assert_ok()
     # Equal cursor: the later extraction wins; fully tied, the later arrival (sync 2) wins.
     assert winners(dest) == {1: "s1", 2: "s2-same"}
 

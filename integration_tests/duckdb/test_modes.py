@@ -45,8 +45,11 @@ def test_overwrite_second_sync_replaces_first_and_leaves_siblings_alone(dest):
     )
     dest.write(
         both,
-        [record("users", {"id": 1, "name": "old"}), record("users", {"id": 2, "name": "old"}),
-         record("teams", {"id": 7, "name": "blue"})],
+        [
+            record("users", {"id": 1, "name": "old"}),
+            record("users", {"id": 2, "name": "old"}),
+            record("teams", {"id": 7, "name": "blue"}),
+        ],
     ).assert_ok()
     assert dest.data("users", order_by="id") == [{"id": 1, "name": "old"}, {"id": 2, "name": "old"}]
 

@@ -37,7 +37,10 @@ def test_exact_state_lines(dest, name, table_ids):
 
 def test_state_lines_are_flushed_and_unchanged_in_key_order(dest):
     # The echo is the received object plus destinationStats: same keys, same order, a float count.
-    line = '{"type":"STATE","state":{"id":5,"type":"STREAM","sourceStats":{"recordCount":1.0},"stream":{"stream_descriptor":{"name":"a","namespace":null},"stream_state":{"z":1,"a":[1,{"b":null}]}}}}'
+    line = (
+        '{"type":"STATE","state":{"id":5,"type":"STREAM","sourceStats":{"recordCount":1.0},'
+        '"stream":{"stream_descriptor":{"name":"a","namespace":null},"stream_state":{"z":1,"a":[1,{"b":null}]}}}}'
+    )
     run = dest.write(TWO_STREAMS, [record("a", {"id": 1}), line]).assert_ok()
     (printed,) = [raw for raw in run.stdout.splitlines() if '"STATE"' in raw]
     assert printed == line[:-2] + ',"destinationStats":{"recordCount":1.0}}}'

@@ -57,7 +57,17 @@ def test_integer_values_that_do_not_fit(dest):
         ],
     )
     assert {k: r["i"] for k, r in rows.items()} == {
-        1: None, 2: None, 3: None, 4: None, 5: 12, 6: 5, 7: None, 8: None, 9: 2**63 - 1, 10: None, 11: None,
+        1: None,
+        2: None,
+        3: None,
+        4: None,
+        5: 12,
+        6: 5,
+        7: None,
+        8: None,
+        9: 2**63 - 1,
+        10: None,
+        11: None,
     }
     assert changes(rows[1]) == [nulled("i")]
     assert changes(rows[2]) == [nulled("i")]
