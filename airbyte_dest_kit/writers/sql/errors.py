@@ -1,0 +1,86 @@
+"""Database errors → what the user must fix, naming the config key.
+
+Classified by the driver's error code (PostgreSQL SQLSTATE, MySQL error number) where there is one, by the
+message text otherwise::
+
+    wrong user or password     → ConfigError naming the username / password keys
+    unknown database           → ConfigError naming the database key
+    missing privilege          → ConfigError naming the username and schema keys, with the GRANT to run
+    unreachable host / refused → TransientError naming the host and port keys
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from airbyte_dest_kit.errors import ConfigError, ConnectorError, TransientError
+
+
+@dataclass(frozen=True)
+class ConfigKeys:
+    """The config keys that hold each connection setting (all ``url`` for a URL-only config)."""
+
+    host: str = "host"
+    port: str = "port"
+    database: str = "database"
+    username: str = "username"
+    password: str = "password"
+    schema: str = "schema"
+
+
+_AUTH_SQLSTATES = {"28P01", "28000"}
+_AUTH_MYSQL = {1045, 1698}
+_PRIVILEGE_SQLSTATES = {"42501"}
+_PRIVILEGE_MYSQL = {1044, 1142, 1227, 1370}
+_UNKNOWN_DATABASE_MYSQL = {1049}
+_UNREACHABLE_MYSQL = {2003, 2005, 2006, 2013}
+_UNREACHABLE_TEXT = (
+    "connection refused",
+    "could not translate host name",
+    "timeout expired",
+    "no route to host",
+    "name or service not known",
+    "network is unreachable",
+    "connection timed out",
+)
+
+
+def _codes(exc: BaseException) -> tuple[str | None, int | None]:
+    orig = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    args = getattr(orig, "args", ())
+    number = args[0] if args and isinstance(args[0], int) else None
+    return sqlstate, number
+
+
+def translate(exc: sa.exc.DBAPIError, keys: ConfigKeys, *, user: str | None, schema: str) -> ConnectorError | None:
+    """The ConnectorError for a failed connect or probe; None when the error is none of the above."""
+    sqlstate, number = _codes(exc)
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    lowered = text.lower()
+    if sqlstate in _AUTH_SQLSTATES or number in _AUTH_MYSQL or "password authentication failed" in lowered:
+        return ConfigError(
+            f"the server rejected user {user!r}: check config keys {keys.username!r} and {keys.password!r}",
+            internal_message=text,
+        )
+    if sqlstate == "3D000" or number in _UNKNOWN_DATABASE_MYSQL:
+        return ConfigError(
+            f"the database does not exist: check config key {keys.database!r} or create it first",
+            internal_message=text,
+        )
+    if sqlstate in _PRIVILEGE_SQLSTATES or number in _PRIVILEGE_MYSQL:
+        return ConfigError(
+            f"user {user!r} (config key {keys.username!r}) may not create tables in schema {schema!r} "
+            f"(config key {keys.schema!r}): grant it, e.g. GRANT CREATE, USAGE ON SCHEMA {schema} TO {user} "
+            f"(PostgreSQL) or GRANT ALL ON {schema}.* TO {user} (MySQL). Server said: {text}",
+            internal_message=text,
+        )
+    if number in _UNREACHABLE_MYSQL or any(t in lowered for t in _UNREACHABLE_TEXT):
+        return TransientError(
+            f"cannot reach the database server: check config keys {keys.host!r} and {keys.port!r}, and that "
+            f"the server is running and accepts connections from here. Server said: {text}",
+            internal_message=text,
+        )
+    return None
