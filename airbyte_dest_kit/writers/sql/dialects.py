@@ -134,7 +134,11 @@ MYSQL = SQLDialect(
     delete_matching="DELETE t FROM {target} AS t JOIN {batch} AS b ON {condition}",
     alter_type="ALTER TABLE {table} MODIFY COLUMN {column} {type}",
     swap=_mysql_rename,
-    reflected_aliases={"TINYINT(1)": ColumnType.BOOLEAN, "LONGTEXT": ColumnType.STRING},
+    reflected_aliases={
+        "TINYINT(1)": ColumnType.BOOLEAN,
+        "BIGINT(20)": ColumnType.INTEGER,
+        "LONGTEXT": ColumnType.STRING,
+    },
     # DROP TABLE without TEMPORARY would commit the open transaction.
     drop_temporary="DROP TEMPORARY TABLE {table}",
     index_prefix={ColumnType.STRING: 191},

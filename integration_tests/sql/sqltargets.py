@@ -1,0 +1,238 @@
+"""Targets the SQL and contract tests write into: server availability, fresh schemas, read-back.
+
+``require_server`` is the one place that decides what a missing server means: a skip with the reason
+locally, a failure when ``CI=true`` (CI must never go green by skipping the database tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MARIADB_URL = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+SERVERS = {"postgres": POSTGRES_URL, "mariadb": MARIADB_URL}
+
+
+def require_server(kind: str) -> sa.Engine:
+    """An engine for the test server ``kind``; skips (fails under CI=true) when it is unreachable."""
+    engine = sa.create_engine(SERVERS[kind], pool_pre_ping=True)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        reason = f"{kind} test server {sa.make_url(SERVERS[kind]).render_as_string()} is unreachable: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: a missing server is a failure)")
+        pytest.skip(reason)
+    return engine
+
+
+def random_name(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[tuple[sa.Engine, str]]:
+    engine = require_server("postgres")
+    schema = random_name("tpg")
+    try:
+        yield engine, schema
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+
+@contextmanager
+def fresh_mariadb_database() -> Iterator[tuple[sa.Engine, str]]:
+    engine = require_server("mariadb")
+    database = random_name("my")
+    try:
+        yield engine, database
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
+        engine.dispose()
+
+
+def plain(value: Any) -> Any:
+    """One comparable form for every database: ISO text for times, floats for decimals, parsed JSON."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+@dataclass
+class Target:
+    """One destination to run: its main.py, a config, and how to read a table back."""
+
+    name: str
+    main: Path
+    config: dict[str, Any]
+    schema: str
+    read_rows: Callable[[str, str], list[dict[str, Any]]]
+    tmp: Path
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def read_table(self, schema: str, table: str) -> list[dict[str, Any]]:
+        return [{k: plain(v) for k, v in row.items()} for row in self.read_rows(schema, table)]
+
+    def run(self, messages: Sequence[dict[str, Any] | str], catalog: dict[str, Any], **kw: Any) -> Run:
+        return run_destination(self.main, self.config, catalog, messages, self.tmp, **kw)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: list[dict[str, Any]]
+    stderr: str
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m for m in self.stdout if m.get("type") == "STATE"]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.stdout if m.get("type") == "TRACE" and m["trace"]["type"] == "ERROR"]
+
+
+def write_inputs(
+    tmp: Path, config: dict[str, Any], catalog: dict[str, Any], messages: Sequence[Any]
+) -> tuple[Path, Path, Path]:
+    tag = uuid.uuid4().hex[:6]
+    paths = tmp / f"config_{tag}.json", tmp / f"catalog_{tag}.json", tmp / f"messages_{tag}.jsonl"
+    paths[0].write_text(json.dumps(config))
+    paths[1].write_text(json.dumps(catalog))
+    with paths[2].open("w") as handle:
+        for m in messages:
+            handle.write((m if isinstance(m, str) else json.dumps(m)) + "\n")
+    return paths
+
+
+def run_destination(
+    main: Path,
+    config: dict[str, Any],
+    catalog: dict[str, Any],
+    messages: Sequence[Any],
+    tmp: Path,
+    timeout: float = 120,
+) -> Run:
+    config_path, catalog_path, messages_path = write_inputs(tmp, config, catalog, messages)
+    with messages_path.open("rb") as stdin:
+        done = subprocess.run(
+            [PYTHON, str(main), "write", "--config", str(config_path), "--catalog", str(catalog_path)],
+            stdin=stdin,
+            capture_output=True,
+            timeout=timeout,
+            cwd=REPO,
+        )
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
+    return Run(done.returncode, lines, done.stderr.decode())
+
+
+def run_check(main: Path, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    path = tmp / f"check_{uuid.uuid4().hex[:6]}.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run(
+        [PYTHON, str(main), "check", "--config", str(path)], capture_output=True, timeout=60, cwd=REPO
+    )
+    statuses = [json.loads(x) for x in done.stdout.decode().splitlines() if '"CONNECTION_STATUS"' in x]
+    assert len(statuses) == 1, done.stdout.decode() + done.stderr.decode()
+    status: dict[str, Any] = statuses[0]["connectionStatus"]
+    return status
+
+
+def sql_rows(engine: sa.Engine, qualified: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.exec_driver_sql(f"SELECT * FROM {qualified}")]
+
+
+# -- message builders ------------------------------------------------------------------------------
+
+
+def record(stream: str, data: dict[str, Any], emitted_at: int = 1_700_000_000_000) -> dict[str, Any]:
+    return {"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": emitted_at}}
+
+
+def state(stream: str, position: Any) -> dict[str, Any]:
+    return {
+        "type": "STATE",
+        "state": {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"position": position}},
+        },
+    }
+
+
+def echoed(message: dict[str, Any], count: int) -> dict[str, Any]:
+    """A state as the destination must print it: unchanged, plus ``destinationStats.recordCount``."""
+    return {**message, "state": {**message["state"], "destinationStats": {"recordCount": float(count)}}}
+
+
+def complete(stream: str) -> dict[str, Any]:
+    return {
+        "type": "TRACE",
+        "trace": {
+            "type": "STREAM_STATUS",
+            "emitted_at": 1.0,
+            "stream_status": {"stream_descriptor": {"name": stream}, "status": "COMPLETE"},
+        },
+    }
+
+
+def catalog(
+    stream: str,
+    properties: dict[str, Any],
+    mode: str = "append",
+    *,
+    primary_key: Sequence[str] = (),
+    cursor: str | None = None,
+    generation: int = 0,
+    minimum_generation: int = 0,
+) -> dict[str, Any]:
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": stream,
+                    "json_schema": {"type": "object", "properties": properties},
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                },
+                "sync_mode": "incremental",
+                "destination_sync_mode": mode,
+                "primary_key": [[k] for k in primary_key],
+                "cursor_field": [cursor] if cursor else [],
+                "generation_id": generation,
+                "minimum_generation_id": minimum_generation,
+                "sync_id": 7,
+            }
+        ]
+    }
