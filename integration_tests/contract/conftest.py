@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))
 
-from sqltargets import (  # noqa: E402
+from sqltargets import (
     MARIADB_URL,
     POSTGRES_URL,
     REPO,

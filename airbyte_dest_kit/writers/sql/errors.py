@@ -11,6 +11,7 @@ message text otherwise::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ _PRIVILEGE_SQLSTATES = {"42501"}
 _PRIVILEGE_MYSQL = {1044, 1142, 1227, 1370}
 _UNKNOWN_DATABASE_MYSQL = {1049}
 _UNREACHABLE_MYSQL = {2003, 2005, 2006, 2013}
+_AUTH_TEXT = r'password authentication failed|role ".*" does not exist|not permitted to log in|no pg_hba.conf entry'
 _UNREACHABLE_TEXT = (
     "connection refused",
     "could not translate host name",
@@ -60,12 +62,13 @@ def translate(exc: sa.exc.DBAPIError, keys: ConfigKeys, *, user: str | None, sch
     sqlstate, number = _codes(exc)
     text = str(getattr(exc, "orig", None) or exc).strip()
     lowered = text.lower()
-    if sqlstate in _AUTH_SQLSTATES or number in _AUTH_MYSQL or "password authentication failed" in lowered:
+    # psycopg reports failures during connect without a SQLSTATE: the server's text is all there is.
+    if sqlstate in _AUTH_SQLSTATES or number in _AUTH_MYSQL or re.search(_AUTH_TEXT, lowered):
         return ConfigError(
             f"the server rejected user {user!r}: check config keys {keys.username!r} and {keys.password!r}",
             internal_message=text,
         )
-    if sqlstate == "3D000" or number in _UNKNOWN_DATABASE_MYSQL:
+    if sqlstate == "3D000" or number in _UNKNOWN_DATABASE_MYSQL or re.search(r'database ".*" does not exist', lowered):
         return ConfigError(
             f"the database does not exist: check config key {keys.database!r} or create it first",
             internal_message=text,
