@@ -26,7 +26,6 @@ from sqltargets import (
     fresh_postgres_schema,
     random_name,
     record,
-    require_server,
     run_check,
     run_destination,
     sql_rows,

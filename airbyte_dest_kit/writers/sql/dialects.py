@@ -165,7 +165,9 @@ SQLITE = SQLDialect(
     null_safe_equal="{a} IS {b}",
     # Driven from the batch, so the key index on the target is used (a correlated EXISTS scans the batch
     # once per target row).
-    delete_matching="DELETE FROM {target} WHERE rowid IN (SELECT t.rowid FROM {batch} AS b JOIN {target} AS t ON {condition})",
+    delete_matching=(
+        "DELETE FROM {target} WHERE rowid IN (SELECT t.rowid FROM {batch} AS b JOIN {target} AS t ON {condition})"
+    ),
     # SQLite cannot change a column's type; it stores any value in any column, so nothing is lost.
     alter_type=None,
     temporary_schema="temp",
