@@ -49,6 +49,7 @@ META_COLUMNS: dict[str, ColumnType] = {
     ADDITIONAL_PROPERTIES: ColumnType.JSON,
 }
 STAGING_SUFFIX = "_airbyte_tmp"
+TOMBSTONE_SUFFIX = "_airbyte_deletes"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ class StreamSpec:
     @property
     def label(self) -> str:
         return f"{self.namespace}.{self.name}" if self.namespace else self.name
+
+    @property
+    def keeps_tombstones(self) -> bool:
+        """A dedup stream with CDC deletes remembers deleted keys, so a stale update arriving later loses."""
+        return self.dedup and self.cdc_deleted_column is not None
 
     @property
     def all_columns(self) -> tuple[Column, ...]:

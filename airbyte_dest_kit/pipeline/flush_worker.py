@@ -1,7 +1,9 @@
 """Types and writes batches on one background thread, in submission order.
 
 Routing stdin (main thread) and typing + writing (this thread) then run on two cores at once; DuckDB and
-Arrow release the GIL. At most ``max_waiting`` batches wait behind the one being written, which bounds
+Arrow release the GIL. Every call into the writer (``open``, ``write``, ``finish``, ``close``) runs on this
+one thread, through :meth:`FlushWorker.call` for the others: database connections (DuckDB's, SQLAlchemy's)
+are not safe to share between threads. At most ``max_waiting`` batches wait behind the one being written, which bounds
 memory. After a failure no further batch is written: the failed one and those behind it are handed back
 (:meth:`take_failure`), so the caller can return their lines to the buffers and decide what to commit.
 """
@@ -10,13 +12,25 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 
 from airbyte_dest_kit.errors import ConnectorError, WriterError
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.writer import StreamSpec, Writer
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Call:
+    function: Callable[[], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
 
 
 @dataclass
@@ -47,6 +61,9 @@ class FlushWorker:
             try:
                 if job is self._STOP:
                     return
+                if isinstance(job, _Call):
+                    self._run_call(job)
+                    continue
                 assert isinstance(job, FlushJob)
                 with self._lock:
                     failed = self._failure is not None
@@ -65,6 +82,24 @@ class FlushWorker:
                         self._done.append(job)
             finally:
                 self._jobs.task_done()
+
+    @staticmethod
+    def _run_call(call: _Call) -> None:
+        try:
+            call.result = call.function()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            call.error = exc
+        finally:
+            call.done.set()
+
+    def call(self, function: Callable[[], T]) -> T:
+        """Run ``function`` on the worker thread after the batches already submitted; return its result."""
+        call = _Call(function)
+        self._jobs.put(call)
+        call.done.wait()
+        if call.error is not None:
+            raise call.error
+        return cast(T, call.result)
 
     def _type_and_write(self, job: FlushJob) -> None:
         batch = self._typer.type_batch(job.spec, job.lines, job.line_numbers)

@@ -22,7 +22,7 @@ Protocol problems found here (a line that is not JSON, a RECORD without an objec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
 
 import duckdb
 import orjson
@@ -96,19 +96,31 @@ def _cast_expressions(v: str, column_type: ColumnType) -> tuple[str, str | None]
     return f"CASE WHEN {kind} = 'VARCHAR' THEN TRY_CAST({_text(v)} AS {sql_type}) END", None
 
 
+def _pointer_token(name: str) -> str:
+    """``name`` as one JSON pointer (RFC 6901) reference token."""
+    return name.replace("~", "~0").replace("/", "~1")
+
+
 def _change(field: str, reason: str) -> str:
     return f"{{'field': {literal(field)}, 'change': 'NULLED', 'reason': '{reason}'}}"
 
 
 def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nul: bool = False) -> str:
     """The query that turns ``batch_table(line, _ab_line)`` into ``stream.arrow_schema`` + ``_ab_line``."""
+    # json_transform matches keys exactly but refuses a structure with two keys that differ only in case
+    # ("Foo" and "foo"): those properties are read with case-sensitive JSON pointers instead.
+    folded = Counter(c.source_name.casefold() for c in stream.columns)
+    by_pointer = [c for c in stream.columns if folded[c.source_name.casefold()] > 1]
     record: dict[str, object] = {"emitted_at": "JSON", "meta": {"changes": "JSON"}}
-    if stream.columns:  # DuckDB rejects an empty structure (a stream with no declared properties)
-        record["data"] = {c.source_name: "JSON" for c in stream.columns}
+    transformed = {c.source_name: "JSON" for c in stream.columns if c not in by_pointer}
+    if transformed:  # DuckDB rejects an empty structure (a stream with no declared properties)
+        record["data"] = transformed
     structure = {"record": record}
+    pointers = "[" + ", ".join(literal("/record/data/" + _pointer_token(c.source_name)) for c in by_pointer) + "]"
     parsed = (
         f"SELECT {LINE_NUMBER}, json_transform(line, {literal(orjson.dumps(structure).decode())}) AS r, "
-        f"json_keys(line, '$.record.data') AS k, line FROM {batch_table}"
+        f"json_keys(line, '$.record.data') AS k, "
+        f"{f'json_extract(line, {pointers})' if by_pointer else 'NULL'} AS by_pointer, line FROM {batch_table}"
     )
     casts, selects, changes = [], [], []
     for index, column in enumerate(stream.columns):
@@ -120,7 +132,11 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
                 f"CASE WHEN contains(CAST({raw} AS VARCHAR), '\\u0000') "
                 f"THEN {_change(column.source_name, 'DESTINATION_SERIALIZATION_ERROR')} END"
             )
-        casts.append(f"r.record.data[{literal(column.source_name)}] AS {raw}")
+        if column in by_pointer:
+            found = f"by_pointer[{by_pointer.index(column) + 1}]"
+            casts.append(f"CASE WHEN json_type({found}) <> 'NULL' THEN {found} END AS {raw}")
+        else:
+            casts.append(f"r.record.data[{literal(column.source_name)}] AS {raw}")
         selects.append(f"{value} AS v{index}")  # internal names: a property may be called 'line'
         if column.type in (ColumnType.STRING, ColumnType.JSON):
             continue
@@ -222,6 +238,3 @@ class RecordTyper:
 
 def _with_line(schema: pa.Schema) -> pa.Schema:
     return schema.append(pa.field(LINE_NUMBER, pa.int64()))
-
-
-TypeBatch = Callable[[StreamSpec, pa.ChunkedArray, pa.ChunkedArray], pa.Table]

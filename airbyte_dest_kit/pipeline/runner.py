@@ -18,6 +18,7 @@ failure stops everything at once: no further commit, no further state.
 from __future__ import annotations
 
 import abc
+import functools
 import signal
 import time
 from collections import Counter
@@ -78,7 +79,7 @@ class Pipeline:
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         worker = FlushWorker(self.typer, self.writer)
         try:
-            self.writer.open(self.specs)
+            worker.call(lambda: self.writer.open(self.specs))
             try:
                 self._consume(ChunkReader(stdin), worker)
             except InputError as exc:
@@ -90,12 +91,12 @@ class Pipeline:
                 )
             self._flush_everything(worker)
             if self.error is None:
-                self._finish_completed_streams()
+                self._finish_completed_streams(worker)
         finally:
             try:
-                worker.stop()
-                self.writer.close()
+                worker.call(self.writer.close)
             finally:
+                worker.stop()
                 self.typer.close()
                 signal.signal(signal.SIGTERM, previous)
         for line in self.progress.summary(self.buffers.values(), self.states_in, self.ledger.released, self.skipped):
@@ -158,12 +159,15 @@ class Pipeline:
         self.ledger.discard_after(error.line)
 
     def _flush_everything(self, worker: FlushWorker) -> None:
-        while any(buffer.rows for buffer in self.buffers.values()):
+        while True:
             for buffer in self.buffers.values():
                 if buffer.rows:
                     self._submit(buffer, worker)
+            # Always settle: batches submitted while reading may still be in flight, and their states wait.
             worker.drain()
-            self._settle(worker)  # a bad line found now returns lines to the buffers: loop again
+            self._settle(worker)
+            if not any(buffer.rows for buffer in self.buffers.values()):
+                return  # else a bad line found just now returned lines to the buffers: write those
 
     def _buffer_for(self, key: StreamKey, line_number: int) -> StreamBuffer:
         buffer = self.buffers.get((key[0] or None, key[1]))
@@ -200,11 +204,11 @@ class Pipeline:
         else:
             self.skipped[str(kind)] += 1
 
-    def _finish_completed_streams(self) -> None:
+    def _finish_completed_streams(self, worker: FlushWorker) -> None:
         reported = bool(self.statuses)
         for spec in self.specs:
             if not reported or self.statuses.get(spec.key) == "COMPLETE":
-                self.writer.finish(spec)
+                worker.call(functools.partial(self.writer.finish, spec))
             else:
                 status = self.statuses.get(spec.key, "no status")
                 self._log(

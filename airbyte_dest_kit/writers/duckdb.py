@@ -8,7 +8,9 @@
 - append_dedup: the batch (already one row per key, see the record typer) is merged in one transaction:
   an existing row loses to an incoming one unless its cursor is greater, or the incoming cursor is NULL
   and its is not, or cursors tie and it was extracted later. Keys compare NULL-safely. A winning row
-  with a non-null ``_ab_cdc_deleted_at`` deletes its key.
+  with a non-null ``_ab_cdc_deleted_at`` deletes its key, and is kept in ``<table>_airbyte_deletes`` (a
+  tombstone) so that an older version of the row arriving in a later batch or sync does not bring the key
+  back; a newer version does. A key is in at most one of the two tables.
 - schema evolution: new properties add columns, changed types widen (``schema.widen``), nothing is dropped.
 """
 
@@ -22,9 +24,17 @@ import duckdb
 import pyarrow as pa
 
 from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.naming import fit_name
 from airbyte_dest_kit.pipeline.record_typer import LINE_NUMBER, quote
 from airbyte_dest_kit.schema import ColumnType, plan_evolution
-from airbyte_dest_kit.writer import EXTRACTED_AT, GENERATION_ID, Capabilities, StreamSpec, Writer
+from airbyte_dest_kit.writer import (
+    EXTRACTED_AT,
+    GENERATION_ID,
+    TOMBSTONE_SUFFIX,
+    Capabilities,
+    StreamSpec,
+    Writer,
+)
 
 SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -122,18 +132,24 @@ class DuckDBWriter(Writer):
     def open(self, streams: Sequence[StreamSpec]) -> None:
         for stream in streams:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(stream.schema_name)}")
+            target = self._target_table(stream)
+            tables = [target, _tombstones(target)] if stream.keeps_tombstones else [target]
             if stream.truncate:
-                staging = self._columns(stream.schema_name, stream.staging_table_name)
+                staging = self._columns(stream.schema_name, target)
                 if staging is not None and not self._staging_is_resumable(stream):
-                    self.con.execute(f"DROP TABLE {qualified(stream.schema_name, stream.staging_table_name)}")
-                self._ensure_table(stream, stream.staging_table_name)
-            else:
-                self._ensure_table(stream, stream.table_name)
+                    for table in tables:
+                        self.con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, table)}")
+            for table in tables:
+                self._ensure_table(stream, table)
 
     # -- writing ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _target_table(stream: StreamSpec) -> str:
+        return stream.staging_table_name if stream.truncate else stream.table_name
+
     def _target(self, stream: StreamSpec) -> str:
-        return qualified(stream.schema_name, stream.staging_table_name if stream.truncate else stream.table_name)
+        return qualified(stream.schema_name, self._target_table(stream))
 
     def write(self, stream: StreamSpec, batch: pa.Table) -> None:
         con = self.con
@@ -156,7 +172,9 @@ class DuckDBWriter(Writer):
             con.unregister("_airbyte_batch")
 
     def _merge(self, stream: StreamSpec) -> None:
-        target = self._target(stream)
+        tables = [self._target(stream)]
+        if stream.keeps_tombstones:
+            tables.append(qualified(stream.schema_name, _tombstones(self._target_table(stream))))
         same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
         extracted_later = f"t.{EXTRACTED_AT} > b.{EXTRACTED_AT}"
         if stream.cursor:
@@ -167,31 +185,41 @@ class DuckDBWriter(Writer):
             )
         else:
             existing_wins = extracted_later
+        for table in tables:
+            # coalesce: with NULL cursors the comparison is NULL, which must read as "existing does not win"
+            self.con.execute(
+                f"DELETE FROM {table} AS t USING _airbyte_batch AS b "
+                f"WHERE {same_key} AND NOT coalesce({existing_wins}, FALSE)"
+            )
+        # What is left for a key in either table won against the batch; only keys with nothing left land.
+        unclaimed = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {same_key})" for table in tables)
+        deleted = f"b.{quote(stream.cdc_deleted_column)} IS NOT NULL" if stream.cdc_deleted_column else "FALSE"
         self.con.execute(
-            f"DELETE FROM {target} AS t USING _airbyte_batch AS b WHERE {same_key} AND NOT ({existing_wins})"
+            f"INSERT INTO {tables[0]} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b "
+            f"WHERE {unclaimed} AND NOT ({deleted})"
         )
-        keep = f"NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
-        if stream.cdc_deleted_column:
-            keep += f" AND b.{quote(stream.cdc_deleted_column)} IS NULL"
-        self.con.execute(
-            f"INSERT INTO {target} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b WHERE {keep}"
-        )
+        if stream.keeps_tombstones:
+            self.con.execute(
+                f"INSERT INTO {tables[1]} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b "
+                f"WHERE {unclaimed} AND {deleted}"
+            )
 
     def finish(self, stream: StreamSpec) -> None:
-        final = qualified(stream.schema_name, stream.table_name)
+        pairs = [(stream.staging_table_name, stream.table_name)]
+        if stream.keeps_tombstones:
+            pairs.append((_tombstones(stream.staging_table_name), _tombstones(stream.table_name)))
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            if stream.truncate:
-                con.execute(f"DROP TABLE IF EXISTS {final}")
-                con.execute(
-                    f"ALTER TABLE {qualified(stream.schema_name, stream.staging_table_name)} "
-                    f"RENAME TO {quote(stream.table_name)}"
-                )
-            elif stream.minimum_generation_id > 0:
-                con.execute(
-                    f"DELETE FROM {final} WHERE coalesce({GENERATION_ID}, -1) < {int(stream.minimum_generation_id)}"
-                )
+            for staging, final in pairs:
+                if stream.truncate:
+                    con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, final)}")
+                    con.execute(f"ALTER TABLE {qualified(stream.schema_name, staging)} RENAME TO {quote(final)}")
+                elif stream.minimum_generation_id > 0:
+                    con.execute(
+                        f"DELETE FROM {qualified(stream.schema_name, final)} "
+                        f"WHERE coalesce({GENERATION_ID}, -1) < {int(stream.minimum_generation_id)}"
+                    )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -201,3 +229,7 @@ class DuckDBWriter(Writer):
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+def _tombstones(table: str) -> str:
+    return fit_name(table + TOMBSTONE_SUFFIX, DuckDBWriter.capabilities.max_identifier_bytes)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
+import time
 from typing import Any
 
 import orjson
@@ -26,6 +29,20 @@ from airbyte_dest_kit.writer import build_stream_specs
 PROPS = {"id": {"type": "integer"}}
 
 
+def piped(*parts: list[Any]) -> Any:
+    """stdin that delivers each part as its own chunk, a moment apart, like a source writing slowly."""
+    read_fd, write_fd = os.pipe()
+
+    def feed() -> None:
+        for part in parts:
+            os.write(write_fd, jsonl(part))
+            time.sleep(0.2)
+        os.close(write_fd)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return os.fdopen(read_fd, "rb")
+
+
 def run(
     messages: list[Any],
     writer: MemoryWriter,
@@ -42,7 +59,8 @@ def run(
     out = io.BytesIO()
     error = None
     try:
-        Pipeline(writer, specs, MessageWriter(out), FlushPolicy(max_rows=max_rows)).run(io.BytesIO(jsonl(messages)))
+        stdin = io.BytesIO(jsonl(messages)) if isinstance(messages, list) else messages
+        Pipeline(writer, specs, MessageWriter(out), FlushPolicy(max_rows=max_rows)).run(stdin)
     except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
         error = exc
     return [orjson.loads(line) for line in out.getvalue().splitlines()], error
@@ -69,6 +87,16 @@ def test_states_are_echoed_once_their_stream_is_committed() -> None:
     assert [m["state"]["destinationStats"]["recordCount"] for m in output if m["type"] == "STATE"] == [1.0, 1.0]
     assert sorted(r["id"] for r in writer.rows("a")) == [1, 2]
     assert writer.finished == ["a", "b"] and writer.closed
+
+
+def test_a_batch_written_just_before_the_end_still_releases_its_states() -> None:
+    # The last chunk's batch is handed to the flush thread while reading; at the end no buffer holds rows,
+    # yet that batch must be waited for and its state echoed.
+    writer = MemoryWriter()
+    stdin = piped([record("a", {"id": 1})], [record("a", {"id": 2}), stream_state("a", {"n": "last"})])
+    output, error = run(stdin, writer, max_rows=1)
+    assert error is None and states(output) == ["last"]
+    assert len(writer.batches) == 2 and sorted(r["id"] for r in writer.rows("a")) == [1, 2]
 
 
 def test_a_writer_failure_stops_commits_and_states_at_once() -> None:

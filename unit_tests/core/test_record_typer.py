@@ -154,6 +154,15 @@ def test_property_names_that_clash_with_internal_names_are_fine(typer: RecordTyp
     assert (row["line"], row["k"], row["own"]) == ("l", 1, 2)
 
 
+def test_properties_differing_only_in_case_keep_their_own_values(typer: RecordTyper) -> None:
+    spec = spec_for("s", {"Foo": {"type": "integer"}, "foo": {"type": "string"}, "a/b~c": {"type": "integer"}})
+    assert [c.name for c in spec.columns] == ["Foo", "foo_1", "a/b~c"]
+    lines, numbers = lines_of([record("s", {"foo": "lower", "Foo": 1, "a/b~c": 3}), record("s", {"Foo": None})])
+    first, second = typer.type_batch(spec, lines, numbers).to_pylist()
+    assert (first["Foo"], first["foo_1"], first["a/b~c"]) == (1, "lower", 3)
+    assert (second["Foo"], second["foo_1"]) == (None, None) and changes(second) == []
+
+
 def test_nul_bytes_are_stripped_with_a_change_when_the_writer_asks() -> None:
     typer = RecordTyper(threads=1, strip_nul=True)
     (row,) = typed(typer, [{"name": "a\u0000b", "obj": {"k": "x\u0000"}}])
