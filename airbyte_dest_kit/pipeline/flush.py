@@ -22,7 +22,7 @@ class FlushPolicy:
     """
 
     max_rows: int = 250_000
-    max_bytes: int = 64 * MiB
+    max_bytes: int = 32 * MiB  # measured: smaller batches keep typing and writing overlapped
     max_age_seconds: float = 30.0
     max_total_bytes: int = 192 * MiB
 

@@ -1,11 +1,16 @@
-"""Types and writes batches on one background thread, in submission order.
+"""Types and writes batches on background threads; batches are written strictly in submission order.
 
-Routing stdin (main thread) and typing + writing (this thread) then run on two cores at once; DuckDB and
-Arrow release the GIL. Every call into the writer (``open``, ``write``, ``finish``, ``close``) runs on this
-one thread, through :meth:`FlushWorker.call` for the others: database connections (DuckDB's, SQLAlchemy's)
-are not safe to share between threads. At most ``max_waiting`` batches wait behind the one being written, which bounds
-memory. After a failure no further batch is written: the failed one and those behind it are handed back
-(:meth:`take_failure`), so the caller can return their lines to the buffers and decide what to commit.
+The stages run at once on two cores: routing stdin (main thread), typing (``typing_threads`` threads, each
+with its own single-threaded DuckDB, since typing costs the most CPU per record) and writing (one thread).
+DuckDB and Arrow release the GIL. The writing thread takes typed batches back in submission order from a
+small reorder buffer, and each stage holds at most a couple of batches, which bounds memory.
+
+Every call into the writer (``open``, ``write``, ``finish``, ``close``) runs on the writing thread, the
+others through :meth:`FlushWorker.call`: database connections (DuckDB's, SQLAlchemy's) are not safe to
+share between threads.
+
+After a failure no batch from the failed one on is written: those are handed back (:meth:`take_failure`)
+so the caller can return their lines to the buffers; batches submitted before it are still written.
 """
 
 from __future__ import annotations
@@ -26,62 +31,109 @@ T = TypeVar("T")
 
 
 @dataclass
-class _Call:
-    function: Callable[[], Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
-
-
-@dataclass
 class FlushJob:
     spec: StreamSpec
     lines: pa.ChunkedArray
     line_numbers: pa.ChunkedArray
     count: int
+    sequence: int = 0
+    batch: pa.Table | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Call:
+    function: Callable[[], Any]
+    sequence: int = 0
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+_STOP = object()
 
 
 class FlushWorker:
-    _STOP = object()
-
-    def __init__(self, typer: RecordTyper, writer: Writer, max_waiting: int = 1) -> None:
-        self._typer = typer
+    def __init__(self, make_typer: Callable[[], RecordTyper], writer: Writer, typing_threads: int = 2) -> None:
         self._writer = writer
-        self._jobs: queue.Queue[object] = queue.Queue(maxsize=max_waiting)
-        self._lock = threading.Lock()
+        self._typers = [make_typer() for _ in range(typing_threads)]
+        self._to_type: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._state = threading.Condition()
+        self._typed: dict[int, FlushJob | _Call] = {}  # the reorder buffer, by sequence number
+        self._submitted = 0  # sequence numbers handed out so far
+        self._written = 0  # sequence numbers the writing thread is done with
+        self._stopping = False
         self._done: list[FlushJob] = []
         self._failure: BaseException | None = None
+        self._failed_at: int | None = None  # sequence number of the failed batch
         self._returned: list[FlushJob] = []
-        self._thread = threading.Thread(target=self._run, name="flush-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._typing_loop, args=(typer,), name=f"flush-typing-{i}", daemon=True)
+            for i, typer in enumerate(self._typers)
+        ]
+        self._threads.append(threading.Thread(target=self._writing_loop, name="flush-writing", daemon=True))
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                if job is self._STOP:
-                    return
-                if isinstance(job, _Call):
-                    self._run_call(job)
-                    continue
-                assert isinstance(job, FlushJob)
-                with self._lock:
-                    failed = self._failure is not None
-                if failed:
-                    with self._lock:
-                        self._returned.append(job)
-                    continue
+    # -- the stages -----------------------------------------------------------------------------------
+
+    def _typing_loop(self, typer: RecordTyper) -> None:
+        while (item := self._to_type.get()) is not _STOP:
+            assert isinstance(item, (FlushJob, _Call))
+            with self._state:
+                # Stay at most a few batches ahead of the writer: typed batches wait in memory.
+                self._state.wait_for(lambda: item.sequence <= self._written + len(self._typers) + 1)
+            if isinstance(item, FlushJob) and not self._failed_before(item):
                 try:
-                    self._type_and_write(job)
+                    item.batch = typer.type_batch(item.spec, item.lines, item.line_numbers)
                 except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-                    with self._lock:
-                        self._failure = exc
-                        self._returned.append(job)
-                else:
-                    with self._lock:
-                        self._done.append(job)
-            finally:
-                self._jobs.task_done()
+                    item.error = exc
+            with self._state:
+                self._typed[item.sequence] = item
+                self._state.notify_all()
+
+    def _writing_loop(self) -> None:
+        while True:
+            with self._state:
+                self._state.wait_for(lambda: self._written + 1 in self._typed or self._stopping)
+                item = self._typed.pop(self._written + 1, None)
+                if item is None:
+                    return
+            if isinstance(item, _Call):
+                self._run_call(item)
+            else:
+                self._write(item)
+            with self._state:
+                self._written += 1
+                self._state.notify_all()
+
+    def _failed_before(self, job: FlushJob) -> bool:
+        with self._state:
+            return self._failed_at is not None and job.sequence > self._failed_at
+
+    def _write(self, job: FlushJob) -> None:
+        error = job.error
+        if error is None and not self._failed_before(job):
+            assert job.batch is not None
+            try:
+                self._writer.write(job.spec, job.batch)
+            except ConnectorError as exc:
+                error = exc
+            except Exception as exc:  # noqa: BLE001 - reported to the main thread
+                error = WriterError(
+                    f"writing {job.batch.num_rows} rows of stream {job.spec.label!r} failed: {exc}",
+                    internal_message=repr(exc),
+                    stream=job.spec.label,
+                )
+                error.__cause__ = exc
+        job.batch = None  # the rows are in the target now (or not at all): free them
+        with self._state:
+            if error is not None and (self._failed_at is None or job.sequence < self._failed_at):
+                self._failure, self._failed_at = error, job.sequence
+            if self._failed_at is not None and job.sequence >= self._failed_at:
+                self._returned.append(job)
+            else:
+                self._done.append(job)
 
     @staticmethod
     def _run_call(call: _Call) -> None:
@@ -92,57 +144,62 @@ class FlushWorker:
         finally:
             call.done.set()
 
+    def _enqueue(self, item: FlushJob | _Call) -> None:
+        with self._state:
+            self._submitted += 1
+            item.sequence = self._submitted
+        self._to_type.put(item)
+
+    # -- the main thread's side -----------------------------------------------------------------------
+
+    def submit(self, job: FlushJob) -> None:
+        """Queue a batch; blocks while the typing stage is busy."""
+        self._enqueue(job)
+
     def call(self, function: Callable[[], T]) -> T:
-        """Run ``function`` on the worker thread after the batches already submitted; return its result."""
+        """Run ``function`` on the writing thread after the batches already submitted; return its result."""
         call = _Call(function)
-        self._jobs.put(call)
+        self._enqueue(call)
         call.done.wait()
         if call.error is not None:
             raise call.error
         return cast(T, call.result)
 
-    def _type_and_write(self, job: FlushJob) -> None:
-        batch = self._typer.type_batch(job.spec, job.lines, job.line_numbers)
-        try:
-            self._writer.write(job.spec, batch)
-        except ConnectorError:
-            raise
-        except Exception as exc:
-            raise WriterError(
-                f"writing {batch.num_rows} rows of stream {job.spec.label!r} failed: {exc}",
-                internal_message=repr(exc),
-                stream=job.spec.label,
-            ) from exc
-
-    def submit(self, job: FlushJob) -> None:
-        """Queue a batch; blocks while ``max_waiting`` batches already wait."""
-        self._jobs.put(job)
-
     def drain(self) -> None:
         """Wait until every submitted batch is written (or handed back after a failure)."""
-        self._jobs.join()
+        with self._state:
+            self._state.wait_for(lambda: self._written >= self._submitted)
 
     def completed(self) -> list[FlushJob]:
         """Batches written since the last call, in submission order."""
-        with self._lock:
+        with self._state:
             done, self._done = self._done, []
         return done
+
+    @property
+    def failed(self) -> bool:
+        with self._state:
+            return self._failure is not None
 
     def take_failure(self) -> tuple[BaseException, list[FlushJob]] | None:
         """The failure, if any, and the batches not written since; the worker then accepts work again."""
         self.drain()
-        with self._lock:
+        with self._state:
             if self._failure is None:
                 return None
             failure, returned = self._failure, self._returned
-            self._failure, self._returned = None, []
+            self._failure, self._failed_at, self._returned = None, None, []
         return failure, returned
 
-    @property
-    def failed(self) -> bool:
-        with self._lock:
-            return self._failure is not None
-
     def stop(self) -> None:
-        self._jobs.put(self._STOP)
-        self._thread.join()
+        """Finish what was submitted, then end the threads and close the typers."""
+        self.drain()
+        for _ in self._typers:
+            self._to_type.put(_STOP)
+        with self._state:
+            self._stopping = True
+            self._state.notify_all()
+        for thread in self._threads:
+            thread.join()
+        for typer in self._typers:
+            typer.close()

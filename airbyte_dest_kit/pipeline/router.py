@@ -59,8 +59,10 @@ def _locate_bad_utf8(chunk: bytes, first_line: int) -> tuple[int, int]:
     raise AssertionError("chunk decoded line by line but not as a whole")
 
 
-def _decode_key(joined: str) -> StreamKey:
-    namespace, stream = joined.split(_SEPARATOR, 1)
+def _decode_key(key: str) -> StreamKey:
+    if _SEPARATOR not in key:  # from a chunk without namespaces: the stream name alone
+        return None, key
+    namespace, stream = key.split(_SEPARATOR, 1)
     return (None if namespace == _NULL_MARK else namespace), stream
 
 
@@ -75,11 +77,11 @@ _COUNTING = pa.array(range(1 << 14), pa.int64())
 
 
 def _stream_keys(lines: pa.Array, chunk: bytes) -> pa.Array:
-    """Per line: ``namespace<US>stream`` for a fast-path RECORD line, null for a message line."""
-    separator = pa.scalar(_SEPARATOR, pa.large_string())
+    """Per line: the stream key of a fast-path RECORD line (``namespace<US>stream``, or the stream name alone
+    in a chunk without namespaces), null for a message line."""
     if b'"namespace":' not in chunk:  # the common case: one cheap regex, no namespace logic at all
-        streams = pc.struct_field(pc.extract_regex(lines, RECORD_PREFIX_NO_NAMESPACE), "stream")
-        return pc.binary_join_element_wise(pa.scalar(_NULL_MARK, pa.large_string()), streams, separator)
+        return pc.struct_field(pc.extract_regex(lines, RECORD_PREFIX_NO_NAMESPACE), "stream")
+    separator = pa.scalar(_SEPARATOR, pa.large_string())
     match = pc.extract_regex(lines, RECORD_PREFIX)
     tag1, tag2 = pc.struct_field(match, "tag1"), pc.struct_field(match, "tag2")
     has1, has2 = pc.not_equal(tag1, ""), pc.not_equal(tag2, "")

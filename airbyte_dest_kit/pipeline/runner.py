@@ -60,7 +60,6 @@ class Pipeline:
         self.policy = policy or FlushPolicy()
         self.buffers: dict[StreamKey, StreamBuffer] = {spec.key: StreamBuffer(spec) for spec in self.specs}
         self.ledger = StateLedger()
-        self.typer = RecordTyper(strip_nul=writer.capabilities.strips_nul)
         self.progress = Progress(self._log, progress_interval)
         self.statuses: dict[StreamKey, str] = {}
         self.skipped: Counter[str] = Counter()
@@ -77,7 +76,8 @@ class Pipeline:
 
     def run(self, stdin: IO[bytes]) -> None:
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        worker = FlushWorker(self.typer, self.writer)
+        strip_nul = self.writer.capabilities.strips_nul
+        worker = FlushWorker(lambda: RecordTyper(strip_nul=strip_nul, threads=1), self.writer)
         try:
             worker.call(lambda: self.writer.open(self.specs))
             try:
@@ -97,7 +97,6 @@ class Pipeline:
                 worker.call(self.writer.close)
             finally:
                 worker.stop()
-                self.typer.close()
                 signal.signal(signal.SIGTERM, previous)
         for line in self.progress.summary(self.buffers.values(), self.states_in, self.ledger.released, self.skipped):
             self._log(line)

@@ -48,6 +48,8 @@ SQL_TYPES = {
     ColumnType.TIME: "TIME",
     ColumnType.JSON: "JSON",
 }
+# DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 1 GiB.
+MEMORY_LIMIT = "256MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
 
 
@@ -85,6 +87,7 @@ class DuckDBWriter(Writer):
                     raise ConfigError(f"cannot create the folder for 'destination_path' {self.path!r}: {exc}") from exc
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
+            self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")
         return self._con

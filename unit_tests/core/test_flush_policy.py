@@ -27,11 +27,11 @@ def test_rows_bytes_and_age_each_trigger_a_flush() -> None:
 
 
 def test_memory_cap_flushes_largest_buffers_first_until_under_the_cap() -> None:
-    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=250)
-    small, medium, large = buffer("s", 5), buffer("m", 10), buffer("l", 20)  # 50, 100, 200 bytes
-    due = policy.due([small, medium, large], now=0)
-    assert [b.spec.name for b in due] == ["l"]  # 350 → 150 after the largest
-    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=40)
+    small, medium, large = buffer("s", 5), buffer("m", 10), buffer("l", 20)
+    cap = small.bytes + medium.bytes  # flushing the largest alone gets under it
+    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=cap)
+    assert [b.spec.name for b in policy.due([small, medium, large], now=0)] == ["l"]
+    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=small.bytes - 1)
     assert [b.spec.name for b in policy.due([small, medium, large], now=0)] == ["l", "m", "s"]
 
 

@@ -165,9 +165,14 @@ def test_properties_differing_only_in_case_keep_their_own_values(typer: RecordTy
 
 def test_nul_bytes_are_stripped_with_a_change_when_the_writer_asks() -> None:
     typer = RecordTyper(threads=1, strip_nul=True)
-    (row,) = typed(typer, [{"name": "a\u0000b", "obj": {"k": "x\u0000"}}])
-    assert row["name"] == "ab" and "\u0000" not in row["obj"]
-    assert changes(row) == [("name", "DESTINATION_SERIALIZATION_ERROR"), ("obj", "DESTINATION_SERIALIZATION_ERROR")]
+    # In JSON text a NUL inside an object is the escape \u0000; an escaped backslash before "u0000" is not one.
+    rows = typed(
+        typer, [{"name": "a\u0000b", "obj": {"k": "x\u0000\u0000y"}}, {"obj": {"k": "\\u0000"}, "name": "\\u0000"}]
+    )
+    assert rows[0]["name"] == "ab" and orjson.loads(rows[0]["obj"]) == {"k": "xy"}
+    assert changes(rows[0]) == [("name", "DESTINATION_SERIALIZATION_ERROR"), ("obj", "DESTINATION_SERIALIZATION_ERROR")]
+    assert orjson.loads(rows[1]["obj"]) == {"k": "\\u0000"} and rows[1]["name"] == "\\u0000"
+    assert changes(rows[1]) == []
 
 
 DEDUP = {"id": {"type": "integer"}, "part": {"type": "string"}, "cursor": {"type": "integer"}, "v": {"type": "string"}}

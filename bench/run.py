@@ -1,0 +1,157 @@
+"""`make bench`: destination throughput on one data set, with reference points from the same run.
+
+Data set: source-sample with ``count`` users and purchases (plus 240 products), about 1.16M records and
+450 MB of JSON lines, generated once into .bench/ (regenerated when the settings change).
+
+Rows printed (each a separate process; peak RSS of that process):
+- destination-duckdb, append, all streams: the product.
+- plain pipeline (bench/plain_pipeline.py): orjson + lists of dicts + from_pylist + DuckDB insert.
+- DuckDB read_ndjson: DuckDB's own JSON reader loading the same file into one table per stream
+  (the native ceiling).
+- source-sample to /dev/null: the sample source must not be the bottleneck of these benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+SOURCE = ROOT / "sources" / "source-sample" / "main.py"
+SOURCE_CATALOG = ROOT / "sources" / "source-sample" / "sample_files" / "configured_catalog.json"
+DESTINATION = ROOT / "destinations" / "destination-duckdb" / "main.py"
+
+
+@dataclass
+class Result:
+    name: str
+    records: int
+    seconds: float
+    peak_rss_bytes: int
+    note: str = ""
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds
+
+
+def run_process(
+    command: list[str], stdin_path: Path | None = None, stdout_path: Path | None = None
+) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process, which must succeed."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=stdin, stdout=stdout)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    for handle in (stdin, stdout):
+        if not isinstance(handle, int):
+            handle.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(command)}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def dataset(count: int) -> tuple[Path, Path, int]:
+    """The messages file (generated if missing), an all-append catalog, and the number of records."""
+    WORK.mkdir(exist_ok=True)
+    settings = {"count": count, "seed": 2024, "records_per_slice": 5000, "emitted_at_ms": 1735689600000}
+    messages, marker = WORK / "messages.jsonl", WORK / "messages.settings.json"
+    if not messages.exists() or not marker.exists() or json.loads(marker.read_text()) != settings:
+        config = WORK / "source.json"
+        config.write_text(json.dumps(settings))
+        print(f"generating the data set ({count:,} users and purchases) ...", flush=True)
+        run_process(
+            [sys.executable, str(SOURCE), "read", "--config", str(config), "--catalog", str(SOURCE_CATALOG)],
+            stdout_path=messages,
+        )
+        marker.write_text(json.dumps(settings))
+    catalog = json.loads(SOURCE_CATALOG.read_text())
+    for stream in catalog["streams"]:
+        stream["destination_sync_mode"] = "append"
+    catalog_path = WORK / "catalog_append.json"
+    catalog_path.write_text(json.dumps(catalog))
+    with open(messages, "rb") as handle:
+        records = sum(1 for line in handle if line.startswith(b'{"type":"RECORD"'))
+    return messages, catalog_path, records
+
+
+def fresh_database(name: str) -> Path:
+    path = WORK / name
+    for leftover in (path, Path(f"{path}.wal")):
+        leftover.unlink(missing_ok=True)
+    return path
+
+
+def bench_destination_duckdb(messages: Path, catalog: Path, records: int) -> Result:
+    config = WORK / "duckdb.json"
+    config.write_text(json.dumps({"destination_path": str(fresh_database("destination.duckdb"))}))
+    command = [sys.executable, str(DESTINATION), "write", "--config", str(config), "--catalog", str(catalog)]
+    seconds, rss = run_process(command, stdin_path=messages)
+    return Result("destination-duckdb (append)", records, seconds, rss)
+
+
+def bench_plain_pipeline(messages: Path, records: int) -> Result:
+    database = fresh_database("plain.duckdb")
+    seconds, rss = run_process([sys.executable, str(ROOT / "bench" / "plain_pipeline.py"), str(database)], messages)
+    return Result("plain pipeline (orjson + from_pylist)", records, seconds, rss, "baseline")
+
+
+def bench_native(messages: Path, records: int) -> Result:
+    database = fresh_database("native.duckdb")
+    seconds, rss = run_process([sys.executable, str(ROOT / "bench" / "native_ndjson.py"), str(messages), str(database)])
+    return Result("DuckDB read_ndjson (native ceiling)", records, seconds, rss)
+
+
+def bench_source(count: int) -> Result:
+    config = WORK / "source_bench.json"
+    config.write_text(json.dumps({"count": count, "seed": 2024, "records_per_slice": 5000}))
+    command = [sys.executable, str(SOURCE), "read", "--config", str(config), "--catalog", str(SOURCE_CATALOG)]
+    seconds, rss = run_process(command)
+    return Result("source-sample read > /dev/null", 2 * count + 240, seconds, rss, "same data set")
+
+
+def best_of(runs: int, bench: Callable[[], Result]) -> Result:
+    return min((bench() for _ in range(runs)), key=lambda r: r.seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="destination benchmarks (see the module docstring)")
+    parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
+    parser.add_argument("--runs", type=int, default=2, help="runs per row; the best is reported")
+    args = parser.parse_args()
+    messages, catalog, records = dataset(args.count)
+    size = messages.stat().st_size
+    print(f"data set: {records:,} records, {size / 1e6:,.0f} MB ({messages.relative_to(ROOT)})")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n", flush=True)
+
+    results = [
+        best_of(args.runs, lambda: bench_destination_duckdb(messages, catalog, records)),
+        best_of(args.runs, lambda: bench_plain_pipeline(messages, records)),
+        best_of(args.runs, lambda: bench_native(messages, records)),
+        best_of(args.runs, lambda: bench_source(args.count)),
+    ]
+    baseline = next(r for r in results if r.note == "baseline")
+    print("| run | records/s | MB/s | peak RSS | vs plain pipeline |")
+    print("|---|---:|---:|---:|---:|")
+    for result in results:
+        mb_per_s = size / result.seconds / 1e6
+        ratio = result.records_per_second / baseline.records_per_second
+        print(
+            f"| {result.name} | {result.records_per_second:,.0f} | {mb_per_s:,.0f} | "
+            f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
