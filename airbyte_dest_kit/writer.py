@@ -23,7 +23,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import pyarrow as pa
 
@@ -210,7 +210,8 @@ class Writer(abc.ABC):
     already reduced the batch to one row per primary key; the writer merges it with what the table holds.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    # A class attribute for most writers; a writer whose abilities depend on its config sets its own.
+    capabilities: Capabilities = Capabilities()
 
     def check(self) -> None:
         """Raise a ConfigError / TransientError saying what to fix when the target is not writable."""

@@ -9,12 +9,13 @@ Same table layout and semantics as the DuckDB writer:
   it, any other sync starts it afresh.
 - append_dedup: the batch (one row per key already) is loaded into a temporary table and merged in the
   same transaction: existing rows that lose are deleted, then batch rows whose key is no longer present
-  are inserted, unless their ``_ab_cdc_deleted_at`` is set. The table gets a (non-unique) index on the key,
-  and keys are compared with plain ``=`` unless the batch holds a NULL key: NULL-safe comparisons
-  (``IS NOT DISTINCT FROM``) cannot use an index or a hash join. Why delete + insert rather than
-  ``INSERT … ON CONFLICT`` / ``ON DUPLICATE KEY``: keys compare NULL-safely (a NULL key is a key), the
-  winner rule looks at cursor and extraction time, CDC deletes remove rows, and tables written in
-  append mode earlier may hold duplicates — an upsert needs a unique index that none of this allows.
+  are inserted, unless their ``_ab_cdc_deleted_at`` is set: those go to ``<table>_airbyte_deletes`` (the
+  tombstones), so that an older version arriving later does not bring the key back. The table gets a
+  (non-unique) index on the key, and keys are compared with plain ``=`` unless the batch holds a NULL
+  key: NULL-safe comparisons (``IS NOT DISTINCT FROM``) cannot use an index or a hash join. Why delete
+  + insert rather than ``INSERT … ON CONFLICT`` / ``ON DUPLICATE KEY``: keys compare NULL-safely (a NULL
+  key is a key), the winner rule looks at cursor and extraction time, CDC deletes remove rows, and tables
+  written in append mode earlier may hold duplicates — an upsert needs a unique index none of this allows.
 - a truncate refresh without staging (append + ``minimum_generation_id``) deletes older generations at
   the end; schema evolution adds columns and widens types (``schema.plan_evolution``), never drops.
 
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from airbyte_dest_kit.errors import ConfigError, ConnectorError
 from airbyte_dest_kit.naming import fit_name
 from airbyte_dest_kit.schema import ColumnType, plan_evolution
-from airbyte_dest_kit.writer import EXTRACTED_AT, GENERATION_ID, Capabilities, StreamSpec, Writer
+from airbyte_dest_kit.writer import EXTRACTED_AT, GENERATION_ID, TOMBSTONE_SUFFIX, StreamSpec, Writer
 from airbyte_dest_kit.writers.sql.bulk import LoadTarget, execute_sql, insert_executemany
 from airbyte_dest_kit.writers.sql.dialects import SQLDialect, dialect_for
 from airbyte_dest_kit.writers.sql.errors import ConfigKeys, translate
@@ -49,8 +50,7 @@ Layout = tuple[str, ColumnType]  # a column's name and type
 
 
 class SQLWriter(Writer):
-    """Writes streams into one database. Build it with :func:`create_sql_writer`, which picks the
-    capabilities of the URL's dialect."""
+    """Writes streams into one database; :func:`create_sql_writer` picks the dialect from the URL."""
 
     def __init__(
         self,
@@ -64,6 +64,7 @@ class SQLWriter(Writer):
     ) -> None:
         self.url = sa.make_url(url)
         self.dialect = dialect
+        self.capabilities = dialect.capabilities
         self.default_schema = schema
         self.connect_args = {**dialect.connect_args, **(connect_args or {})}
         self.config_keys = config_keys or ConfigKeys()
@@ -170,14 +171,22 @@ class SQLWriter(Writer):
             raise translated from exc
 
     def _open_stream(self, conn: sa.Connection, stream: StreamSpec) -> None:
-        table = self._target_table(stream)
-        if stream.truncate and self._reflect(conn, stream.schema_name, table) is not None:
-            staging = self.qualified(stream.schema_name, table)
+        tables = self._tables(stream, self._target_table(stream))
+        if stream.truncate and self._reflect(conn, stream.schema_name, tables[0]) is not None:
+            staging = self.qualified(stream.schema_name, tables[0])
             if not self._staging_is_resumable(conn, stream, staging):
-                execute_sql(conn, f"DROP TABLE {staging}")
-        self._ensure_table(conn, stream, table)
-        if stream.dedup:
-            self._ensure_key_index(conn, stream, table)
+                for table in tables:
+                    execute_sql(conn, f"DROP TABLE IF EXISTS {self.qualified(stream.schema_name, table)}")
+        for table in tables:
+            self._ensure_table(conn, stream, table)
+            if stream.dedup:
+                self._ensure_key_index(conn, stream, table)
+
+    def _tables(self, stream: StreamSpec, table: str) -> list[str]:
+        """``table`` and, for streams that keep tombstones, its deletes table."""
+        if not stream.keeps_tombstones:
+            return [table]
+        return [table, fit_name(table + TOMBSTONE_SUFFIX, self.capabilities.max_identifier_bytes)]
 
     def _ensure_key_index(self, conn: sa.Connection, stream: StreamSpec, table: str) -> None:
         types = {c.name: c.type for c in stream.all_columns}
@@ -280,39 +289,42 @@ class SQLWriter(Writer):
             )
         else:
             existing_wins = extracted_later
-        execute_sql(
-            conn,
-            self.dialect.delete_matching.format(
-                target=target, batch=batch, condition=f"{same_key} AND NOT ({existing_wins})"
-            ),
-        )
-        keep = f"NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same_key})"
-        if stream.cdc_deleted_column:
-            keep += f" AND b.{self.quote(stream.cdc_deleted_column)} IS NULL"
+        tables = [self.qualified(stream.schema_name, t) for t in self._tables(stream, self._target_table(stream))]
+        for table in tables:
+            condition = f"{same_key} AND NOT ({existing_wins})"
+            execute_sql(conn, self.dialect.delete_matching.format(target=table, batch=batch, condition=condition))
+        # What is left for a key in either table won against the batch; only keys with nothing left land.
+        unclaimed = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {same_key})" for table in tables)
+        deleted = f"b.{self.quote(stream.cdc_deleted_column)} IS NOT NULL" if stream.cdc_deleted_column else "1 = 0"
         listed = ", ".join(columns)
-        selected = ", ".join(f"b.{c}" for c in columns)
-        execute_sql(conn, f"INSERT INTO {target} ({listed}) SELECT {selected} FROM {batch} AS b WHERE {keep}")
+        selected = f"SELECT {', '.join(f'b.{c}' for c in columns)} FROM {batch} AS b WHERE {unclaimed}"
+        execute_sql(conn, f"INSERT INTO {target} ({listed}) {selected} AND NOT ({deleted})")
+        if stream.keeps_tombstones:
+            execute_sql(conn, f"INSERT INTO {tables[1]} ({listed}) {selected} AND {deleted}")
 
     def finish(self, stream: StreamSpec) -> None:
-        final = self.qualified(stream.schema_name, stream.table_name)
+        pairs = zip(
+            self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
+        )
         with self.engine.begin() as conn:
-            if stream.truncate:
-                final_exists = self._reflect(conn, stream.schema_name, stream.table_name) is not None
-                old = fit_name(stream.table_name + OLD_SUFFIX, self.capabilities.max_identifier_bytes)
-                for statement in self.dialect.swap(
-                    final,
-                    self.qualified(stream.schema_name, stream.staging_table_name),
-                    self.quote(stream.table_name),
-                    self.qualified(stream.schema_name, old),
-                    final_exists,
-                ):
-                    execute_sql(conn, statement)
-            elif stream.minimum_generation_id > 0:
-                execute_sql(
-                    conn,
-                    f"DELETE FROM {final} WHERE COALESCE({self.quote(GENERATION_ID)}, -1) "
-                    f"< {int(stream.minimum_generation_id)}",
-                )
+            for staging, final in pairs:
+                if stream.truncate:
+                    final_exists = self._reflect(conn, stream.schema_name, final) is not None
+                    old = fit_name(final + OLD_SUFFIX, self.capabilities.max_identifier_bytes)
+                    for statement in self.dialect.swap(
+                        self.qualified(stream.schema_name, final),
+                        self.qualified(stream.schema_name, staging),
+                        self.quote(final),
+                        self.qualified(stream.schema_name, old),
+                        final_exists,
+                    ):
+                        execute_sql(conn, statement)
+                elif stream.minimum_generation_id > 0:
+                    execute_sql(
+                        conn,
+                        f"DELETE FROM {self.qualified(stream.schema_name, final)} "
+                        f"WHERE COALESCE({self.quote(GENERATION_ID)}, -1) < {int(stream.minimum_generation_id)}",
+                    )
 
     def close(self) -> None:
         if self._engine is not None:
@@ -328,22 +340,8 @@ def create_sql_writer(
     config_keys: ConfigKeys | None = None,
     load_method: LoadMethod = "bulk",
 ) -> SQLWriter:
-    """A writer for ``url`` (not connected yet). ``Writer.capabilities`` is a class attribute the pipeline
-    reads before ``open``; it depends on the URL's dialect, so each dialect gets a subclass that carries
-    its capabilities and nothing else."""
-    engine_dialect = sa.make_url(url).get_dialect()()
-    dialect = dialect_for(engine_dialect)
-    writer_class = _writer_class(dialect.name, dialect.capabilities)
-    return writer_class(
+    """A writer for ``url`` (not connected yet), with the dialect (and capabilities) the URL names."""
+    dialect = dialect_for(sa.make_url(url).get_dialect()())
+    return SQLWriter(
         url, dialect, schema=schema, connect_args=connect_args, config_keys=config_keys, load_method=load_method
     )
-
-
-_WRITER_CLASSES: dict[tuple[str, Capabilities], type[SQLWriter]] = {}
-
-
-def _writer_class(name: str, capabilities: Capabilities) -> type[SQLWriter]:
-    key = (name, capabilities)
-    if key not in _WRITER_CLASSES:
-        _WRITER_CLASSES[key] = type(f"{name.title()}SQLWriter", (SQLWriter,), {"capabilities": capabilities})
-    return _WRITER_CLASSES[key]
