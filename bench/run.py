@@ -9,6 +9,8 @@ Rows printed (each a separate process; peak RSS of that process):
 - DuckDB read_ndjson: DuckDB's own JSON reader loading the same file into one table per stream
   (the native ceiling).
 - source-sample to /dev/null: the sample source must not be the bottleneck of these benchmarks.
+- destination-postgres (COPY), the executemany reference path through SQLAlchemy, destination-sql on
+  MariaDB and on SQLite (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import bench_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
@@ -121,6 +125,24 @@ def bench_source(count: int) -> Result:
     return Result("source-sample read > /dev/null", 2 * count + 240, seconds, rss, "same data set")
 
 
+def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -> Result:
+    main, config, cleanup = bench_sql.setup(target, WORK)
+    config_path = WORK / f"{target}.json"
+    config_path.write_text(json.dumps(config))
+    try:
+        command = [sys.executable, str(main), "write", "--config", str(config_path), "--catalog", str(catalog)]
+        seconds, rss = run_process(command, stdin_path=messages)
+    finally:
+        cleanup()
+    names = {
+        "postgres": "destination-postgres (COPY)",
+        "postgres-executemany": "PostgreSQL executemany (SQLAlchemy)",
+        "mariadb": "destination-sql, MariaDB (LOAD DATA)",
+        "sqlite": "destination-sql, SQLite",
+    }
+    return Result(names[target], records, seconds, rss)
+
+
 def best_of(runs: int, bench: Callable[[], Result]) -> Result:
     return min((bench() for _ in range(runs)), key=lambda r: r.seconds)
 
@@ -129,6 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="destination benchmarks (see the module docstring)")
     parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
     parser.add_argument("--runs", type=int, default=2, help="runs per row; the best is reported")
+    parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
     args = parser.parse_args()
     messages, catalog, records = dataset(args.count)
     size = messages.stat().st_size
@@ -141,6 +164,9 @@ def main() -> None:
         best_of(args.runs, lambda: bench_native(messages, records)),
         best_of(args.runs, lambda: bench_source(args.count)),
     ]
+    if not args.skip_sql:
+        for target in bench_sql.TARGETS:
+            results.append(best_of(args.runs, lambda t=target: bench_sql_target(t, messages, catalog, records)))
     baseline = next(r for r in results if r.note == "baseline")
     print("| run | records/s | MB/s | peak RSS | vs plain pipeline |")
     print("|---|---:|---:|---:|---:|")
@@ -151,6 +177,12 @@ def main() -> None:
             f"| {result.name} | {result.records_per_second:,.0f} | {mb_per_s:,.0f} | "
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
+    by_name = {r.name: r for r in results}
+    postgres = by_name.get("destination-postgres (COPY)")
+    executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
+    if postgres and executemany:
+        ratio = postgres.records_per_second / executemany.records_per_second
+        print(f"\nPostgreSQL COPY vs executemany in the same run: {ratio:.1f}×")
 
 
 if __name__ == "__main__":
