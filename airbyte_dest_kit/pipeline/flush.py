@@ -27,6 +27,32 @@ class FlushPolicy:
     max_total_bytes: int = 192 * MiB
 
     @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The optional ``buffering`` object of a destination's spec (``WriterDestination`` adds it)."""
+        descriptions = {
+            "max_rows": "Write a stream's buffer once it holds this many records.",
+            "max_bytes": "Write a stream's buffer once its raw JSON reaches this many bytes.",
+            "max_age_seconds": "Write a stream's buffer once its oldest record waited this long (seconds).",
+            "max_total_bytes": "While all buffers together hold more raw JSON than this, write the largest first.",
+        }
+        properties: dict[str, Any] = {}
+        for f in fields(cls):
+            kind = "number" if f.type in ("float", float) else "integer"
+            properties[f.name] = {
+                "type": kind,
+                "exclusiveMinimum": 0,
+                "default": f.default,
+                "description": descriptions[f.name],
+            }
+        return {
+            "type": "object",
+            "title": "Buffering",
+            "description": "When buffered records are written. Defaults keep peak memory under 1 GiB.",
+            "additionalProperties": False,
+            "properties": properties,
+        }
+
+    @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FlushPolicy:
         """Read the optional ``buffering`` object of a destination config (keys are the field names)."""
         options = config.get("buffering") or {}

@@ -236,6 +236,12 @@ class WriterDestination(Destination):
     def create_writer(self, config: Mapping[str, Any]) -> Writer:
         """A writer for this config (do not connect yet: ``check`` / ``open`` do)."""
 
+    def spec(self) -> dict[str, Any]:
+        spec = super().spec()
+        properties = spec["connectionSpecification"].setdefault("properties", {})
+        properties.setdefault("buffering", FlushPolicy.json_schema())
+        return spec
+
     def check(self, config: Mapping[str, Any]) -> None:
         writer = self.create_writer(config)
         try:

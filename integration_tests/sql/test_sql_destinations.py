@@ -121,6 +121,26 @@ def test_postgres_write_to_unreachable_host_is_a_transient_error(tmp_path: Path)
     assert result.errors[0]["failure_type"] == "transient_error"
 
 
+def test_postgres_reserved_schema_name_is_a_config_error_naming_the_key(
+    pg_schema: tuple[sa.Engine, str], tmp_path: Path
+) -> None:
+    for check_or_write in ("check", "write"):
+        if check_or_write == "check":
+            status = run_check(POSTGRES_MAIN, pg_config("pg_airbyte_reserved"), tmp_path)
+            assert status["status"] == "FAILED" and "'schema'" in status["message"], status
+        else:
+            result = run_destination(
+                POSTGRES_MAIN,
+                pg_config("pg_airbyte_reserved"),
+                catalog("s", {"id": {"type": "integer"}}),
+                [record("s", {"id": 1}), state("s", 1)],
+                tmp_path,
+            )
+            assert result.returncode == 1 and result.states == []
+            assert result.errors[0]["failure_type"] == "config_error"
+            assert "'schema'" in result.errors[0]["message"]
+
+
 def test_mariadb_check_errors_name_the_url(maria_db: tuple[sa.Engine, str], tmp_path: Path) -> None:
     engine, database = maria_db
     user, password = random_name("u"), "s3cret"

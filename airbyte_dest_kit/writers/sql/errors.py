@@ -7,6 +7,7 @@ message text otherwise::
     unknown database           → ConfigError naming the database key
     missing privilege          → ConfigError naming the username and schema keys, with the GRANT to run
     unreachable host / refused → TransientError naming the host and port keys
+    reserved schema name       → ConfigError naming the schema key (PostgreSQL reserves ``pg_*``)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ConfigKeys:
 _AUTH_SQLSTATES = {"28P01", "28000"}
 _AUTH_MYSQL = {1045, 1698}
 _PRIVILEGE_SQLSTATES = {"42501"}
+_RESERVED_NAME_SQLSTATE = "42939"
 _PRIVILEGE_MYSQL = {1044, 1142, 1227, 1370}
 _UNKNOWN_DATABASE_MYSQL = {1049}
 _UNREACHABLE_MYSQL = {2003, 2005, 2006, 2013}
@@ -78,6 +80,12 @@ def translate(exc: sa.exc.DBAPIError, keys: ConfigKeys, *, user: str | None, sch
             f"user {user!r} (config key {keys.username!r}) may not create tables in schema {schema!r} "
             f"(config key {keys.schema!r}): grant it, e.g. GRANT CREATE, USAGE ON SCHEMA {schema} TO {user} "
             f"(PostgreSQL) or GRANT ALL ON {schema}.* TO {user} (MySQL). Server said: {text}",
+            internal_message=text,
+        )
+    if sqlstate == _RESERVED_NAME_SQLSTATE:
+        return ConfigError(
+            f"the database reserves this schema name: choose another in config key {keys.schema!r} (or in the "
+            f"stream's namespace). Server said: {text}",
             internal_message=text,
         )
     if number in _UNREACHABLE_MYSQL or any(t in lowered for t in _UNREACHABLE_TEXT):
