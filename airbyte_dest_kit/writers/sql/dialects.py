@@ -61,6 +61,21 @@ def _sqlite_setup(engine: sa.Engine, schemas: MutableSet[str]) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+# SQLAlchemy's generic types: what any database gets without an entry of its own.
+PORTABLE_TYPES: Mapping[ColumnType, sa.types.TypeEngine[Any]] = {
+    ColumnType.STRING: sa.Text(),
+    ColumnType.INTEGER: sa.BigInteger(),
+    ColumnType.NUMBER: sa.Double(),
+    ColumnType.BOOLEAN: sa.Boolean(),
+    ColumnType.DATE: sa.Date(),
+    ColumnType.TIMESTAMP_TZ: sa.DateTime(timezone=True),
+    ColumnType.TIMESTAMP: sa.DateTime(),
+    ColumnType.TIME_TZ: sa.Text(),
+    ColumnType.TIME: sa.Time(),
+    ColumnType.JSON: sa.Text(),
+}
+
+
 @dataclass(frozen=True)
 class SQLDialect:
     name: str
@@ -149,18 +164,8 @@ MYSQL = SQLDialect(
 SQLITE = SQLDialect(
     name="sqlite",
     capabilities=Capabilities(case_sensitive_identifiers=False),
-    types={
-        ColumnType.STRING: sa.Text(),
-        ColumnType.INTEGER: sa.BigInteger(),
-        ColumnType.NUMBER: sa.Double(),
-        ColumnType.BOOLEAN: sa.Boolean(),
-        ColumnType.DATE: sa.Date(),
-        ColumnType.TIMESTAMP_TZ: sa.DateTime(),
-        ColumnType.TIMESTAMP: sa.DateTime(),
-        ColumnType.TIME_TZ: sa.Text(),
-        ColumnType.TIME: sa.Time(),
-        ColumnType.JSON: sa.Text(),
-    },
+    # SQLite keeps datetimes as text; timestamps with zone arrive in UTC and are stored as UTC text.
+    types={**PORTABLE_TYPES, ColumnType.TIMESTAMP_TZ: sa.DateTime()},
     bulk_loader=executemany_strings,
     null_safe_equal="{a} IS {b}",
     # Driven from the batch, so the key index on the target is used (a correlated EXISTS scans the batch
@@ -182,18 +187,7 @@ def generic_dialect(engine_dialect: sa.engine.Dialect) -> SQLDialect:
     return SQLDialect(
         name=engine_dialect.name,
         capabilities=Capabilities(max_identifier_bytes=limit if limit < 9999 else None),
-        types={
-            ColumnType.STRING: sa.Text(),
-            ColumnType.INTEGER: sa.BigInteger(),
-            ColumnType.NUMBER: sa.Double(),
-            ColumnType.BOOLEAN: sa.Boolean(),
-            ColumnType.DATE: sa.Date(),
-            ColumnType.TIMESTAMP_TZ: sa.DateTime(timezone=True),
-            ColumnType.TIMESTAMP: sa.DateTime(),
-            ColumnType.TIME_TZ: sa.Text(),
-            ColumnType.TIME: sa.Time(),
-            ColumnType.JSON: sa.Text(),
-        },
+        types=PORTABLE_TYPES,
         bulk_loader=insert_executemany,
         null_safe_equal="(({a} = {b}) OR ({a} IS NULL AND {b} IS NULL))",
     )
