@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from airbyte_dest_kit.errors import InputError, WriterError
+from airbyte_dest_kit.pipeline import runner
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
 from airbyte_dest_kit.pipeline.runner import Pipeline
 from airbyte_dest_kit.protocol.codec import MessageWriter
@@ -29,14 +30,16 @@ from airbyte_dest_kit.writer import build_stream_specs
 PROPS = {"id": {"type": "integer"}}
 
 
-def piped(*parts: list[Any]) -> Any:
-    """stdin that delivers each part as its own chunk, a moment apart, like a source writing slowly."""
+def piped(*parts: list[Any], pause: float = 0.2, closed_at: list[float] | None = None) -> Any:
+    """stdin that delivers each part as its own chunk, ``pause`` apart, like a source writing slowly."""
     read_fd, write_fd = os.pipe()
 
     def feed() -> None:
         for part in parts:
             os.write(write_fd, jsonl(part))
-            time.sleep(0.2)
+            time.sleep(pause)
+        if closed_at is not None:
+            closed_at.append(time.monotonic())
         os.close(write_fd)
 
     threading.Thread(target=feed, daemon=True).start()
@@ -97,6 +100,32 @@ def test_a_batch_written_just_before_the_end_still_releases_its_states() -> None
     output, error = run(stdin, writer, max_rows=1)
     assert error is None and states(output) == ["last"]
     assert len(writer.batches) == 2 and sorted(r["id"] for r in writer.rows("a")) == [1, 2]
+
+
+class TimedOutput(io.BytesIO):
+    """Remembers when each line was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[float, dict[str, Any]]] = []
+
+    def write(self, data: Any) -> int:
+        self.lines += [(time.monotonic(), orjson.loads(line)) for line in bytes(data).splitlines()]
+        return super().write(data)
+
+
+def test_a_quiet_source_still_gets_its_state_echoed_by_the_age_bound(monkeypatch: Any) -> None:
+    monkeypatch.setattr(runner, "TICK_SECONDS", 0.05)
+    writer, out, closed_at = MemoryWriter(), TimedOutput(), []
+    specs = build_stream_specs(
+        [ConfiguredAirbyteStream.model_validate(configured_stream("a", PROPS))], "main", writer.capabilities
+    )
+    stdin = piped([record("a", {"id": 1}), stream_state("a", {"n": "early"})], pause=1.0, closed_at=closed_at)
+    policy = FlushPolicy(max_rows=1000, max_age_seconds=0.2)
+    Pipeline(writer, specs, MessageWriter(out), policy, progress_interval=0.1).run(stdin)
+    (echoed_at,) = [at for at, m in out.lines if m["type"] == "STATE"]
+    assert echoed_at < closed_at[0]  # no more input, no row limit reached: the age bound flushed it
+    assert any(m["log"]["message"].startswith("progress: 1 records") for _, m in out.lines if m["type"] == "LOG")
 
 
 def test_a_writer_failure_stops_commits_and_states_at_once() -> None:
