@@ -5,14 +5,17 @@ One ``write`` runs like this::
     stdin ─► ChunkReader (1 MiB chunks, background thread)
           ─► route_chunk: RECORD lines → StreamBuffer per stream (Arrow, no JSON parse in Python);
                           other lines → decoded: STATE → StateLedger.hold, STREAM_STATUS → completion
-          ─► FlushPolicy: rows / bytes / age / memory cap → RecordTyper (DuckDB) → Writer.write
+          ─► FlushPolicy: rows / bytes / age / memory cap → FlushWorker: RecordTyper (DuckDB, two typing
+                          threads) → Writer.write (one writing thread, batches in submission order)
           ─► StateLedger.release → STATE on stdout (flushed), in arrival order
     end of input ─► flush all ─► Writer.finish for completed streams ─► remaining states
 
 Failure rules: input from a bad line on (malformed JSON, a stream not in the catalog, a RECORD without
 data) is never written and no state after it is echoed; what came before is committed and its states
 echoed; then a TRACE ERROR naming the line. SIGTERM does the same at the point reading stopped. A writer
-failure stops everything at once: no further commit, no further state.
+failure stops everything at once: no further commit, no further state. A bad line is sometimes found
+only when its batch is typed (the router does not parse JSON): lines already handed to the flush worker
+then come back to their buffers and are cut at that line the same way.
 """
 
 from __future__ import annotations
