@@ -1,1 +1,1 @@
-"""What we ship for connector authors to test with: fakes, builders, scenarios."""
+"""What we ship for connector authors to test with: fakes, message builders, parsed connector output."""

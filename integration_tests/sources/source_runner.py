@@ -9,40 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
+from airbyte_dest_kit.testing.output import ConnectorOutput
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Run:
+class Run(ConnectorOutput):
     def __init__(self, process: subprocess.CompletedProcess[bytes]) -> None:
+        super().__init__(process.stdout.splitlines())
         self.exit_code = process.returncode
         self.output = process.stdout
         self.stderr = process.stderr
-        self.lines = process.stdout.splitlines()
-        self.messages = [orjson.loads(line) for line in self.lines]
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    def records(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"]["data"] for m in self.of_type("RECORD") if m["record"]["stream"] == stream]
-
-    def states(self, stream: str) -> list[dict[str, Any]]:
-        return [
-            m["state"] for m in self.of_type("STATE") if m["state"]["stream"]["stream_descriptor"]["name"] == stream
-        ]
-
-    def statuses(self, stream: str) -> list[str]:
-        return [
-            m["trace"]["stream_status"]["status"]
-            for m in self.of_type("TRACE")
-            if m["trace"]["type"] == "STREAM_STATUS"
-            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
-        ]
-
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
 
 
 RunSource = Callable[..., Run]

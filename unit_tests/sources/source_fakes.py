@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
 import pydantic
 
 from airbyte_dest_kit.sources import IncrementalStream, Record, Source, Stream, StreamSlice
+from airbyte_dest_kit.testing.output import ConnectorOutput
 
 SPEC = {
     "connectionSpecification": {
@@ -83,32 +83,11 @@ class FakeSource(Source):
         return self.make_streams(config)
 
 
-class SourceRun:
+class SourceRun(ConnectorOutput):
     def __init__(self, exit_code: int, output: bytes) -> None:
+        super().__init__(output.splitlines())
         self.exit_code = exit_code
         self.output = output
-        self.lines = output.splitlines()
-        self.messages = [orjson.loads(line) for line in self.lines]
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    def records(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"]["data"] for m in self.of_type("RECORD") if m["record"]["stream"] == stream]
-
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.of_type("STATE")]
-
-    def statuses(self, stream: str) -> list[str]:
-        return [
-            m["trace"]["stream_status"]["status"]
-            for m in self.of_type("TRACE")
-            if m["trace"]["type"] == "STREAM_STATUS"
-            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
-        ]
-
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
 
 
 def configured_catalog(streams: Sequence[tuple[str, str]], namespace: str | None = None) -> dict[str, Any]:
