@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -53,46 +54,92 @@ def catalog(*streams: dict[str, Any]) -> dict[str, Any]:
 
 def record(
     stream: str,
-    data: Mapping[str, Any],
+    data: object,
     *,
     emitted_at: int = 1_700_000_000_000,
     namespace: str | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A RECORD message; ``data`` that is not a mapping (a list, None) is kept as is, for bad-input tests."""
     body: dict[str, Any] = {"stream": stream}
     if namespace is not None:
         body["namespace"] = namespace
     body["emitted_at"] = emitted_at
-    body["data"] = dict(data)
+    body["data"] = _copied(data)
     if meta is not None:
         body["meta"] = dict(meta)
     return {"type": "RECORD", "record": body}
 
 
+def _copied(value: object) -> Any:
+    """A shallow copy of a mapping as a dict; any other value as is."""
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _stats(source_count: float | None) -> dict[str, Any]:
+    return {} if source_count is None else {"sourceStats": {"recordCount": float(source_count)}}
+
+
 def stream_state(
-    stream: str, state: Mapping[str, Any], *, namespace: str | None = None, **extra: Any
+    stream: str,
+    state: object,
+    *,
+    namespace: str | None = None,
+    source_count: float | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """A STREAM state; ``source_count`` sets sourceStats.recordCount, ``extra`` adds keys (``id=…``) to the state."""
     descriptor: dict[str, Any] = {"name": stream}
     if namespace is not None:
         descriptor["namespace"] = namespace
     return {
         "type": "STATE",
-        "state": {"type": "STREAM", "stream": {"stream_descriptor": descriptor, "stream_state": dict(state)}, **extra},
+        "state": {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": descriptor, "stream_state": _copied(state)},
+            **_stats(source_count),
+            **extra,
+        },
     }
 
 
-def global_state(shared: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+def global_state(
+    shared: object,
+    *,
+    streams: Mapping[str, Any] | None = None,
+    source_count: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A GLOBAL state; ``streams`` maps stream names to their own states, ``extra`` adds keys to the state."""
+    stream_states = [{"stream_descriptor": {"name": n}, "stream_state": v} for n, v in (streams or {}).items()]
     return {
         "type": "STATE",
-        "state": {"type": "GLOBAL", "global": {"shared_state": dict(shared), "stream_states": []}, **extra},
+        "state": {
+            "type": "GLOBAL",
+            "global": {
+                "shared_state": _copied(shared),
+                "stream_states": stream_states,
+            },
+            **_stats(source_count),
+            **extra,
+        },
     }
 
 
-def legacy_state(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"type": "STATE", "state": {"data": dict(data)}}
+def legacy_state(data: object, **extra: Any) -> dict[str, Any]:
+    """A LEGACY state (no ``type``, just ``data``); ``extra`` adds keys (``id=…``) to the state."""
+    return {"type": "STATE", "state": {"data": _copied(data), **extra}}
 
 
-def stream_status(stream: str, status: str, *, namespace: str | None = None) -> dict[str, Any]:
+def echoed(state_message: Mapping[str, Any], count: float) -> dict[str, Any]:
+    """What a destination must print for ``state_message``: a copy of it plus destinationStats.recordCount."""
+    out: dict[str, Any] = copy.deepcopy(dict(state_message))
+    out["state"]["destinationStats"] = {"recordCount": float(count)}
+    return out
+
+
+def stream_status(stream: str, status: str, *, namespace: str | None = None, emitted_at: float = 1.0) -> dict[str, Any]:
+    """A TRACE STREAM_STATUS message (STARTED, RUNNING, COMPLETE or INCOMPLETE)."""
     descriptor: dict[str, Any] = {"name": stream}
     if namespace is not None:
         descriptor["namespace"] = namespace
@@ -100,10 +147,15 @@ def stream_status(stream: str, status: str, *, namespace: str | None = None) -> 
         "type": "TRACE",
         "trace": {
             "type": "STREAM_STATUS",
-            "emitted_at": 1.0,
+            "emitted_at": emitted_at,
             "stream_status": {"stream_descriptor": descriptor, "status": status},
         },
     }
+
+
+def log(message: str, *, level: str = "INFO") -> dict[str, Any]:
+    """A LOG message."""
+    return {"type": "LOG", "log": {"level": level, "message": message}}
 
 
 def jsonl(messages: Iterable[Mapping[str, Any] | bytes]) -> bytes:

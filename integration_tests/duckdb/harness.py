@@ -1,7 +1,8 @@
 """Black-box harness for destination-duckdb: run the real CLI as a subprocess, read the DuckDB file back.
 
-Builders (``record``, ``stream_state``, ``catalog``, …) return plain dicts shaped like the protocol;
-``Destination.write`` feeds them (or raw text lines) to ``main.py write`` and returns a :class:`Run` with the
+Messages come from the shipped builders (``airbyte_dest_kit.testing.builders``); this module adds the suite's
+catalog defaults (``configured_stream``), compact raw lines (``dumps``, ``encode``) and the runs:
+``Destination.write`` feeds messages (or raw text lines) to ``main.py write`` and returns a :class:`Run` with the
 parsed stdout messages; ``Destination.rows`` reads a table back as a list of dicts.
 """
 
@@ -16,11 +17,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from airbyte_dest_kit.testing import builders
+from airbyte_dest_kit.testing.builders import stream_status
+from airbyte_dest_kit.testing.output import ConnectorOutput
 
 REPO = Path(__file__).resolve().parents[2]
 # DUCKDB_DEST_ROOT: run the destination from another checkout of the product (e.g. a `git archive` of a
@@ -47,180 +51,48 @@ def dumps(message: Any) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
-def record(
-    stream: str,
-    data: Any,
-    *,
-    emitted_at: int = EMITTED_AT,
-    namespace: str | None = None,
-    meta: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"stream": stream}
-    if namespace is not None:
-        body["namespace"] = namespace
-    body["data"] = data
-    body["emitted_at"] = emitted_at
-    if meta is not None:
-        body["meta"] = meta
-    return {"type": "RECORD", "record": body}
-
-
-def stream_state(
-    stream: str,
-    value: Any,
-    *,
-    namespace: str | None = None,
-    id: int | None = None,
-    source_count: float | None = None,
-) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {"name": stream}
-    if namespace is not None:
-        descriptor["namespace"] = namespace
-    state: dict[str, Any] = {"type": "STREAM", "stream": {"stream_descriptor": descriptor, "stream_state": value}}
-    if source_count is not None:
-        state["sourceStats"] = {"recordCount": float(source_count)}
-    if id is not None:
-        state["id"] = id
-    return {"type": "STATE", "state": state}
-
-
-def global_state(shared: Any, streams: dict[str, Any], *, id: int | None = None) -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "type": "GLOBAL",
-        "global": {
-            "shared_state": shared,
-            "stream_states": [{"stream_descriptor": {"name": n}, "stream_state": v} for n, v in streams.items()],
-        },
-    }
-    if id is not None:
-        state["id"] = id
-    return {"type": "STATE", "state": state}
-
-
-def legacy_state(data: Any, *, id: int | None = None) -> dict[str, Any]:
-    state: dict[str, Any] = {"data": data}
-    if id is not None:
-        state["id"] = id
-    return {"type": "STATE", "state": state}
-
-
 def status(stream: str, value: str, *, namespace: str | None = None) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {"name": stream}
-    if namespace is not None:
-        descriptor["namespace"] = namespace
-    return {
-        "type": "TRACE",
-        "trace": {
-            "type": "STREAM_STATUS",
-            "emitted_at": float(EMITTED_AT),
-            "stream_status": {"stream_descriptor": descriptor, "status": value},
-        },
-    }
-
-
-def log(text: str) -> dict[str, Any]:
-    return {"type": "LOG", "log": {"level": "INFO", "message": text}}
-
-
-def echoed(state_message: dict[str, Any], count: float) -> dict[str, Any]:
-    """What the destination must print for ``state_message``: it verbatim plus destinationStats.recordCount."""
-    out = json.loads(json.dumps(state_message))
-    out["state"]["destinationStats"] = {"recordCount": float(count)}
-    return out
+    return stream_status(stream, value, namespace=namespace, emitted_at=float(EMITTED_AT))
 
 
 INT_SCHEMA = {"type": "integer"}
 STR_SCHEMA = {"type": "string"}
 
 
-def configured_stream(
-    name: str,
-    properties: dict[str, Any],
-    *,
-    mode: str = "append",
-    namespace: str | None = None,
-    primary_key: Sequence[str] | None = None,
-    cursor: str | None = None,
-    generation_id: int | None = 0,
-    minimum_generation_id: int | None = 0,
-    sync_id: int = 1,
-) -> dict[str, Any]:
-    stream: dict[str, Any] = {
-        "name": name,
-        "json_schema": {"type": "object", "properties": properties},
-        "supported_sync_modes": ["full_refresh", "incremental"],
-    }
-    if namespace is not None:
-        stream["namespace"] = namespace
-    configured: dict[str, Any] = {
-        "stream": stream,
-        "sync_mode": "incremental" if mode == "append_dedup" else "full_refresh",
-        "destination_sync_mode": mode,
-        "sync_id": sync_id,
-    }
-    if generation_id is not None:
-        configured["generation_id"] = generation_id
-    if minimum_generation_id is not None:
-        configured["minimum_generation_id"] = minimum_generation_id
-    if primary_key:
-        configured["primary_key"] = [[k] for k in primary_key]
-    if cursor:
-        configured["cursor_field"] = [cursor]
-    return configured
-
-
-def catalog(*streams: dict[str, Any]) -> dict[str, Any]:
-    return {"streams": list(streams)}
+def configured_stream(name: str, properties: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """The shipped builder with this suite's defaults: generation 0, minimum generation 0, sync id 1."""
+    return builders.configured_stream(
+        name, properties, **{"generation_id": 0, "minimum_generation_id": 0, "sync_id": 1, **options}
+    )
 
 
 # -- running the destination ----------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        out = []
-        for line in self.stdout.splitlines():
-            if line.strip():
-                out.append(json.loads(line))  # every stdout line must be a JSON message
-        return out
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    @property
-    def states(self) -> list[dict[str, Any]]:
-        return self.of_type("STATE")
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+class Run(ConnectorOutput):
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        super().__init__(stdout.splitlines())
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
     def batches(self, stream: str) -> int:
         """How many batches the destination reports for ``stream`` in its summary LOG."""
-        for message in self.of_type("LOG"):
-            found = re.match(
-                rf"stream {re.escape(stream)}: [\d,]+ records committed in ([\d,]+) batch", message["log"]["message"]
-            )
+        for text in self.logs():
+            found = re.match(rf"stream {re.escape(stream)}: [\d,]+ records committed in ([\d,]+) batch", text)
             if found:
                 return int(found.group(1).replace(",", ""))
         raise AssertionError(f"no summary LOG for stream {stream!r}")
 
     def assert_ok(self) -> Run:
         assert self.returncode == 0, f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
-        assert not self.errors, self.errors
+        assert not self.errors(), self.errors()
         return self
 
     def assert_failed(self) -> dict[str, Any]:
         """The run failed the way a failed write must: non-zero exit and exactly one TRACE ERROR."""
         assert self.returncode != 0, f"expected failure, got exit 0\nstdout:\n{self.stdout}"
-        assert len(self.errors) == 1, self.stdout
-        return self.errors[0]
+        errors = self.errors()
+        assert len(errors) == 1, self.stdout
+        return errors[0]
 
 
 def encode(messages: Iterable[dict[str, Any] | str]) -> bytes:

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    catalog,
-    configured_stream,
-    dumps,
-    echoed,
-    encode,
-    expected_states,
-    record,
-    scenario,
-    stream_state,
-)
+from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, configured_stream, dumps, encode, expected_states, scenario
 
 TWO_STREAMS = catalog(configured_stream("a", {"id": INT_SCHEMA}), configured_stream("b", {"id": INT_SCHEMA}))
 
@@ -41,7 +31,7 @@ def test_malformed_json_line(dest, bad_line):
     error = run.assert_failed()
     assert error["failure_type"] == "system_error"
     assert "line 7" in error["message"]
-    assert run.states == expected_states("test_malformed_json_line")
+    assert run.of_type("STATE") == expected_states("test_malformed_json_line")
     assert ids(dest, "a") == [1, 2, 3]  # record 3 came before the bad line: committed, though no state covers it
     assert ids(dest, "b") == [1]
 
@@ -51,7 +41,7 @@ def test_malformed_line_with_small_batches_still_commits_what_came_before(dest):
     lines = scenario("test_malformed_json_line")
     run = dest.write_in_pieces(TWO_STREAMS, lines, piece=1, pause=0.1, config={"buffering": {"max_rows": 1}})
     run.assert_failed()
-    assert run.states == expected_states("test_malformed_json_line")
+    assert run.of_type("STATE") == expected_states("test_malformed_json_line")
     assert ids(dest, "a") == [1, 2, 3]
     assert ids(dest, "b") == [1]
 
@@ -60,14 +50,14 @@ def test_record_for_unknown_stream(dest):
     run = dest.write(TWO_STREAMS, scenario("test_record_for_unknown_stream"))
     error = run.assert_failed()
     assert "line 4" in error["message"] and "ghost" in error["message"]
-    assert run.states == expected_states("test_record_for_unknown_stream")
+    assert run.of_type("STATE") == expected_states("test_record_for_unknown_stream")
     assert ids(dest, "a") == [1, 2]
     assert ("main", "ghost") not in dest.tables()
 
 
 def test_skips_unknown_messages(dest):
     run = dest.write(TWO_STREAMS, scenario("test_skips_unknown_messages")).assert_ok()
-    assert run.states == expected_states("test_skips_unknown_messages")
+    assert run.of_type("STATE") == expected_states("test_skips_unknown_messages")
     assert ids(dest, "a") == [1, 2]
     assert ids(dest, "b") == []
 
@@ -97,7 +87,7 @@ def test_record_data_that_is_not_an_object(dest, bad_record):
     )
     error = run.assert_failed()
     assert "line 4" in error["message"]
-    assert run.states == [echoed(first, 1)]
+    assert run.of_type("STATE") == [echoed(first, 1)]
     assert ids(dest, "a") == [1, 2]
 
 
@@ -105,7 +95,7 @@ def test_complete_last_line_without_newline_is_processed(dest):
     state = stream_state("a", {"a": 1}, id=1)
     data = encode([record("a", {"id": 1})]) + dumps(state).encode()  # no newline at the end
     run = dest.write(TWO_STREAMS, data).assert_ok()
-    assert run.states == [echoed(state, 1)]
+    assert run.of_type("STATE") == [echoed(state, 1)]
     data = encode([state]) + dumps(record("a", {"id": 2})).encode()
     dest.write(TWO_STREAMS, data).assert_ok()
     assert ids(dest, "a") == [1, 2]
@@ -117,5 +107,5 @@ def test_truncated_last_line_fails_after_committing_what_came_before(dest):
     run = dest.write(TWO_STREAMS, data)
     error = run.assert_failed()
     assert "line 4" in error["message"]
-    assert run.states == [echoed(state, 1)]
+    assert run.of_type("STATE") == [echoed(state, 1)]
     assert ids(dest, "a") == [1, 2]

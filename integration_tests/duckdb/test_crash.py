@@ -11,16 +11,8 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    STR_SCHEMA,
-    LiveRun,
-    catalog,
-    configured_stream,
-    dumps,
-    record,
-    stream_state,
-)
+from airbyte_dest_kit.testing.builders import catalog, record, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, LiveRun, configured_stream, dumps
 
 PER_STREAM = 50_000
 STATE_EVERY = 500

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    STR_SCHEMA,
-    catalog,
-    configured_stream,
-    echoed,
-    record,
-    stream_state,
-)
+from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 
 USERS = {"id": INT_SCHEMA, "name": STR_SCHEMA}
 
@@ -23,7 +16,7 @@ def test_append_twice_doubles_rows(dest):
     messages = [record("users", {"id": i, "name": f"u{i}"}) for i in (1, 2, 3)]
     state = stream_state("users", {"cursor": 3}, id=1, source_count=3)
     first = dest.write(users("append"), [*messages, state]).assert_ok()
-    assert first.states == [echoed(state, 3)]
+    assert first.of_type("STATE") == [echoed(state, 3)]
     dest.write(users("append"), [*messages, state]).assert_ok()
 
     rows = dest.data("users", order_by="id, _airbyte_extracted_at")
@@ -56,7 +49,7 @@ def test_overwrite_second_sync_replaces_first_and_leaves_siblings_alone(dest):
     state = stream_state("users", {"v": 2}, id=9)
     second = dest.write(users("overwrite"), [record("users", {"id": 3, "name": "new"}), state]).assert_ok()
 
-    assert second.states == [echoed(state, 1)]
+    assert second.of_type("STATE") == [echoed(state, 1)]
     assert dest.data("users") == [{"id": 3, "name": "new"}]
     # The other stream's table, in the same schema, was not part of sync 2 and keeps its rows.
     assert dest.data("teams") == [{"id": 7, "name": "blue"}]
@@ -67,7 +60,7 @@ def test_overwrite_with_no_records_empties_the_table(dest):
     dest.write(users("overwrite"), [record("users", {"id": 1, "name": "a"})]).assert_ok()
     state = stream_state("users", None)
     run = dest.write(users("overwrite"), [state]).assert_ok()
-    assert run.states == [echoed(state, 0)]
+    assert run.of_type("STATE") == [echoed(state, 0)]
     assert dest.data("users") == []
 
 
@@ -118,7 +111,7 @@ def test_refresh_encoding_append_with_minimum_generation_truncates(dest):
         users("append", generation_id=3, minimum_generation_id=3, sync_id=12),
         [record("users", {"id": 4, "name": "gen3"}), record("users", {"id": 5, "name": "gen3"}), state],
     ).assert_ok()
-    assert run.states == [echoed(state, 2)]
+    assert run.of_type("STATE") == [echoed(state, 2)]
     rows = dest.rows("users", order_by="id")
     assert [(r["id"], r["name"], r["_airbyte_generation_id"]) for r in rows] == [(4, "gen3", 3), (5, "gen3", 3)]
     assert dest.tables("main") == [("main", "users")]

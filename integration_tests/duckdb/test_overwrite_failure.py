@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    STR_SCHEMA,
-    LiveRun,
-    catalog,
-    configured_stream,
-    echoed,
-    record,
-    stream_state,
-)
+from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, LiveRun, configured_stream
 
 PROPS = {"id": INT_SCHEMA, "name": STR_SCHEMA}
 BROKEN = '{"type":"RECORD","record":{"stream":"users","data":{"id":'
@@ -41,7 +33,7 @@ def test_overwrite_failing_halfway_keeps_old_table_then_next_sync_replaces(dest)
     failed = dest.write(users(), [*rows([10, 11], "sync2"), state, BROKEN, *rows([12], "sync2")])
     error = failed.assert_failed()
     assert "line 4" in error["message"]
-    assert failed.states == [echoed(state, 2)]
+    assert failed.of_type("STATE") == [echoed(state, 2)]
     assert dest.rows("users", order_by="id") == before  # old table intact, row for row
     assert set(dest.tables("main")) <= {("main", "users"), ("main", "users_airbyte_tmp")}
 
@@ -81,7 +73,7 @@ def test_truncate_refresh_retry_of_same_generation_keeps_failed_attempts_rows(de
         [*rows([10, 11], "gen5-a1"), stream_state("users", {"at": 11}), BROKEN],
     )
     attempt1.assert_failed()
-    assert len(attempt1.states) == 1
+    assert len(attempt1.of_type("STATE")) == 1
     assert ids(dest) == [1, 2]  # the old generation stays visible while the refresh is unfinished
 
     dest.write(users("append", generation=5, minimum=5), rows([12, 13], "gen5-a2")).assert_ok()

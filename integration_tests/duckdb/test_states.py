@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    LiveRun,
-    catalog,
-    configured_stream,
-    echoed,
-    expected_states,
-    global_state,
-    record,
-    scenario,
-    stream_state,
-)
+from airbyte_dest_kit.testing.builders import catalog, echoed, global_state, record, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, LiveRun, configured_stream, expected_states, scenario
 
 TWO_STREAMS = catalog(configured_stream("a", {"id": INT_SCHEMA}), configured_stream("b", {"id": INT_SCHEMA}))
 
@@ -30,7 +20,7 @@ TWO_STREAMS = catalog(configured_stream("a", {"id": INT_SCHEMA}), configured_str
 )
 def test_exact_state_lines(dest, name, table_ids):
     run = dest.write(TWO_STREAMS, scenario(name)).assert_ok()
-    assert run.states == expected_states(name)
+    assert run.of_type("STATE") == expected_states(name)
     for table, ids in table_ids.items():
         assert [r["id"] for r in dest.data(table, order_by="id")] == ids
 
@@ -68,7 +58,7 @@ def test_stream_state_waits_only_for_its_own_streams_records(dest):
 
 def test_global_state_waits_for_every_stream(dest):
     live = _live(dest)
-    state = global_state({"lsn": 1}, {"a": {"id": 2}, "b": {"id": 1}}, id=3)
+    state = global_state({"lsn": 1}, streams={"a": {"id": 2}, "b": {"id": 1}}, id=3)
     live.send([record("a", {"id": 1}), record("a", {"id": 2}), record("b", {"id": 1}), state])
     # Stream a is flushed (a full batch), b is not: the GLOBAL state covers b too and must wait.
     assert live.next_state(timeout=2.5) is None
@@ -82,5 +72,5 @@ def test_state_with_namespace_matches_records_with_that_namespace(dest):
     first = stream_state("a", {"n": 1}, namespace="crm")
     # A null and an empty namespace are one stream for the platform; so the catalog's own namespace must match.
     run = dest.write(cat, [record("a", {"id": 1}, namespace="crm"), first]).assert_ok()
-    assert run.states == [echoed(first, 1)]
+    assert run.of_type("STATE") == [echoed(first, 1)]
     assert dest.data("a", schema="crm") == [{"id": 1}]

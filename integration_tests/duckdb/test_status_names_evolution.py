@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from integration_tests.duckdb.harness import (
-    INT_SCHEMA,
-    STR_SCHEMA,
-    catalog,
-    configured_stream,
-    record,
-    status,
-)
+from airbyte_dest_kit.testing.builders import catalog, record
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, status
 
 PROPS = {"id": INT_SCHEMA, "v": STR_SCHEMA}
 

@@ -6,7 +6,8 @@ import json
 import uuid
 from datetime import date, datetime, timezone
 
-from integration_tests.duckdb.harness import catalog, configured_stream, record
+from airbyte_dest_kit.testing.builders import catalog, record
+from integration_tests.duckdb.harness import configured_stream
 
 PROPS = {
     "id": {"type": "integer"},
