@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqltargets import Target, catalog, complete, echoed, record, state
+from sqltargets import Target, catalog, complete, state
+
+from airbyte_dest_kit.testing.builders import echoed, record
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}, "updated": {"type": ["null", "integer"]}}
 
@@ -30,7 +32,7 @@ def _sync(target: Target, cat: dict[str, Any], rows: list[dict[str, Any]], strea
     messages.append(complete(stream))
     result = target.run(messages, cat)
     assert result.returncode == 0, result.stdout
-    assert result.states == expected
+    assert result.of_type("STATE") == expected
 
 
 def test_append_twice_keeps_both_syncs(target: Target) -> None:
@@ -110,7 +112,7 @@ def test_truncate_refresh_replaces_old_generations_at_the_end(target: Target) ->
     # A first attempt fails before completing: old rows stay visible, the staged rows are kept.
     failed = target.run([record("items", {"id": 3}), state("items", 1), "not json"], refresh)
     assert failed.returncode == 1
-    assert failed.states == [echoed(state("items", 1), 1)]
+    assert failed.of_type("STATE") == [echoed(state("items", 1), 1)]
     assert _ids(target.read_table(target.schema, "items")) == [1, 2]
     # The retry of the same generation continues the staged rows.
     _sync(target, refresh, [{"id": 4}])
@@ -135,8 +137,8 @@ def test_overwrite_failing_halfway_leaves_old_data(target: Target) -> None:
         cat,
     )
     assert failed.returncode == 1
-    assert failed.states == [echoed(state("items", 1), 2)]
-    assert "line 5" in failed.errors[0]["message"]
+    assert failed.of_type("STATE") == [echoed(state("items", 1), 2)]
+    assert "line 5" in failed.errors()[0]["message"]
     assert _ids(target.read_table(target.schema, "items")) == [1, 2]
     _sync(target, cat, [{"id": 20}])
     assert _ids(target.read_table(target.schema, "items")) == [20]

@@ -22,6 +22,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from airbyte_dest_kit.testing import builders
+from airbyte_dest_kit.testing.builders import stream_state, stream_status
+from airbyte_dest_kit.testing.output import ConnectorOutput
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -109,19 +113,10 @@ class Target:
         return run_destination(self.main, self.config, catalog, messages, self.tmp, **kw)
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: list[dict[str, Any]]
-    stderr: str
-
-    @property
-    def states(self) -> list[dict[str, Any]]:
-        return [m for m in self.stdout if m.get("type") == "STATE"]
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.stdout if m.get("type") == "TRACE" and m["trace"]["type"] == "ERROR"]
+class Run(ConnectorOutput):
+    def __init__(self, returncode: int, stdout: bytes, stderr: str) -> None:
+        super().__init__(stdout.splitlines())
+        self.returncode, self.stdout, self.stderr = returncode, stdout.decode(), stderr
 
 
 def write_inputs(
@@ -154,8 +149,7 @@ def run_destination(
             timeout=timeout,
             cwd=REPO,
         )
-    lines = [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
-    return Run(done.returncode, lines, done.stderr.decode())
+    return Run(done.returncode, done.stdout, done.stderr.decode())
 
 
 def run_check(main: Path, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
@@ -178,34 +172,12 @@ def sql_rows(engine: sa.Engine, qualified: str) -> list[dict[str, Any]]:
 # -- message builders ------------------------------------------------------------------------------
 
 
-def record(stream: str, data: dict[str, Any], emitted_at: int = 1_700_000_000_000) -> dict[str, Any]:
-    return {"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": emitted_at}}
-
-
 def state(stream: str, position: Any) -> dict[str, Any]:
-    return {
-        "type": "STATE",
-        "state": {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"position": position}},
-        },
-    }
-
-
-def echoed(message: dict[str, Any], count: int) -> dict[str, Any]:
-    """A state as the destination must print it: unchanged, plus ``destinationStats.recordCount``."""
-    return {**message, "state": {**message["state"], "destinationStats": {"recordCount": float(count)}}}
+    return stream_state(stream, {"position": position})
 
 
 def complete(stream: str) -> dict[str, Any]:
-    return {
-        "type": "TRACE",
-        "trace": {
-            "type": "STREAM_STATUS",
-            "emitted_at": 1.0,
-            "stream_status": {"stream_descriptor": {"name": stream}, "status": "COMPLETE"},
-        },
-    }
+    return stream_status(stream, "COMPLETE")
 
 
 def catalog(
@@ -218,21 +190,16 @@ def catalog(
     generation: int = 0,
     minimum_generation: int = 0,
 ) -> dict[str, Any]:
-    return {
-        "streams": [
-            {
-                "stream": {
-                    "name": stream,
-                    "json_schema": {"type": "object", "properties": properties},
-                    "supported_sync_modes": ["full_refresh", "incremental"],
-                },
-                "sync_mode": "incremental",
-                "destination_sync_mode": mode,
-                "primary_key": [[k] for k in primary_key],
-                "cursor_field": [cursor] if cursor else [],
-                "generation_id": generation,
-                "minimum_generation_id": minimum_generation,
-                "sync_id": 7,
-            }
-        ]
-    }
+    """A catalog of one stream, sync id 7."""
+    return builders.catalog(
+        builders.configured_stream(
+            stream,
+            properties,
+            mode=mode,
+            primary_key=primary_key,
+            cursor=cursor,
+            generation_id=generation,
+            minimum_generation_id=minimum_generation,
+            sync_id=7,
+        )
+    )

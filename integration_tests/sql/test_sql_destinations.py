@@ -21,17 +21,17 @@ from sqltargets import (
     REPO,
     catalog,
     complete,
-    echoed,
     fresh_mariadb_database,
     fresh_postgres_schema,
     random_name,
-    record,
     run_check,
     run_destination,
     sql_rows,
     state,
     write_inputs,
 )
+
+from airbyte_dest_kit.testing.builders import echoed, record
 
 POSTGRES_MAIN = REPO / "destinations/destination-postgres/main.py"
 SQL_MAIN = REPO / "destinations/destination-sql/main.py"
@@ -117,8 +117,8 @@ def test_postgres_write_to_unreachable_host_is_a_transient_error(tmp_path: Path)
         [record("s", {"id": 1}), state("s", 1)],
         tmp_path,
     )
-    assert result.returncode == 1 and result.states == []
-    assert result.errors[0]["failure_type"] == "transient_error"
+    assert result.returncode == 1 and result.of_type("STATE") == []
+    assert result.errors()[0]["failure_type"] == "transient_error"
 
 
 def test_postgres_reserved_schema_name_is_a_config_error_naming_the_key(
@@ -136,9 +136,9 @@ def test_postgres_reserved_schema_name_is_a_config_error_naming_the_key(
                 [record("s", {"id": 1}), state("s", 1)],
                 tmp_path,
             )
-            assert result.returncode == 1 and result.states == []
-            assert result.errors[0]["failure_type"] == "config_error"
-            assert "'schema'" in result.errors[0]["message"]
+            assert result.returncode == 1 and result.of_type("STATE") == []
+            assert result.errors()[0]["failure_type"] == "config_error"
+            assert "'schema'" in result.errors()[0]["message"]
 
 
 def test_mariadb_check_errors_name_the_url(maria_db: tuple[sa.Engine, str], tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_postgres_strips_nul_bytes_with_a_change(pg_schema: tuple[sa.Engine, str
     messages = [record("s", {"id": 1, "text": "a\u0000b"}), state("s", 1), complete("s")]
     result = run_destination(POSTGRES_MAIN, pg_config(schema), cat, messages, tmp_path)
     assert result.returncode == 0, result.stdout
-    assert result.states == [echoed(state("s", 1), 1)]
+    assert result.of_type("STATE") == [echoed(state("s", 1), 1)]
     (row,) = sql_rows(engine, f'"{schema}"."s"')
     assert row["text"] == "ab"
     assert row["_airbyte_meta"]["changes"] == [
@@ -199,7 +199,7 @@ def test_a_10_mb_record_round_trips(server: str, tmp_path: Path) -> None:
         )
         result = run_destination(main, config, cat, messages, tmp_path)
         assert result.returncode == 0, result.stdout
-        assert result.states == [echoed(state("s", 1), 1)]
+        assert result.of_type("STATE") == [echoed(state("s", 1), 1)]
         quoted = f'"{schema}"."s"' if server == "postgres" else f"`{schema}`.`s`"
         with engine.connect() as conn:
             blob = '"blob"' if server == "postgres" else "`blob`"
