@@ -76,6 +76,10 @@ def _copied(value: object) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
 
+def _descriptor(stream: str, namespace: str | None) -> dict[str, Any]:
+    return {"name": stream} if namespace is None else {"name": stream, "namespace": namespace}
+
+
 def _stats(source_count: float | None) -> dict[str, Any]:
     return {} if source_count is None else {"sourceStats": {"recordCount": float(source_count)}}
 
@@ -89,14 +93,11 @@ def stream_state(
     **extra: Any,
 ) -> dict[str, Any]:
     """A STREAM state; ``source_count`` sets sourceStats.recordCount, ``extra`` adds keys (``id=…``) to the state."""
-    descriptor: dict[str, Any] = {"name": stream}
-    if namespace is not None:
-        descriptor["namespace"] = namespace
     return {
         "type": "STATE",
         "state": {
             "type": "STREAM",
-            "stream": {"stream_descriptor": descriptor, "stream_state": _copied(state)},
+            "stream": {"stream_descriptor": _descriptor(stream, namespace), "stream_state": _copied(state)},
             **_stats(source_count),
             **extra,
         },
@@ -140,15 +141,12 @@ def echoed(state_message: Mapping[str, Any], count: float) -> dict[str, Any]:
 
 def stream_status(stream: str, status: str, *, namespace: str | None = None, emitted_at: float = 1.0) -> dict[str, Any]:
     """A TRACE STREAM_STATUS message (STARTED, RUNNING, COMPLETE or INCOMPLETE)."""
-    descriptor: dict[str, Any] = {"name": stream}
-    if namespace is not None:
-        descriptor["namespace"] = namespace
     return {
         "type": "TRACE",
         "trace": {
             "type": "STREAM_STATUS",
             "emitted_at": emitted_at,
-            "stream_status": {"stream_descriptor": descriptor, "status": status},
+            "stream_status": {"stream_descriptor": _descriptor(stream, namespace), "status": status},
         },
     }
 

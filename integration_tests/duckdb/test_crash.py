@@ -47,6 +47,22 @@ def feed(live: LiveRun) -> threading.Thread:
     return thread
 
 
+def start_and_wait_for_states(dest, count: int) -> tuple[LiveRun, threading.Thread, list[dict]]:
+    """Start a write fed from :func:`lines` and wait until it has echoed ``count`` states."""
+    live = LiveRun(dest.popen(CATALOG, SMALL_BATCHES))
+    feeder = feed(live)
+    states = []
+    while len(states) < count:
+        state = live.next_state(timeout=60)
+        assert state is not None, f"no state echoed; saw {live.seen[-3:]}"
+        states.append(state)
+    return live, feeder, states
+
+
+def rows_written(dest) -> int:
+    return dest.query('SELECT (SELECT count(*) FROM main."a") + (SELECT count(*) FROM main."b") AS n')[0]["n"]
+
+
 def assert_states_covered(dest, states: list[dict]) -> None:
     assert states, "the destination echoed no state before it was stopped"
     last: dict[str, int] = {}
@@ -67,32 +83,20 @@ def assert_states_covered(dest, states: list[dict]) -> None:
 
 
 def test_kill_9_mid_sync_keeps_every_echoed_state_covered(dest):
-    live = LiveRun(dest.popen(CATALOG, SMALL_BATCHES))
-    feeder = feed(live)
-    states = []
-    while len(states) < 40:
-        state = live.next_state(timeout=60)
-        assert state is not None, f"no state echoed; saw {live.seen[-3:]}"
-        states.append(state)
+    live, feeder, states = start_and_wait_for_states(dest, 40)
     live.proc.send_signal(signal.SIGKILL)
     live.proc.wait(30)
     feeder.join(30)
     # Whatever else reached stdout before the kill counts as echoed too.
     while (state := live.next_state(timeout=0.5)) is not None:
         states.append(state)
-    total = dest.query('SELECT (SELECT count(*) FROM main."a") + (SELECT count(*) FROM main."b") AS n')[0]["n"]
+    total = rows_written(dest)
     assert total < 2 * PER_STREAM, "the kill came too late to test anything: the whole input was written"
     assert_states_covered(dest, states)
 
 
 def test_sigterm_stops_with_error_and_only_covered_states(dest):
-    live = LiveRun(dest.popen(CATALOG, SMALL_BATCHES))
-    feeder = feed(live)
-    states = []
-    while len(states) < 30:
-        state = live.next_state(timeout=60)
-        assert state is not None, f"no state echoed; saw {live.seen[-3:]}"
-        states.append(state)
+    live, feeder, states = start_and_wait_for_states(dest, 30)
     live.proc.send_signal(signal.SIGTERM)
     code = live.proc.wait(60)
     feeder.join(30)
@@ -106,6 +110,6 @@ def test_sigterm_stops_with_error_and_only_covered_states(dest):
     error_at = next(i for i, m in enumerate(rest) if m["type"] == "TRACE")
     assert all(m["type"] != "STATE" for m in rest[error_at:])
     states += [m for m in rest if m["type"] == "STATE"]
-    total = dest.query('SELECT (SELECT count(*) FROM main."a") + (SELECT count(*) FROM main."b") AS n')[0]["n"]
+    total = rows_written(dest)
     assert total < 2 * PER_STREAM, "SIGTERM came too late to test anything: the whole input was written"
     assert_states_covered(dest, states)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,27 +53,24 @@ def random_name(prefix: str = "t") -> str:
 
 
 @contextmanager
-def fresh_postgres_schema() -> Iterator[tuple[sa.Engine, str]]:
-    engine = require_server("postgres")
-    schema = random_name("tpg")
+def _fresh(kind: str, prefix: str, drop: str) -> Iterator[tuple[sa.Engine, str]]:
+    """An engine for server ``kind`` and a new random name, dropped afterwards with ``drop``."""
+    engine = require_server(kind)
+    name = random_name(prefix)
     try:
-        yield engine, schema
+        yield engine, name
     finally:
         with engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.exec_driver_sql(drop.format(name))
         engine.dispose()
 
 
-@contextmanager
-def fresh_mariadb_database() -> Iterator[tuple[sa.Engine, str]]:
-    engine = require_server("mariadb")
-    database = random_name("my")
-    try:
-        yield engine, database
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
-        engine.dispose()
+def fresh_postgres_schema() -> AbstractContextManager[tuple[sa.Engine, str]]:
+    return _fresh("postgres", "tpg", 'DROP SCHEMA IF EXISTS "{}" CASCADE')
+
+
+def fresh_mariadb_database() -> AbstractContextManager[tuple[sa.Engine, str]]:
+    return _fresh("mariadb", "my", "DROP DATABASE IF EXISTS `{}`")
 
 
 def plain(value: Any) -> Any:
