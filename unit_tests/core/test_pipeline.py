@@ -20,6 +20,7 @@ from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.testing.builders import (
     configured_stream,
     jsonl,
+    log,
     record,
     stream_state,
     stream_status,
@@ -204,7 +205,7 @@ def test_only_streams_reported_complete_are_finished() -> None:
 def test_unknown_messages_are_skipped_and_counted() -> None:
     writer = MemoryWriter()
     output, error = run(
-        [{"type": "LOG", "log": {"level": "INFO", "message": "hi"}}, {"type": "FUTURE_THING"}, record("a", {"id": 1})],
+        [log("hi"), {"type": "FUTURE_THING"}, record("a", {"id": 1})],
         writer,
     )
     assert error is None and [r["id"] for r in writer.rows("a")] == [1]
