@@ -150,9 +150,11 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     declared = "[" + ", ".join(literal(c.source_name) for c in columns) + "]"
     removal = literal(orjson.dumps({c.source_name: None for c in columns}).decode())
     present = " + ".join(f"CAST(raw{i} IS NOT NULL AS INTEGER)" for i in range(len(columns))) or "0"
+    # Nested CASEs, not AND: DuckDB evaluates both sides of AND / OR for every row, but a CASE branch only for
+    # the rows that reach it, and most rows never need the costly part.
     additional = (
-        f"CASE WHEN len(k) > ({present}) AND len(list_filter(k, lambda x: NOT list_contains({declared}, x))) > 0 "
-        f"THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), {removal}) AS VARCHAR) END"
+        f"CASE WHEN len(k) > ({present}) THEN CASE WHEN len(list_filter(k, lambda x: NOT list_contains({declared}, x)))"
+        f" > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), {removal}) AS VARCHAR) END END"
     )
     # The change list is built only for rows that have a change: most rows take the constant.
     any_change = " OR ".join(condition for condition, _ in changes) or "FALSE"
@@ -168,8 +170,9 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"COALESCE(CAST(upstream AS JSON[]), []), list_transform({own if changes else '[]'}, lambda x: to_json(x)))}}) "
         "AS VARCHAR) END"
     )
-    invalid = (
-        "(emitted IS NULL OR k IS NULL OR (len(k) = 0 AND json_type(line, '$.record.data') IS DISTINCT FROM 'OBJECT'))"
+    invalid = (  # an empty key list is an empty object or no object at all: only those rows are parsed again
+        "CASE WHEN emitted IS NULL OR k IS NULL THEN TRUE "
+        "WHEN len(k) = 0 THEN json_type(line, '$.record.data') IS DISTINCT FROM 'OBJECT' ELSE FALSE END"
     )
     extracted = (
         f"SELECT {', '.join(fields + [''])}TRY_CAST(TRY_CAST(r.record.emitted_at AS DOUBLE) AS BIGINT) AS emitted, "

@@ -141,6 +141,41 @@ def test_postgres_reserved_schema_name_is_a_config_error_naming_the_key(
             assert "'schema'" in result.errors()[0]["message"]
 
 
+def test_postgres_loads_with_arrow_ingest_and_falls_back_where_binary_copy_cannot(
+    pg_schema: tuple[sa.Engine, str], tmp_path: Path
+) -> None:
+    engine, schema = pg_schema
+    plain = {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "doc": {"type": "object"}}
+    clock = {"id": {"type": "integer"}, "t": {"type": "string", "format": "time"}}
+    first = {"streams": [*catalog("plain", plain)["streams"], *catalog("clock", clock)["streams"]]}
+    messages = [
+        record("plain", {"id": 1, "at": "2024-05-01T10:00:00+02:00", "doc": {"k": ["é", 1]}}),
+        record("clock", {"id": 1, "t": "10:11:12+02:00"}),
+        state("plain", 1),
+    ]
+    result = run_destination(POSTGRES_MAIN, pg_config(schema), first, messages, tmp_path)
+    assert result.returncode == 0, result.stdout
+    logs = result.logs()
+    assert "stream plain: loading with Arrow ingest (binary COPY)" in logs
+    assert "stream clock: loading with CSV COPY: a column type has no binary encoding" in logs
+    # The table now holds a double where the next sync's batch carries integers: binary COPY would refuse.
+    wider = catalog("plain", {**plain, "id": {"type": "number"}})
+    assert (
+        run_destination(POSTGRES_MAIN, pg_config(schema), wider, [record("plain", {"id": 2.5})], tmp_path).returncode
+        == 0
+    )
+    narrower = run_destination(POSTGRES_MAIN, pg_config(schema), first, [record("plain", {"id": 3})], tmp_path)
+    assert narrower.returncode == 0, narrower.stdout
+    reason = "the table holds columns ['id'] in other types than the batch"
+    assert f"stream plain: loading with CSV COPY: {reason}" in narrower.logs()
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(f'SELECT id, "at", doc FROM "{schema}".plain ORDER BY id').fetchall()
+        times = conn.exec_driver_sql(f'SELECT t::text FROM "{schema}".clock').fetchall()
+    assert [r[0] for r in rows] == [1.0, 2.5, 3.0]
+    assert rows[0][1].isoformat() == "2024-05-01T08:00:00+00:00" and rows[0][2] == {"k": ["é", 1]}
+    assert times == [("10:11:12+02",)]
+
+
 def test_mariadb_check_errors_name_the_url(maria_db: tuple[sa.Engine, str], tmp_path: Path) -> None:
     engine, database = maria_db
     user, password = random_name("u"), "s3cret"

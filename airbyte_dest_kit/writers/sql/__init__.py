@@ -24,6 +24,7 @@ All DDL happens in :meth:`SQLWriter.open`, before any batch. One engine per sync
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -36,11 +37,14 @@ from airbyte_dest_kit.errors import ConfigError, ConnectorError
 from airbyte_dest_kit.naming import fit_name
 from airbyte_dest_kit.schema import ColumnType, plan_evolution
 from airbyte_dest_kit.writer import EXTRACTED_AT, GENERATION_ID, TOMBSTONE_SUFFIX, StreamSpec, Writer
+from airbyte_dest_kit.writers.sql.arrow_ingest import PostgresArrowIngest
 from airbyte_dest_kit.writers.sql.bulk import LoadTarget, execute_sql, insert_executemany
 from airbyte_dest_kit.writers.sql.dialects import SQLDialect, dialect_for
 from airbyte_dest_kit.writers.sql.errors import ConfigKeys, translate
 
 __all__ = ["ConfigKeys", "SQLWriter", "create_sql_writer"]
+
+log = logging.getLogger("airbyte.writers.sql")
 
 PROBE_TABLE = "_airbyte_connection_check"
 BATCH_TABLE = "_airbyte_batch"
@@ -69,6 +73,9 @@ class SQLWriter(Writer):
         self.connect_args = {**dialect.connect_args, **(connect_args or {})}
         self.config_keys = config_keys or ConfigKeys()
         self.load = dialect.bulk_loader if load_method == "bulk" else insert_executemany
+        self._arrow_ingest = dialect.arrow_ingest if load_method == "bulk" else None
+        self._ingest: PostgresArrowIngest | None = None
+        self._ingested: set[tuple[str | None, str]] = set()  # streams whose batches go through _ingest
         self._schemas: set[str] = {schema}
         self._engine: sa.Engine | None = None
 
@@ -164,6 +171,8 @@ class SQLWriter(Writer):
             for stream in streams:
                 with self.engine.begin() as conn:
                     self._open_stream(conn, stream)
+                    if self._can_ingest(conn, stream):
+                        self._ingested.add(stream.key)
         except sa.exc.DBAPIError as exc:
             translated = self._translated(exc)
             if translated is None:
@@ -181,6 +190,30 @@ class SQLWriter(Writer):
             self._ensure_table(conn, stream, table)
             if stream.dedup:
                 self._ensure_key_index(conn, stream, table)
+
+    def _can_ingest(self, conn: sa.Connection, stream: StreamSpec) -> bool:
+        """Arrow ingest for this stream: its batches are their own transaction, and the table's columns have
+        exactly the types the batch carries (binary COPY converts nothing; a widened column would refuse).
+        The choice is logged, with the reason when it is the text path."""
+        if self._arrow_ingest is None or stream.dedup:
+            return False
+        existing = self._reflect(conn, stream.schema_name, self._target_table(stream)) or {}
+        differing = [
+            c.name for c in stream.all_columns if existing.get(c.name) != self._sql_name(self.dialect.types[c.type])
+        ]
+        if self._ingest is None:
+            self._ingest = self._arrow_ingest(self.url, self.connect_args)
+        if self._ingest is None:
+            reason = "the ADBC driver is not installed"
+        elif differing:
+            reason = f"the table holds columns {differing} in other types than the batch"
+        elif not self._ingest.supports(stream):
+            reason = "a column type has no binary encoding"
+        else:
+            log.info("stream %s: loading with Arrow ingest (binary COPY)", stream.label)
+            return True
+        log.info("stream %s: loading with CSV COPY: %s", stream.label, reason)
+        return False
 
     def _tables(self, stream: StreamSpec, table: str) -> list[str]:
         """``table`` and, for streams that keep tombstones, its deletes table."""
@@ -247,6 +280,10 @@ class SQLWriter(Writer):
     def write(self, stream: StreamSpec, batch: pa.Table) -> None:
         names = [c.name for c in stream.all_columns]
         rows = batch.select(names)  # drops the pipeline's line numbers, keeps the table's column order
+        if stream.key in self._ingested:
+            assert self._ingest is not None
+            self._ingest.ingest(stream, stream.schema_name, self._target_table(stream), rows)
+            return
         columns = [self.quote(n) for n in names]
         with self.engine.begin() as conn:
             if not stream.dedup:
@@ -327,6 +364,9 @@ class SQLWriter(Writer):
                     )
 
     def close(self) -> None:
+        if self._ingest is not None:
+            self._ingest.close()
+            self._ingest = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from airbyte_dest_kit.schema import ColumnType
 from airbyte_dest_kit.writer import Capabilities
+from airbyte_dest_kit.writers.sql.arrow_ingest import PostgresArrowIngest, postgres_arrow_ingest
 from airbyte_dest_kit.writers.sql.bulk import BulkLoader, copy_csv, executemany_strings, insert_executemany, load_mysql
 
 # (quoted target, quoted staging, quoted final name without schema, quoted old-table name) → statements
@@ -102,6 +103,8 @@ class SQLDialect:
     create_index: str = "CREATE INDEX {name} ON {schema}.{table} ({columns})"
     # Called once with the new engine and the (growing) set of schemas the sync writes to.
     setup_engine: Callable[[sa.Engine, MutableSet[str]], None] | None = None
+    # An Arrow-native loader on its own connection (see arrow_ingest.py), or None.
+    arrow_ingest: Callable[[sa.URL, Mapping[str, Any]], PostgresArrowIngest | None] | None = None
 
 
 POSTGRES = SQLDialect(
@@ -125,6 +128,7 @@ POSTGRES = SQLDialect(
     reflected_aliases={"TIMESTAMP WITHOUT TIME ZONE": ColumnType.TIMESTAMP, "TIME WITHOUT TIME ZONE": ColumnType.TIME},
     temporary_schema="pg_temp",
     analyze_batch="ANALYZE {table}",
+    arrow_ingest=postgres_arrow_ingest,
 )
 
 MYSQL = SQLDialect(
