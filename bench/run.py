@@ -16,6 +16,7 @@ Rows printed (each a separate process; peak RSS of that process):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -143,14 +144,17 @@ def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -
     return Result(names[target], records, seconds, rss)
 
 
-def best_of(runs: int, bench: Callable[[], Result]) -> Result:
-    return min((bench() for _ in range(runs)), key=lambda r: r.seconds)
+def best_of_rounds(runs: int, benches: list[Callable[[], Result]]) -> list[Result]:
+    """Each bench ``runs`` times, in rounds (one run of every bench per round), keeping each one's best: the
+    machine's speed drifts, and rounds expose every row to the same drift as its baseline."""
+    rounds = [[bench() for bench in benches] for _ in range(runs)]
+    return [min(column, key=lambda result: result.seconds) for column in zip(*rounds, strict=True)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="destination benchmarks (see the module docstring)")
     parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
-    parser.add_argument("--runs", type=int, default=2, help="runs per row; the best is reported")
+    parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
     args = parser.parse_args()
     messages, catalog, records = dataset(args.count)
@@ -158,15 +162,15 @@ def main() -> None:
     print(f"data set: {records:,} records, {size / 1e6:,.0f} MB ({messages.relative_to(ROOT)})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n", flush=True)
 
-    results = [
-        best_of(args.runs, lambda: bench_destination_duckdb(messages, catalog, records)),
-        best_of(args.runs, lambda: bench_plain_pipeline(messages, records)),
-        best_of(args.runs, lambda: bench_native(messages, records)),
-        best_of(args.runs, lambda: bench_source(args.count)),
+    benches: list[Callable[[], Result]] = [
+        lambda: bench_destination_duckdb(messages, catalog, records),
+        lambda: bench_plain_pipeline(messages, records),
+        lambda: bench_native(messages, records),
+        lambda: bench_source(args.count),
     ]
     if not args.skip_sql:
-        for target in bench_sql.TARGETS:
-            results.append(best_of(args.runs, lambda t=target: bench_sql_target(t, messages, catalog, records)))
+        benches += [functools.partial(bench_sql_target, t, messages, catalog, records) for t in bench_sql.TARGETS]
+    results = best_of_rounds(args.runs, benches)
     baseline = next(r for r in results if r.note == "baseline")
     print("| run | records/s | MB/s | peak RSS | vs plain pipeline |")
     print("|---|---:|---:|---:|---:|")

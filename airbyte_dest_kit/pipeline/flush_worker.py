@@ -15,6 +15,7 @@ so the caller can return their lines to the buffers; batches submitted before it
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -51,10 +52,15 @@ class _Call:
 
 
 _STOP = object()
+# Typing costs the most CPU per record: one thread per core (the main thread's routing and the writing
+# thread mostly wait on native code), at most four.
+TYPING_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 class FlushWorker:
-    def __init__(self, make_typer: Callable[[], RecordTyper], writer: Writer, typing_threads: int = 2) -> None:
+    def __init__(
+        self, make_typer: Callable[[], RecordTyper], writer: Writer, typing_threads: int = TYPING_THREADS
+    ) -> None:
         self._writer = writer
         self._typers = [make_typer() for _ in range(typing_threads)]
         self._to_type: queue.Queue[object] = queue.Queue(maxsize=1)

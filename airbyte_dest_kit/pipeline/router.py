@@ -11,7 +11,7 @@ parse can tell the record's namespace from a field of its data.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,7 +70,8 @@ def _line_numbers(first_line: int, count: int) -> pa.Array:
     global _COUNTING
     if len(_COUNTING) < count:
         _COUNTING = pa.array(range(max(count, 2 * len(_COUNTING))), pa.int64())
-    return pc.add(_COUNTING.slice(0, count), first_line)
+    # An explicit scalar: inferring a Python int's type costs pyarrow a failed module import per call.
+    return pc.add(_COUNTING.slice(0, count), pa.scalar(first_line, pa.int64()))
 
 
 _COUNTING = pa.array(range(1 << 14), pa.int64())
@@ -100,29 +101,42 @@ def _stream_keys(lines: pa.Array, chunk: bytes) -> pa.Array:
     return keys
 
 
-def route_chunk(chunk: bytes, first_line: int) -> Iterator[RecordRun | MessageLine]:
-    """Yield the chunk's records and messages in input order (runs between message lines)."""
+@dataclass
+class RoutedChunk:
+    """A chunk's records and messages in input order; ``error`` is a bad line that ends the input there."""
+
+    line_count: int
+    items: list[RecordRun | MessageLine] = field(default_factory=list)
+    error: InputError | None = None
+
+
+def route_chunk(chunk: bytes, first_line: int) -> RoutedChunk:
+    """Split a chunk (whole lines, newline-terminated) into runs of records and message lines."""
     try:
         text = pa.array([chunk[:-1]], pa.large_binary()).cast(pa.large_string())
     except pa.ArrowInvalid:
         offset, bad_line = _locate_bad_utf8(chunk, first_line)
-        if offset:
-            yield from route_chunk(chunk[:offset], first_line)
-        raise InputError("not valid UTF-8; messages must be UTF-8 JSON", line=bad_line) from None
+        routed = route_chunk(chunk[:offset], first_line) if offset else RoutedChunk(0)
+        routed.line_count = chunk.count(b"\n")
+        routed.error = InputError("not valid UTF-8; messages must be UTF-8 JSON", line=bad_line)
+        return routed
     lines = pc.list_flatten(pc.split_pattern(text, "\n"))
     keys = _stream_keys(lines, chunk)
     numbers = _line_numbers(first_line, len(lines))
+    routed = RoutedChunk(len(lines))
     start = 0
     for stop in [*pc.indices_nonzero(pc.is_null(keys)).to_pylist(), len(lines)]:
         if stop > start:
-            yield from _runs(
+            runs = _runs(
                 lines.slice(start, stop - start), keys.slice(start, stop - start), numbers.slice(start, stop - start)
             )
+            routed.items.extend(runs)
         if stop < len(lines):
             line = lines[stop].as_py()
             if line.strip():
-                yield MessageLine(first_line + stop, line)
+                routed.items.append(MessageLine(first_line + stop, line))
         start = stop + 1
+    return routed
 
 
 def _runs(lines: pa.Array, keys: pa.Array, numbers: pa.Array) -> Iterator[RecordRun]:

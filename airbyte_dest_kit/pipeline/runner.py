@@ -112,13 +112,15 @@ class Pipeline:
             if chunk is None:
                 return
             if chunk:
-                first = self.lines_read + 1
-                self.lines_read += chunk.count(b"\n")
-                for item in route_chunk(chunk, first):
+                routed = route_chunk(chunk, self.lines_read + 1)
+                self.lines_read += routed.line_count
+                for item in routed.items:
                     if isinstance(item, RecordRun):
                         self._buffer_for(item.key, item.line_numbers[0].as_py()).add_run(item.lines, item.line_numbers)
                     else:
                         self._handle_message(item)
+                if routed.error is not None:
+                    raise routed.error
             now = time.monotonic()
             for buffer in self.policy.due(self.buffers.values(), now):
                 self._submit(buffer, worker)

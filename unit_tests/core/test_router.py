@@ -10,7 +10,9 @@ from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
 
 def route(text: str, first_line: int = 1) -> list[tuple[str, object, list[int]]]:
     out: list[tuple[str, object, list[int]]] = []
-    for item in route_chunk(text.encode(), first_line):
+    routed = route_chunk(text.encode(), first_line)
+    assert routed.error is None and routed.line_count == text.count("\n")
+    for item in routed.items:
         if isinstance(item, RecordRun):
             out.append(("run", item.key, item.line_numbers.to_pylist()))
         else:
@@ -69,9 +71,7 @@ def test_blank_lines_are_ignored_and_numbered() -> None:
 
 def test_invalid_utf8_is_an_input_error_after_the_lines_before_it() -> None:
     chunk = rec("a").encode() + b'{"type":"RECORD","record":{"stream":"a","data":"\xff"}}\n' + rec("a").encode()
-    seen = []
-    with pytest.raises(InputError) as raised:
-        for item in route_chunk(chunk, 5):
-            seen.append(item)
-    assert raised.value.line == 6
-    assert [i.line_numbers.to_pylist() for i in seen if isinstance(i, RecordRun)] == [[5]]
+    routed = route_chunk(chunk, 5)
+    assert isinstance(routed.error, InputError) and routed.error.line == 6
+    assert [i.line_numbers.to_pylist() for i in routed.items if isinstance(i, RecordRun)] == [[5]]
+    assert routed.line_count == 3
