@@ -136,7 +136,7 @@ def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -
     finally:
         cleanup()
     names = {
-        "postgres": "destination-postgres (COPY)",
+        "postgres": "destination-postgres (ADBC ingest)",
         "postgres-executemany": "PostgreSQL executemany (SQLAlchemy)",
         "mariadb": "destination-sql, MariaDB (LOAD DATA)",
         "sqlite": "destination-sql, SQLite",
@@ -182,11 +182,11 @@ def main() -> None:
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
     by_name = {r.name: r for r in results}
-    postgres = by_name.get("destination-postgres (COPY)")
+    postgres = by_name.get("destination-postgres (ADBC ingest)")
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
     if postgres and executemany:
         ratio = postgres.records_per_second / executemany.records_per_second
-        print(f"\nPostgreSQL COPY vs executemany in the same run: {ratio:.1f}×")
+        print(f"\nPostgreSQL bulk path vs executemany in the same run: {ratio:.1f}×")
 
 
 if __name__ == "__main__":
