@@ -34,36 +34,45 @@ class StreamBuffer:
         self.batches = 0
 
     def add_run(self, lines: pa.Array, numbers: pa.Array) -> None:
-        self._lines.append(lines)
-        self._numbers.append(numbers)
-        self._grow(len(lines), lines.nbytes)  # offsets included: close enough for a flush policy
+        self._store(lines, numbers)
+        self.seen += len(lines)
 
     def add_line(self, line: str, number: int) -> None:
         self._single_lines.append(line)
         self._single_numbers.append(number)
         self._grow(1, len(line))
+        self.seen += 1
+
+    def _store(self, lines: pa.Array, numbers: pa.Array) -> None:
+        self._lines.append(lines)
+        self._numbers.append(numbers)
+        self._grow(len(lines), lines.nbytes)  # offsets included: close enough for a flush policy
 
     def _grow(self, rows: int, size: int) -> None:
         if self.oldest is None:
             self.oldest = time.monotonic()
         self.rows += rows
         self.bytes += size
-        self.seen += rows
 
     def drop_from(self, line_number: int) -> None:
         """Forget buffered lines at or after ``line_number`` (input after a bad line is never written)."""
-        lines, numbers = self._arrays()
+        lines, numbers = self.peek()
         keep = bisect.bisect_left(numbers.to_pylist(), line_number)
-        seen_without_dropped = self.seen - (self.rows - keep)
+        self.seen -= self.rows - keep
         self._reset()
-        if keep:
-            self.add_run(lines.slice(0, keep), numbers.slice(0, keep))
-        self.seen = seen_without_dropped
+        for kept_lines, kept_numbers in zip(lines.slice(0, keep).chunks, numbers.slice(0, keep).chunks, strict=True):
+            self._store(kept_lines, kept_numbers)
 
     def peek(self) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
-        """Everything buffered, in line order: ``(lines, line_numbers)``; see :meth:`mark_committed`."""
-        lines, numbers = self._arrays()
-        return pa.chunked_array([lines]), pa.chunked_array([numbers])
+        """Everything buffered, in line order: ``(lines, line_numbers)``; see :meth:`mark_submitted`."""
+        lines = pa.chunked_array(self._lines, pa.large_string())
+        numbers = pa.chunked_array(self._numbers, pa.int64())
+        if not (self._single_lines or self._unordered):
+            return lines, numbers  # the runs are in input order already: no copy
+        lines = pa.chunked_array([*lines.chunks, pa.array(self._single_lines, pa.large_string())])
+        numbers = pa.chunked_array([*numbers.chunks, pa.array(self._single_numbers, pa.int64())])
+        order = pc.sort_indices(numbers)
+        return lines.take(order), numbers.take(order)
 
     def mark_submitted(self) -> None:
         """The lines :meth:`peek` returned went to the writer: empty the buffer (``seen`` stays)."""
@@ -71,25 +80,9 @@ class StreamBuffer:
 
     def give_back(self, lines: pa.ChunkedArray, numbers: pa.ChunkedArray) -> None:
         """Return lines of a batch that was not written (they were counted in ``seen`` already)."""
-        seen = self.seen
         for chunk_lines, chunk_numbers in zip(lines.chunks, numbers.chunks, strict=True):
-            self.add_run(chunk_lines, chunk_numbers)
-        self.seen = seen
+            self._store(chunk_lines, chunk_numbers)
         self._unordered = True
-
-    def _arrays(self) -> tuple[pa.Array, pa.Array]:
-        lines, numbers = list(self._lines), list(self._numbers)
-        if self._single_lines:
-            lines.append(pa.array(self._single_lines, pa.large_string()))
-            numbers.append(pa.array(self._single_numbers, pa.int64()))
-        if not lines:
-            return pa.array([], pa.large_string()), pa.array([], pa.int64())
-        all_lines = pa.concat_arrays(lines) if len(lines) > 1 else lines[0]
-        all_numbers = pa.concat_arrays(numbers) if len(numbers) > 1 else numbers[0]
-        if self._single_lines or self._unordered:  # runs out of input order: restore it
-            order = pc.sort_indices(all_numbers)
-            all_lines, all_numbers = all_lines.take(order), all_numbers.take(order)
-        return all_lines, all_numbers
 
     def _reset(self) -> None:
         self._lines, self._numbers, self._single_lines, self._single_numbers = [], [], [], []
