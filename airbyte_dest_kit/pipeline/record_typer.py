@@ -29,7 +29,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.errors import InputError, SystemFailure
 from airbyte_dest_kit.schema import ColumnType
 from airbyte_dest_kit.writer import (
     ADDITIONAL_PROPERTIES,
@@ -224,7 +224,11 @@ class RecordTyper:
             bad = self._first_line(f"SELECT min({LINE_NUMBER}) FROM batch WHERE NOT json_valid(line)")
             if bad is not None:
                 raise InputError("not valid JSON; every stdin line must be one AirbyteMessage", line=bad) from None
-            raise RuntimeError(f"typing records of stream {stream.label!r} failed: {exc}") from exc
+            raise SystemFailure(
+                f"typing records of stream {stream.label!r} failed: {exc}",
+                internal_message=repr(exc),
+                stream=stream.label,
+            ) from exc
         finally:
             self._con.unregister("batch")
         invalid = typed.column(_INVALID)

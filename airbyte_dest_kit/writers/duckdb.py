@@ -116,7 +116,7 @@ class DuckDBWriter(Writer):
             columns = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in wanted)
             self.con.execute(f"CREATE TABLE {target} ({columns})")
             return
-        adds, retypes = plan_evolution(existing, wanted, case_sensitive=False)
+        adds, retypes = plan_evolution(existing, wanted, case_sensitive=self.capabilities.case_sensitive_identifiers)
         for name, kind in adds:
             self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
         for name, kind in retypes:
