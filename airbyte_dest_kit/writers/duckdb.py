@@ -109,9 +109,12 @@ class DuckDBWriter(Writer):
         return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
 
     def _ensure_table(self, stream: StreamSpec, table: str) -> None:
-        wanted = [(c.name, c.type) for c in stream.all_columns]
-        existing = self._columns(stream.schema_name, table)
-        target = qualified(stream.schema_name, table)
+        self._evolve(stream.schema_name, table, [(c.name, c.type) for c in stream.all_columns])
+
+    def _evolve(self, schema: str, table: str, wanted: list[tuple[str, ColumnType]]) -> None:
+        """Create ``table`` with ``wanted`` columns, or add and widen its columns to hold them."""
+        existing = self._columns(schema, table)
+        target = qualified(schema, table)
         if existing is None:
             columns = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in wanted)
             self.con.execute(f"CREATE TABLE {target} ({columns})")
@@ -121,6 +124,11 @@ class DuckDBWriter(Writer):
             self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
         for name, kind in retypes:
             self.con.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {SQL_TYPES[kind]}")
+
+    @staticmethod
+    def _tables(stream: StreamSpec, table: str) -> list[str]:
+        """``table`` and, for streams that keep tombstones, its deletes table."""
+        return [table, _tombstones(table)] if stream.keeps_tombstones else [table]
 
     def _staging_is_resumable(self, stream: StreamSpec) -> bool:
         """A staging table left by a failed attempt of this same generation holds rows worth keeping."""
@@ -135,15 +143,46 @@ class DuckDBWriter(Writer):
     def open(self, streams: Sequence[StreamSpec]) -> None:
         for stream in streams:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(stream.schema_name)}")
-            target = self._target_table(stream)
-            tables = [target, _tombstones(target)] if stream.keeps_tombstones else [target]
+            tables = self._tables(stream, self._target_table(stream))
             if stream.truncate:
-                staging = self._columns(stream.schema_name, target)
+                staging = self._columns(stream.schema_name, tables[0])
                 if staging is not None and not self._staging_is_resumable(stream):
                     for table in tables:
                         self.con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, table)}")
             for table in tables:
                 self._ensure_table(stream, table)
+            if not stream.truncate:
+                self._adopt_staged_rows(stream)
+
+    def _adopt_staged_rows(self, stream: StreamSpec) -> None:
+        """A truncate refresh that failed and was then given up leaves its rows staged; a normal sync makes
+        them visible, by the stream's own mode, and drops the staging tables, in one transaction: nothing a
+        refresh wrote is lost (protocol: a cancelled truncate keeps the rows of every sync)."""
+        schema = stream.schema_name
+        pairs = zip(
+            self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
+        )
+        staged = [(staging, final) for staging, final in pairs if self._columns(schema, staging) is not None]
+        for staging, final in staged:  # the final tables learn any column only the staged rows have
+            columns = self._columns(schema, staging) or {}
+            self._evolve(schema, final, [(name, kind or ColumnType.STRING) for name, kind in columns.items()])
+        if not staged:
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for staging, final in staged:
+                source = qualified(schema, staging)
+                if stream.dedup:  # merged like one batch (staged rows are one per key already)
+                    self.con.execute(f"CREATE TEMP VIEW _airbyte_batch AS SELECT *, 0 AS {LINE_NUMBER} FROM {source}")
+                    self._merge(stream)
+                    self.con.execute("DROP VIEW _airbyte_batch")
+                else:
+                    self.con.execute(f"INSERT INTO {qualified(schema, final)} BY NAME SELECT * FROM {source}")
+                self.con.execute(f"DROP TABLE {source}")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -175,9 +214,7 @@ class DuckDBWriter(Writer):
             con.unregister("_airbyte_batch")
 
     def _merge(self, stream: StreamSpec) -> None:
-        tables = [self._target(stream)]
-        if stream.keeps_tombstones:
-            tables.append(qualified(stream.schema_name, _tombstones(self._target_table(stream))))
+        tables = [qualified(stream.schema_name, t) for t in self._tables(stream, self._target_table(stream))]
         same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
         extracted_later = f"t.{EXTRACTED_AT} > b.{EXTRACTED_AT}"
         if stream.cursor:
@@ -208,9 +245,9 @@ class DuckDBWriter(Writer):
             )
 
     def finish(self, stream: StreamSpec) -> None:
-        pairs = [(stream.staging_table_name, stream.table_name)]
-        if stream.keeps_tombstones:
-            pairs.append((_tombstones(stream.staging_table_name), _tombstones(stream.table_name)))
+        pairs = zip(
+            self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
+        )
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:

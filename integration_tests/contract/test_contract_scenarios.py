@@ -121,6 +121,39 @@ def test_truncate_refresh_replaces_old_generations_at_the_end(target: Target) ->
     assert {r["_airbyte_generation_id"] for r in rows} == {2}
 
 
+def test_a_normal_sync_after_a_cancelled_truncate_keeps_every_row(target: Target) -> None:
+    # Protocol §4.6: a refresh that fails and is then cancelled loses nothing; the next normal sync (a new
+    # generation, nothing to remove) shows the rows of all three syncs, the staged ones included.
+    _sync(target, catalog("items", PROPS, "append", generation=1), [{"id": 1}, {"id": 2}])
+    refresh = catalog("items", PROPS, "append", generation=2, minimum_generation=2)
+    failed = target.run([record("items", {"id": 3}), state("items", 1), "not json"], refresh)
+    assert failed.returncode == 1 and _ids(target.read_table(target.schema, "items")) == [1, 2]
+    _sync(target, catalog("items", PROPS, "append", generation=3), [{"id": 4}])
+    rows = target.read_table(target.schema, "items")
+    assert sorted((r["id"], r["_airbyte_generation_id"]) for r in rows) == [(1, 1), (2, 1), (3, 2), (4, 3)]
+    # Adopted once: a further sync does not bring the staged rows again.
+    _sync(target, catalog("items", PROPS, "append", generation=3), [{"id": 5}])
+    assert _ids(target.read_table(target.schema, "items")) == [1, 2, 3, 4, 5]
+
+
+def test_staged_rows_of_a_cancelled_dedup_refresh_merge_by_the_dedup_rules(target: Target) -> None:
+    def dedup(**generations: int) -> dict[str, Any]:
+        return catalog("items", PROPS, "append_dedup", primary_key=["id"], cursor="updated", **generations)
+
+    _sync(target, dedup(generation=1), [{"id": 1, "name": "old", "updated": 1}, {"id": 2, "name": "two", "updated": 5}])
+    refresh = dedup(generation=2, minimum_generation=2)
+    staged = [
+        record("items", {"id": 1, "name": "staged newer", "updated": 2}),
+        record("items", {"id": 2, "name": "staged older", "updated": 4}),
+        state("items", 1),
+        "not json",
+    ]
+    assert target.run(staged, refresh).returncode == 1
+    _sync(target, dedup(generation=3), [{"id": 3, "name": "three", "updated": 1}])
+    names = {r["id"]: r["name"] for r in target.read_table(target.schema, "items")}
+    assert names == {1: "staged newer", 2: "two", 3: "three"}
+
+
 def test_overwrite_failing_halfway_leaves_old_data(target: Target) -> None:
     cat = catalog("items", PROPS, "overwrite")
     _sync(target, cat, [{"id": 1}, {"id": 2}])

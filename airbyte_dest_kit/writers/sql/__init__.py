@@ -190,6 +190,34 @@ class SQLWriter(Writer):
             self._ensure_table(conn, stream, table)
             if stream.dedup:
                 self._ensure_key_index(conn, stream, table)
+        if not stream.truncate:
+            self._adopt_staged_rows(conn, stream)
+
+    def _adopt_staged_rows(self, conn: sa.Connection, stream: StreamSpec) -> None:
+        """A truncate refresh that failed and was then given up leaves its rows staged; a normal sync makes
+        them visible, by the stream's own mode, and drops the staging tables (protocol: a cancelled truncate
+        keeps the rows of every sync). One transaction where DDL is transactional; on MySQL a crash between
+        the insert and the drop adopts the rows twice (a dedup stream absorbs that, an append one does not)."""
+        schema = stream.schema_name
+        wanted = [(c.name, c.type) for c in stream.all_columns]
+        stagings = self._tables(stream, stream.staging_table_name)
+        for staging, final in zip(stagings, self._tables(stream, stream.table_name), strict=True):
+            staged = self._reflect(conn, schema, staging)
+            if staged is None:
+                continue
+            known = [(name, kind) for name, kind in self._classify(staged, wanted).items() if kind is not None]
+            self._evolve(conn, schema, final, known)  # the final table learns any column only staged rows have
+            final_columns = self._reflect(conn, schema, final) or {}
+            columns = [self.quote(name) for name in staged if name in final_columns]
+            source = self.qualified(schema, staging)
+            if stream.dedup:  # merged like one batch (staged rows are one per key already)
+                self._merge(conn, stream, source, columns, null_safe_keys=True)
+            else:
+                listed = ", ".join(columns)
+                execute_sql(
+                    conn, f"INSERT INTO {self.qualified(schema, final)} ({listed}) SELECT {listed} FROM {source}"
+                )
+            execute_sql(conn, f"DROP TABLE {source}")
 
     def _can_ingest(self, conn: sa.Connection, stream: StreamSpec) -> bool:
         """Arrow ingest for this stream: its batches are their own transaction, and the table's columns have
@@ -255,15 +283,18 @@ class SQLWriter(Writer):
         return int(other) == 0
 
     def _ensure_table(self, conn: sa.Connection, stream: StreamSpec, table: str) -> None:
-        wanted = [(c.name, c.type) for c in stream.all_columns]
-        existing = self._reflect(conn, stream.schema_name, table)
+        self._evolve(conn, stream.schema_name, table, [(c.name, c.type) for c in stream.all_columns])
+
+    def _evolve(self, conn: sa.Connection, schema: str, table: str, wanted: Sequence[tuple[str, ColumnType]]) -> None:
+        """Create ``table`` with ``wanted`` columns, or add and widen its columns to hold them."""
+        existing = self._reflect(conn, schema, table)
         if existing is None:
-            conn.execute(sa.schema.CreateTable(self._sa_table(stream.schema_name, table, wanted)))
+            conn.execute(sa.schema.CreateTable(self._sa_table(schema, table, wanted)))
             return
         adds, retypes = plan_evolution(
-            self._classify(existing, wanted), wanted, case_sensitive=self.capabilities.case_sensitive_identifiers
+            self._classify(existing, wanted), list(wanted), case_sensitive=self.capabilities.case_sensitive_identifiers
         )
-        target = self.qualified(stream.schema_name, table)
+        target = self.qualified(schema, table)
         for name, kind in adds:
             execute_sql(conn, f"ALTER TABLE {target} ADD COLUMN {self.quote(name)} {self._sql_type(kind)}")
         if self.dialect.alter_type is None:
