@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
@@ -65,8 +66,6 @@ class Destination(Connector):
         write.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
 
     def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
-        import sys
-
         config = self.load_config(args.config)
         catalog = load_catalog(args.catalog)
         self.run_write(config, catalog, sys.stdin.buffer, out)

@@ -31,8 +31,12 @@ def state_scope(state: Mapping[str, Any]) -> StreamKey | None:
     """The stream a STREAM state belongs to, or ``None`` for GLOBAL / LEGACY (type absent ⇒ LEGACY)."""
     if state.get("type") != "STREAM":
         return None
-    descriptor = (state.get("stream") or {}).get("stream_descriptor") or {}
-    # The platform treats a null and an empty namespace as the same stream; so do stream keys here.
+    return stream_key((state.get("stream") or {}).get("stream_descriptor") or {})
+
+
+def stream_key(descriptor: Mapping[str, Any]) -> StreamKey:
+    """The key of a stream descriptor. The platform treats a null and an empty namespace as the same stream;
+    so do stream keys here."""
     return (descriptor.get("namespace") or None, str(descriptor.get("name", "")))
 
 

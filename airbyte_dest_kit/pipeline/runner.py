@@ -34,7 +34,7 @@ from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError
 from airbyte_dest_kit.pipeline.buffer import StreamBuffer
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
 from airbyte_dest_kit.pipeline.flush_worker import FlushJob, FlushWorker
-from airbyte_dest_kit.pipeline.ledger import StateLedger, StreamKey
+from airbyte_dest_kit.pipeline.ledger import StateLedger, StreamKey, stream_key
 from airbyte_dest_kit.pipeline.progress import Progress
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
@@ -185,7 +185,7 @@ class Pipeline:
         return buffer
 
     def _handle_message(self, item: MessageLine) -> None:
-        message = decode_line(item.text.encode(), item.line_number)
+        message = decode_line(item.text, item.line_number)
         kind = message.get("type")
         if kind == "RECORD":
             record = message.get("record")
@@ -201,10 +201,7 @@ class Pipeline:
             self.ledger.hold(message, item.line_number, seen)
         elif kind == "TRACE" and (message.get("trace") or {}).get("type") == "STREAM_STATUS":
             status = message["trace"].get("stream_status") or {}
-            descriptor = status.get("stream_descriptor") or {}
-            self.statuses[(descriptor.get("namespace") or None, str(descriptor.get("name")))] = str(
-                status.get("status")
-            )
+            self.statuses[stream_key(status.get("stream_descriptor") or {})] = str(status.get("status"))
         else:
             self.skipped[str(kind)] += 1
 

@@ -21,7 +21,7 @@ from airbyte_dest_kit.errors import ConnectorError, InputError
 READ_SIZE = 1 << 20
 
 
-def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
+def decode_line(line: bytes | str, line_number: int) -> dict[str, Any]:
     """Parse one message line; a line that is not a JSON object raises :class:`InputError`."""
     try:
         message = orjson.loads(line)
