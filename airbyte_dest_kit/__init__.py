@@ -11,6 +11,7 @@ from typing import Any
 
 _EXPORTS = {
     "launch": "airbyte_dest_kit.entrypoint",
+    "execute": "airbyte_dest_kit.entrypoint",
     "Destination": "airbyte_dest_kit.destination",
     "WriterDestination": "airbyte_dest_kit.pipeline.runner",
     "Pipeline": "airbyte_dest_kit.pipeline.runner",

@@ -19,7 +19,7 @@ import pydantic
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog, DestinationSyncMode
+from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, ConfiguredAirbyteCatalog, DestinationSyncMode
 
 
 def read_json_file(path: str, what: str) -> Any:
@@ -165,8 +165,10 @@ class Connector(abc.ABC):
             raise ConfigError(f"spec file {path} must hold an object with 'connectionSpecification'")
         return spec
 
-    def check(self, config: Mapping[str, Any]) -> None:
-        """Raise a :class:`ConnectorError` saying what to fix when ``config`` cannot be used."""
+    def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus | None:
+        """Raise a :class:`ConnectorError` saying what to fix when ``config`` cannot be used (or return an
+        ``AirbyteConnectionStatus``, as airbyte-cdk connectors do: a FAILED one is reported as FAILED)."""
+        return None
 
     def load_config(self, path: str) -> dict[str, Any]:
         spec = self.spec()
