@@ -8,11 +8,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.pipeline.runner import WriterDestination
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 
@@ -24,7 +22,3 @@ class DestinationDuckDB(WriterDestination):
         # One DuckDB thread by default: the pipeline's typing threads already keep every core busy, and more
         # threads here measured slower (bench: 3.97 s vs 4.43 s on 2 cores).
         return DuckDBWriter(config["destination_path"], threads=config.get("threads") or 1)
-
-
-if __name__ == "__main__":
-    sys.exit(launch(DestinationDuckDB()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,6 @@ from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 
-from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.pipeline.runner import WriterDestination
 from airbyte_dest_kit.writers.sql import SQLWriter, create_sql_writer
@@ -79,7 +77,3 @@ class DestinationPostgres(WriterDestination):
         )
         connect_args = {**extra_params(config.get("jdbc_url_params")), **ssl_params(config.get("ssl_mode"))}
         return create_sql_writer(url, schema=config.get("schema") or self.default_schema, connect_args=connect_args)
-
-
-if __name__ == "__main__":
-    sys.exit(launch(DestinationPostgres()))

@@ -8,13 +8,11 @@ PostgreSQL, MySQL/MariaDB and SQLite use their fast bulk paths; other dialects t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
 import sqlalchemy as sa
 
-from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.pipeline.runner import WriterDestination
 from airbyte_dest_kit.protocol.codec import MessageWriter
@@ -52,7 +50,3 @@ class DestinationSQL(WriterDestination):
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
     ) -> None:
         super().run_write(self.with_default_schema(config), catalog, stdin, out)
-
-
-if __name__ == "__main__":
-    sys.exit(launch(DestinationSQL()))

@@ -5,19 +5,12 @@ pagination style: ``customers`` (cursor, incremental on ``updated_at``), ``order
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pydantic
 
-try:
-    import airbyte_dest_kit  # noqa: F401 - installed (editable) in the project's venv
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from airbyte_dest_kit.sources import IncrementalStream, Record, Source, Stream, StreamSlice, launch
+from airbyte_dest_kit.sources import IncrementalStream, Record, Source, Stream, StreamSlice
 from airbyte_dest_kit.sources.auth import BearerTokenAuth
 from airbyte_dest_kit.sources.http import HttpClient, HttpStream, RetryPolicy
 from airbyte_dest_kit.sources.pagination import CursorPagination, OffsetPagination, PageNumberPagination
@@ -53,7 +46,8 @@ class Customers(HttpStream, IncrementalStream[CustomersState]):
 
     def read(self, stream_slice: StreamSlice) -> Iterator[Record]:
         for record in super().read(stream_slice):  # the API returns customers in updated_at order
-            self.state = CustomersState(updated_at=record["updated_at"])
+            customer = cast(Mapping[str, Any], record)  # an HTTP stream's records are decoded JSON objects
+            self.state = CustomersState(updated_at=customer["updated_at"])
             yield record
 
 
@@ -96,7 +90,3 @@ class SourceHttpExample(Source):
 
     def check_connection(self, config: Mapping[str, Any]) -> None:
         self._client(config).request("GET", "/events", params={"limit": 1})
-
-
-if __name__ == "__main__":
-    sys.exit(launch(SourceHttpExample()))

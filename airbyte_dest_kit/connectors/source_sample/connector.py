@@ -12,21 +12,13 @@ some). Used by the demo and the benchmarks::
 from __future__ import annotations
 
 import abc
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pydantic
 
-try:
-    import airbyte_dest_kit  # noqa: F401 - installed (editable) in the project's venv
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sample_data import SampleData
-
-from airbyte_dest_kit.sources import IncrementalStream, Record, Source, StreamSlice, launch
+from airbyte_dest_kit.connectors.source_sample.sample_data import SampleData
+from airbyte_dest_kit.sources import IncrementalStream, Record, Source, StreamSlice
 
 TIMESTAMP = {"type": "string", "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
 ADDRESS = {
@@ -158,7 +150,3 @@ class SourceSample(Source):
     def emitted_at(self, config: Mapping[str, Any]) -> int | None:
         pinned = config.get("emitted_at_ms")
         return int(pinned) if pinned is not None else None
-
-
-if __name__ == "__main__":
-    sys.exit(launch(SourceSample()))
