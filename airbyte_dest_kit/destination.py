@@ -31,12 +31,13 @@ import argparse
 import logging
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import pydantic
 
 from airbyte_dest_kit.connector import Connector, load_catalog
+from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import InputError
 from airbyte_dest_kit.pipeline.ledger import StreamKey, state_scope, stream_key
 from airbyte_dest_kit.protocol.codec import MessageWriter, decode_line, iter_lines
@@ -70,6 +71,10 @@ class Destination(Connector):
         write = commands.add_parser("write", help="read messages on stdin and write them")
         write.add_argument("--config", required=True, help="path to the config JSON file")
         write.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
+
+    def run(self, args: Sequence[str]) -> None:
+        """``MyDestination().run(sys.argv[1:])``, as airbyte-cdk's destinations start: :func:`launch` it."""
+        launch(self, args)
 
     def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
         config = self.load_config(args.config)

@@ -3,9 +3,10 @@
 
 What guides use is here: ``destinations.Destination``, ``sources.AbstractSource``, ``sources.streams.Stream``
 / ``IncrementalMixin``, ``sources.streams.http.HttpStream``, ``…http.requests_native_auth.TokenAuthenticator``,
-``entrypoint.launch``, ``models``, ``AirbyteLogger``, with ``spec.yaml`` or ``spec.json`` and
-``schemas/<stream>.json`` in the connector's package. The connector then gets the kit's behaviour (see
-:mod:`airbyte_dest_kit.cdk.runtime`). HTTP names are imported on first use (they need the ``http`` extra).
+``entrypoint.launch``, ``models``, ``AirbyteLogger``, ``utils.AirbyteTracedException``, with ``spec.yaml``
+or ``spec.json`` and ``schemas/<stream>.json`` in the connector's package. The connector then gets the
+kit's behaviour (see :mod:`airbyte_dest_kit.cdk.runtime`). HTTP names are imported on first use (they
+need the ``http`` extra).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _EXPORTS = {
     "TokenAuthenticator": "airbyte_dest_kit.cdk.sources.streams.http.requests_native_auth",
     "BasicHttpAuthenticator": "airbyte_dest_kit.cdk.sources.streams.http.requests_native_auth",
     "launch": "airbyte_dest_kit.cdk.entrypoint",
+    "AirbyteTracedException": "airbyte_dest_kit.cdk.utils",
 }
 
 __all__ = sorted(_EXPORTS)

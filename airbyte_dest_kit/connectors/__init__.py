@@ -14,13 +14,12 @@ a line under ``[project.scripts]`` in ``pyproject.toml`` (``my-connector =
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from airbyte_dest_kit.entrypoint import launch
-from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.extras import missing_extra
 from airbyte_dest_kit.protocol.codec import MessageWriter, error_trace_message
 
 
@@ -33,20 +32,14 @@ class Command:
     requires: tuple[str, ...] = ()  # …and the modules that extra brings
 
     def __call__(self, argv: Sequence[str] | None = None) -> None:
-        missing = [module for module in self.requires if importlib.util.find_spec(module) is None]
-        if missing:
-            self._report_missing_extra(missing)
+        if self.extra is not None:
+            error = missing_extra(self.extra, self.requires, self.name)
+            if error is not None:
+                MessageWriter(sys.stdout.buffer).write(error_trace_message(error), flush=True)
+                print(error.message, file=sys.stderr)
+                raise SystemExit(1)
         module = importlib.import_module(f"{__name__}.{self.module}")
         launch(getattr(module, self.connector)(), argv)
-
-    def _report_missing_extra(self, missing: list[str]) -> None:
-        error = ConfigError(
-            f"{self.name} needs the '{self.extra}' extra ({', '.join(missing)} not installed): "
-            f"pip install 'airbyte_dest_kit[{self.extra}]'"
-        )
-        MessageWriter(sys.stdout.buffer).write(error_trace_message(error), flush=True)
-        print(error.message, file=sys.stderr)
-        raise SystemExit(1)
 
 
 destination_duckdb = Command("destination-duckdb", "destination_duckdb.connector", "DestinationDuckDB")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from airbyte_dest_kit.testing.http_api import LocalShopApi
+from airbyte_dest_kit.testing.kv_api import LocalKeyValueStore
 from airbyte_dest_kit.testing.output import ConnectorOutput
-from integration_tests.cdk_compat.kv_server import LocalKeyValueStore
 from integration_tests.cdk_compat.port import port_to_kit
 
 GUIDE_CONNECTORS = Path(__file__).resolve().parent / "guide_connectors"

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, echoed, record, stream_state
+from airbyte_dest_kit.testing.kv_api import LocalKeyValueStore
 from integration_tests.cdk_compat.conftest import GUIDE_CONNECTORS, RunConnector
-from integration_tests.cdk_compat.kv_server import LocalKeyValueStore
 
 
 def config_for(store: LocalKeyValueStore, **overrides: str) -> dict[str, str]:

@@ -8,8 +8,8 @@ import yaml
 
 from airbyte_dest_kit.testing.builders import catalog, configured_stream
 from airbyte_dest_kit.testing.http_api import LocalShopApi
+from airbyte_dest_kit.testing.kv_api import LocalKeyValueStore
 from integration_tests.cdk_compat.conftest import GUIDE_CONNECTORS, RunConnector
-from integration_tests.cdk_compat.kv_server import LocalKeyValueStore
 
 
 def config_for(api: LocalShopApi, **overrides: Any) -> dict[str, Any]:

@@ -13,9 +13,17 @@ from typing import Any
 
 import pytest
 
-from airbyte_dest_kit.cdk import AirbyteLogger
-from airbyte_dest_kit.cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStateBlob, SyncMode, Type
-from airbyte_dest_kit.cdk.runtime import SourceRuntime
+from airbyte_dest_kit.cdk import AirbyteLogger, AirbyteTracedException
+from airbyte_dest_kit.cdk.destinations import Destination
+from airbyte_dest_kit.cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateBlob,
+    FailureType,
+    SyncMode,
+    Type,
+)
+from airbyte_dest_kit.cdk.runtime import DestinationRuntime, SourceRuntime
 from airbyte_dest_kit.cdk.sources import AbstractSource
 from airbyte_dest_kit.cdk.sources.streams import Stream
 from airbyte_dest_kit.cdk.sources.streams.core import camel_to_snake
@@ -154,3 +162,37 @@ def test_models_not_listed_are_found_in_the_protocol_package() -> None:
 def test_importing_the_compat_layer_does_not_import_httpx() -> None:
     code = "import sys, airbyte_dest_kit.cdk.destinations, airbyte_dest_kit.cdk.sources; print('httpx' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_http_streams_without_the_http_extra_say_how_to_install_it() -> None:
+    code = "import sys; sys.modules['httpx'] = None; import airbyte_dest_kit.cdk.sources.streams.http"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "airbyte_dest_kit.errors.ConfigError: airbyte_dest_kit.cdk's HttpStream needs the 'http' extra "
+        "(httpx not installed): pip install 'airbyte_dest_kit[http]'"
+    )
+
+
+class RefusingDestination(Destination):
+    def spec(self, logger: Any = None) -> Any:
+        return SPEC
+
+    def check(self, logger: Any, config: Mapping[str, Any]) -> Any:
+        raise AssertionError("not called")
+
+    def write(self, config: Mapping[str, Any], configured_catalog: Any, input_messages: Iterable[Any]) -> Any:
+        raise AirbyteTracedException(
+            message=f"the token {config['token']} may not write", failure_type=FailureType.config_error
+        )
+
+
+def test_an_airbyte_traced_exception_is_a_trace_error_of_its_failure_type(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"token": "t0ps3cret"}))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    out = io.BytesIO()
+    argv = ["write", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
+    assert execute(DestinationRuntime(RefusingDestination()), argv, stdout=out) == 1
+    [error] = ConnectorOutput(out.getvalue().splitlines()).errors()
+    assert (error["failure_type"], error["message"]) == ("config_error", "the token **** may not write")

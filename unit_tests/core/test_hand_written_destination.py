@@ -146,7 +146,7 @@ def write_connector(tmp_path: Path, check_body: str) -> Path:
                     {check_body}
 
             if __name__ == "__main__":
-                launch(Guarded(), sys.argv[1:])
+                Guarded().run(sys.argv[1:])  # airbyte-cdk's spelling of launch(Guarded(), sys.argv[1:])
             """
         )
     )

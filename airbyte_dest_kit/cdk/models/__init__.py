@@ -1,6 +1,6 @@
 """``airbyte_cdk.models``: the Airbyte protocol models (the kit's pydantic ones, which keep unknown keys).
 
-The names guides use are listed; any other model of ``airbyte_protocol.models`` is found on first use.
+The kit's own list is re-exported; any other model of ``airbyte_protocol.models`` is found on first use.
 """
 
 from __future__ import annotations
@@ -8,55 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from airbyte_dest_kit.protocol.models import (
-    AirbyteCatalog,
-    AirbyteConnectionStatus,
-    AirbyteControlMessage,
-    AirbyteLogMessage,
-    AirbyteMessage,
-    AirbyteRecordMessage,
-    AirbyteStateMessage,
-    AirbyteStateType,
-    AirbyteStream,
-    AirbyteStreamStatus,
-    AirbyteTraceMessage,
-    ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteStream,
-    ConnectorSpecification,
-    DestinationSyncMode,
-    FailureType,
-    Level,
-    Status,
-    StreamDescriptor,
-    SyncMode,
-    TraceType,
-    Type,
-)
-
-__all__ = [
-    "AirbyteCatalog",
-    "AirbyteConnectionStatus",
-    "AirbyteControlMessage",
-    "AirbyteLogMessage",
-    "AirbyteMessage",
-    "AirbyteRecordMessage",
-    "AirbyteStateMessage",
-    "AirbyteStateType",
-    "AirbyteStream",
-    "AirbyteStreamStatus",
-    "AirbyteTraceMessage",
-    "ConfiguredAirbyteCatalog",
-    "ConfiguredAirbyteStream",
-    "ConnectorSpecification",
-    "DestinationSyncMode",
-    "FailureType",
-    "Level",
-    "Status",
-    "StreamDescriptor",
-    "SyncMode",
-    "TraceType",
-    "Type",
-]
+from airbyte_dest_kit.protocol.models import *  # noqa: F403 - exactly the kit's protocol models, by their __all__
+from airbyte_dest_kit.protocol.models import __all__ as __all__
 
 
 def __getattr__(name: str) -> Any:
