@@ -11,6 +11,7 @@ ones into the table and deletions into the tombstones. Schema evolution adds col
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.errors import ConfigError, ConnectorError, TransientError
 from airbyte_dest_kit.layout import GENERATION_ID, Capabilities, StreamSpec
 from airbyte_dest_kit.merge_rule import existing_wins_sql
 from airbyte_dest_kit.modes import MergeTarget, StoreWriter, SwapPair
@@ -41,6 +42,9 @@ SQL_TYPES = {
 # DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 1 GiB.
 MEMORY_LIMIT = "256MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
+_DISK_FULL = ("no space left", "file too large", "disk full", "could not write")
+
+log = logging.getLogger("airbyte.writers.duckdb")
 
 
 def _error_for(path: str, exc: duckdb.Error) -> Exception:
@@ -53,8 +57,17 @@ def _error_for(path: str, exc: duckdb.Error) -> Exception:
     return ConfigError(f"cannot open DuckDB file {path!r} (config key 'destination_path'): {text}")
 
 
-def qualified(schema: str, table: str) -> str:
-    return f"{quote(schema)}.{quote(table)}"
+def _write_failure(path: str, exc: duckdb.Error) -> ConnectorError | None:
+    """The error to report for a failed write the user can act on (the disk is full), else None."""
+    text = str(exc)
+    if not any(marker in text.lower() for marker in _DISK_FULL):
+        return None
+    return TransientError(
+        f"DuckDB could not write to {path!r} (config key 'destination_path'): the disk is full or the file hit a "
+        "size limit. Free space (or point destination_path at a larger disk) and retry: every echoed state's "
+        "records are committed, and a retry resumes from the last one",
+        internal_message=text,
+    )
 
 
 class DuckDBWriter(StoreWriter):
@@ -64,6 +77,11 @@ class DuckDBWriter(StoreWriter):
         self.path = path
         self.threads = threads
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._catalog = ""
+
+    def qualified(self, schema: str, table: str) -> str:
+        _ = self.con  # connects, which reads the catalog name
+        return f"{quote(self._catalog)}.{quote(schema)}.{quote(table)}"
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -78,12 +96,15 @@ class DuckDBWriter(StoreWriter):
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            # Names are qualified with the database (catalog) name: a schema named like the file (schema
+            # "airbyte" in airbyte.duckdb) would otherwise be an ambiguous reference.
+            self._catalog = self._con.execute("SELECT current_database()").fetchall()[0][0]
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")
         return self._con
 
     def check(self) -> None:
-        probe = qualified("main", f"_airbyte_connection_check_{uuid.uuid4().hex[:8]}")  # never a stream's table
+        probe = self.qualified("main", f"_airbyte_connection_check_{uuid.uuid4().hex[:8]}")  # never a stream's table
         self.con.execute(f"CREATE OR REPLACE TABLE {probe} (id INTEGER)")
         self.con.execute(f"INSERT INTO {probe} VALUES (1)")
         self.con.execute(f"DROP TABLE {probe}")
@@ -92,28 +113,38 @@ class DuckDBWriter(StoreWriter):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        """One transaction. A failed ROLLBACK (the connection may be unusable after a disk-full error) is
+        logged, never raised: the error that caused it is the one to report."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error as rollback_error:
+                log.warning("ROLLBACK after %r failed too: %s", exc, rollback_error)
+            if isinstance(exc, duckdb.Error):
+                failure = _write_failure(self.path, exc)
+                if failure is not None:
+                    raise failure from exc
             raise
-        self.con.execute("COMMIT")
 
     def create_schema(self, schema: str) -> None:
-        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self._catalog)}.{quote(schema)}")
 
     def columns(self, stream: StreamSpec, table: str) -> dict[str, ColumnType | None] | None:
         rows = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [stream.schema_name, table],
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [self._catalog, stream.schema_name, table],
         ).fetchall()
         return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
 
     def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
         existing = self.columns(stream, table)
-        target = qualified(stream.schema_name, table)
+        target = self.qualified(stream.schema_name, table)
         if existing is None:
             listed = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in columns)
             self.con.execute(f"CREATE TABLE {target} ({listed})")
@@ -128,47 +159,47 @@ class DuckDBWriter(StoreWriter):
 
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
         with self._registered(stream, rows) as batch:
-            self.con.execute(f"INSERT INTO {qualified(stream.schema_name, table)} BY NAME SELECT * FROM {batch}")
+            self.con.execute(f"INSERT INTO {self.qualified(stream.schema_name, table)} BY NAME SELECT * FROM {batch}")
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         common = [
             quote(name) for name in self.columns(stream, source) or {} if name in (self.columns(stream, target) or {})
         ]
-        schema, listed = stream.schema_name, ", ".join(common)
-        self.con.execute(
-            f"INSERT INTO {qualified(schema, target)} ({listed}) SELECT {listed} FROM {qualified(schema, source)}"
-        )
+        into, source_table = (self.qualified(stream.schema_name, t) for t in (target, source))
+        listed = ", ".join(common)
+        self.con.execute(f"INSERT INTO {into} ({listed}) SELECT {listed} FROM {source_table}")
 
     def drop(self, stream: StreamSpec, table: str) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, table)}")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.qualified(stream.schema_name, table)}")
 
     def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
+        target = self.qualified(stream.schema_name, table)
         rows = self.con.execute(
-            f"SELECT count(*) FROM {qualified(stream.schema_name, table)} WHERE {GENERATION_ID} IS DISTINCT FROM ?",
+            f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?",
             [generation],
         ).fetchall()
         return bool(rows[0][0] == 0)
 
     def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
-        target = qualified(stream.schema_name, table)
+        target = self.qualified(stream.schema_name, table)
         self.con.execute(f"DELETE FROM {target} WHERE coalesce({GENERATION_ID}, -1) < ?", [minimum])
 
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         for pair in pairs:  # one transaction (the modes open it): DuckDB's DDL is transactional
             self.drop(stream, pair.final)
-            staging = qualified(stream.schema_name, pair.staging)
+            staging = self.qualified(stream.schema_name, pair.staging)
             self.con.execute(f"ALTER TABLE {staging} RENAME TO {quote(pair.final)}")
 
     def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
         if isinstance(source, str):
-            self._merge(stream, target, qualified(stream.schema_name, source))
+            self._merge(stream, target, self.qualified(stream.schema_name, source))
             return
         with self._registered(stream, source) as batch:
             self._merge(stream, target, batch)
 
     def _merge(self, stream: StreamSpec, target: MergeTarget, batch: str) -> None:
         schema = stream.schema_name
-        tables = [qualified(schema, t) for t in (target.live, target.tombstones) if t is not None]
+        tables = [self.qualified(schema, t) for t in (target.live, target.tombstones) if t is not None]
         same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
         for table in tables:
             self.con.execute(
