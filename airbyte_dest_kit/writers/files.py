@@ -1,39 +1,53 @@
-"""Files in a local folder (JSON lines, Parquet, CSV), a store on :mod:`airbyte_dest_kit.modes`.
+"""Files (JSON lines, Parquet, CSV) in a local folder or object storage, a store on :mod:`airbyte_dest_kit.modes`.
 
-Layout: ``<root>/<schema>/<table>/[<partition>=<value>/]part-<time>-g<generation>-<id>.<ext>``, with the
-schema and table names of every other writer (staging and tombstones are sibling folders). The columns are
-the same as in a database table; Parquet keeps the catalog's types (JSON columns as strings with the
-Parquet JSON logical type), JSON lines embed JSON values, CSV has a header and quotes per RFC 4180.
+Layout: ``<root>/<schema>/<table>/[_airbyte_<granularity>=<value>/]part-<time>-g<generation>-<id>.<ext>``,
+with the schema and table names of every other writer (staging and tombstones are sibling folders). The
+columns are the same as in a database table; Parquet keeps the catalog's types (JSON columns as strings
+with the Parquet JSON logical type), JSON lines embed JSON values, CSV has a header and quotes per RFC 4180.
+DuckDB writes every file (``COPY``) and reads them back for a dedup merge.
 
-Durability: a batch is written by DuckDB into a hidden folder (``.tmp-…``) next to the table, each file
-fsynced, then renamed to its final name, and the folder fsynced: a file is either absent or complete
-under its final name, and readers globbing ``*.parquet`` never see half a file. A batch split over
-several files (partitions, the target file size) becomes visible file by file: a crash in between
-leaves some of its rows visible, with its states not echoed, so a retry writes them again (at least once).
+Durability: a batch is written into a local scratch folder first. On a local disk each file is then
+fsynced and renamed into place (and the folder fsynced); on object storage (``pyarrow.fs``: ``s3://…``)
+each file is uploaded to its final key, where an object appears only once its upload completed. Either
+way a file is absent or whole under its final name: readers globbing ``*.parquet`` never see half a
+file. A batch split over several files (partitions, the target file size) becomes visible file by file:
+a crash in between leaves some of its rows visible with its states not echoed, and a retry writes them
+again (at least once, as the protocol allows).
 
-What the store does differently from a database: no transactions (every operation stands alone);
-``swap`` renames folders (final → the layout's previous name, staging → final, then removes the
-previous one; an interrupted swap is finished by the next ``open``): readers see the old files or the
-new ones, never a mix, though for the instant between two renames no folder at all. No ``merge``: a dedup
-stream stages its batches and is merged in Arrow by the winner rule when it completes
-(:class:`modes.Rewrites`). The generation of a file's rows is in its name, so resuming and deleting
-older generations never read a file.
+What the store does differently from a database: no transactions; no ``merge`` (a dedup stream stages its
+batches and is merged in Arrow by the winner rule when it completes: :class:`modes.Rewrites`); and
+``swap`` (overwrite: the new generation replaces the old files when the stream completes, so the old ones
+stay readable until then and after any failure):
+
+- on a local disk, renames of folders (final → the layout's previous name, staging → final, then the
+  previous folder is removed): readers see the old files or the new ones, never a mix, though for the
+  instant between the two renames no folder at all;
+- on object storage, which has no rename, a manifest (``.swap-<table>.json`` beside the tables) lists the
+  old files first; then they are deleted and the staged files moved in. Readers during the swap can see
+  a part of the new files. An interrupted swap of either kind is finished by the next sync's ``open``.
+
+The generation of a file's rows is in its name, so resuming and deleting older generations read no file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
+import pyarrow.fs as pafs
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.layout import EXTRACTED_AT, Capabilities, StreamSpec
@@ -65,14 +79,13 @@ class FileFormat:
         options = {"jsonl": "FORMAT json", "parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER"}[self.format]
         return options + (", COMPRESSION gzip" if self.gzip else "")
 
-    def reader(self, paths: Sequence[str], columns: Mapping[str, str]) -> str:
-        listed = "[" + ", ".join(literal(p) for p in paths) + "]"
+    def reader(self, path: str, columns: Mapping[str, str]) -> str:
         types = "{" + ", ".join(f"{literal(n)}: {literal(t)}" for n, t in columns.items()) + "}"
         if self.format == "parquet":
-            return f"read_parquet({listed}, union_by_name = true)"
+            return f"read_parquet({literal(path)}, hive_partitioning = false)"
         if self.format == "jsonl":
-            return f"read_json({listed}, format = 'newline_delimited', columns = {types})"
-        return f"read_csv({listed}, header = true, columns = {types})"
+            return f"read_json({literal(path)}, format = 'newline_delimited', columns = {types})"
+        return f"read_csv({literal(path)}, header = true, allow_quoted_nulls = false, columns = {types})"
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,39 @@ class Partitioning:
     @property
     def strftime(self) -> str:
         return {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[self.granularity]
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    """Connection options for a ``s3://`` destination (else the environment's, as pyarrow reads them)."""
+
+    endpoint: str | None = None  # e.g. http://127.0.0.1:9000 for an S3-compatible server
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+def filesystem_for(destination: str, storage: ObjectStorage | None = None) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and root path of ``destination``: a local folder, or a URI ``pyarrow.fs`` knows."""
+    if "://" not in destination:
+        return pafs.LocalFileSystem(), str(Path(destination).expanduser().absolute())
+    parsed = urlparse(destination)
+    if parsed.scheme == "s3":
+        storage = storage or ObjectStorage()
+        endpoint = urlparse(storage.endpoint) if storage.endpoint else None
+        s3 = pafs.S3FileSystem(
+            access_key=storage.access_key_id,
+            secret_key=storage.secret_access_key,
+            region=storage.region,
+            endpoint_override=endpoint.netloc if endpoint else None,
+            scheme=endpoint.scheme if endpoint else "https",
+        )
+        return s3, f"{parsed.netloc}{parsed.path}".rstrip("/")
+    try:
+        filesystem, path = pafs.FileSystem.from_uri(destination)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ConfigError(f"config key 'destination_path': {destination!r} is not a folder or a URI: {exc}") from exc
+    return filesystem, str(path)
 
 
 _SQL_TYPES = {
@@ -110,13 +156,16 @@ class FileWriter(StoreWriter):
 
     def __init__(
         self,
-        root: str,
+        destination: str,
         file_format: FileFormat | None = None,
         *,
         partitioning: Partitioning | None = None,
         target_file_bytes: int | None = None,
+        storage: ObjectStorage | None = None,
     ) -> None:
-        self.root = Path(root).expanduser()
+        self.destination = destination
+        self.fs, self.root = filesystem_for(destination, storage)
+        self.local = isinstance(self.fs, pafs.LocalFileSystem)
         self.format = file_format or FileFormat()
         self.partitioning = partitioning
         self.target_file_bytes = target_file_bytes
@@ -128,23 +177,26 @@ class FileWriter(StoreWriter):
             self._con = duckdb.connect(":memory:")
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute("SET threads = 1")
-            self._con.execute("SET preserve_insertion_order = true")
         return self._con
 
-    def folder(self, stream: StreamSpec, table: str) -> Path:
-        return self.root / stream.schema_name / table
+    def folder(self, stream: StreamSpec, table: str) -> str:
+        return f"{self.root}/{stream.schema_name}/{table}"
+
+    def _is_dir(self, path: str) -> bool:
+        return bool(self.fs.get_file_info(path).type == pafs.FileType.Directory)
 
     def check(self) -> None:
-        probe = self.root / f".airbyte_connection_check_{uuid.uuid4().hex[:8]}"
+        probe = f"{self.root}/.airbyte_connection_check_{uuid.uuid4().hex[:8]}"
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe.write_bytes(b"ok")
-            probe.unlink()
+            self.fs.create_dir(self.root, recursive=True)
+            with self.fs.open_output_stream(probe) as handle:
+                handle.write(b"ok")
+            self.fs.delete_file(probe)
         except OSError as exc:
-            raise ConfigError(f"config key 'destination_path': cannot write in {str(self.root)!r}: {exc}") from exc
+            raise ConfigError(f"config key 'destination_path': cannot write in {self.destination!r}: {exc}") from exc
 
     def open(self, streams: Sequence[StreamSpec]) -> None:
-        for stream in streams:  # a swap that stopped between its renames is finished first
+        for stream in streams:  # a swap that stopped midway is finished first
             self._finish_swap(stream, stream.staging_table_name, stream.table_name, stream.previous_table_name)
             self._finish_swap(
                 stream,
@@ -153,20 +205,6 @@ class FileWriter(StoreWriter):
                 stream.previous_tombstone_table_name,
             )
         super().open(streams)
-
-    # -- the store --------------------------------------------------------------------------------
-
-    def create_schema(self, schema: str) -> None:
-        try:
-            (self.root / schema).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"config key 'destination_path': cannot create {str(self.root / schema)!r}: {exc}"
-            ) from exc
-
-    def columns(self, stream: StreamSpec, table: str) -> dict[str, ColumnType | None] | None:
-        # Each file describes itself and readers union them by name: a table has the stream's columns.
-        return {c.name: c.type for c in stream.all_columns} if self.folder(stream, table).is_dir() else None
 
     def opened(self, stream: StreamSpec) -> None:
         if self.partitioning is None:
@@ -180,32 +218,50 @@ class FileWriter(StoreWriter):
         if self.partitioning.folder_key in names:
             raise ConfigError(f"stream {stream.label!r}: a column is named like the partition folder key")
 
+    # -- the store --------------------------------------------------------------------------------
+
+    def create_schema(self, schema: str) -> None:
+        try:
+            self.fs.create_dir(f"{self.root}/{schema}", recursive=True)
+        except OSError as exc:
+            raise ConfigError(f"config key 'destination_path': cannot create {schema!r} in it: {exc}") from exc
+
+    def columns(self, stream: StreamSpec, table: str) -> dict[str, ColumnType | None] | None:
+        # Each file describes itself and readers union them by name: a table has the stream's columns.
+        return {c.name: c.type for c in stream.all_columns} if self._is_dir(self.folder(stream, table)) else None
+
     def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
-        self.folder(stream, table).mkdir(parents=True, exist_ok=True)  # new files carry new columns
+        self.fs.create_dir(self.folder(stream, table), recursive=True)  # new files carry new columns
 
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
         folder = self.folder(stream, table)
-        scratch = folder.parent / f".tmp-{uuid.uuid4().hex}"
         name = f"part-{time.time_ns():020d}-g{stream.generation_id}-{uuid.uuid4().hex[:8]}"
-        scratch.mkdir()
-        self.con.register("_airbyte_rows", rows)
-        try:
-            self.con.execute(self._copy_statement(stream, str(scratch), name))
-        finally:
-            self.con.unregister("_airbyte_rows")
-        try:
+        # On a local disk the scratch folder sits beside the table, so the final rename stays on one disk.
+        with _scratch_folder(Path(self.root, stream.schema_name) if self.local else None) as scratch:
+            self.con.register("_airbyte_rows", rows)
+            try:
+                self.con.execute(self._copy_statement(stream, scratch, name))
+            finally:
+                self.con.unregister("_airbyte_rows")
             for written in sorted(p for p in scratch.rglob("*") if p.is_file()):
-                target = folder / written.relative_to(scratch)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _fsync(written)
-                os.replace(written, target)  # the file appears whole under its final name, or not at all
-                _fsync(target.parent)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+                self._publish(written, f"{folder}/{written.relative_to(scratch).as_posix()}")
 
-    def _copy_statement(self, stream: StreamSpec, scratch: str, name: str) -> str:
+    def _publish(self, written: Path, target: str) -> None:
+        """``written`` appears whole under ``target``, or not at all."""
+        parent = target.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        if self.local:
+            _fsync(written)
+            os.replace(written, target)
+            _fsync(Path(parent))
+        else:  # an object is visible only once its upload completed
+            pafs.copy_files(
+                str(written), target, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=self.fs
+            )
+
+    def _copy_statement(self, stream: StreamSpec, scratch: Path, name: str) -> str:
         columns = [
             f"CAST({quote(c.name)} AS JSON) AS {quote(c.name)}" if c.type is ColumnType.JSON else quote(c.name)
             for c in stream.all_columns
@@ -218,84 +274,122 @@ class FileWriter(StoreWriter):
             options.append(f"PARTITION_BY ({quote(key)})")
         if self.target_file_bytes:
             options.append(f"FILE_SIZE_BYTES {int(self.target_file_bytes)}")
+        target = str(scratch)
         if len(options) > 1:  # DuckDB writes a folder of files, named by the pattern
             extension = literal(self.format.extension.lstrip("."))
             options += [f"FILENAME_PATTERN {literal(name + '-{i}')}", f"FILE_EXTENSION {extension}"]
         else:
-            scratch = f"{scratch}/{name}{self.format.extension}"
+            target = f"{scratch}/{name}{self.format.extension}"
         select = f"SELECT {', '.join(columns)} FROM _airbyte_rows"
-        return f"COPY ({select}) TO {literal(scratch)} ({', '.join(options)})"
+        return f"COPY ({select}) TO {literal(target)} ({', '.join(options)})"
 
-    def _files(self, stream: StreamSpec, table: str) -> list[Path]:
+    def _files(self, folder: str) -> list[str]:
         """The table's files in arrival order (their names start with the time they were written)."""
-        folder = self.folder(stream, table)
-        if not folder.is_dir():
-            return []
-        pattern = f"part-*{self.format.extension}"  # another format's files are not this table's
-        return sorted((p for p in folder.rglob(pattern) if p.is_file()), key=lambda p: p.name)
+        selector = pafs.FileSelector(folder, recursive=True, allow_not_found=True)
+        found = [
+            info.path
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.File
+            and info.base_name.startswith("part-")
+            and info.base_name.endswith(self.format.extension)  # another format's files are not this table's
+        ]
+        return sorted(found, key=lambda path: path.rsplit("/", 1)[-1])
+
+    def _move_files(self, source: str, target: str) -> None:
+        for path in self._files(source):
+            destination = target + path[len(source) :]
+            self.fs.create_dir(destination.rsplit("/", 1)[0], recursive=True)
+            self.fs.move(path, destination)  # a rename on a local disk; a copy, then a delete, on S3
+
+    def _remove(self, folder: str) -> None:
+        if self._is_dir(folder):
+            self.fs.delete_dir(folder)
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         """Moves the files (the modes drop ``source`` next): a crash midway leaves each file in one place."""
-        into = self.folder(stream, target)
-        for path in self._files(stream, source):
-            destination = into / path.relative_to(self.folder(stream, source))
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, destination)
+        self._move_files(self.folder(stream, source), self.folder(stream, target))
 
     def drop(self, stream: StreamSpec, table: str) -> None:
-        shutil.rmtree(self.folder(stream, table), ignore_errors=True)
+        self._remove(self.folder(stream, table))
 
     def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
-        return all(_generation(path) == generation for path in self._files(stream, table))
+        return all(_generation(path) == generation for path in self._files(self.folder(stream, table)))
 
     def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
-        for path in self._files(stream, table):
+        for path in self._files(self.folder(stream, table)):
             if _generation(path) < minimum:
-                path.unlink()
+                self.fs.delete_file(path)
 
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         for pair in pairs:
             staging, final, previous = (self.folder(stream, t) for t in (pair.staging, pair.final, pair.previous))
-            shutil.rmtree(previous, ignore_errors=True)
-            if final.exists():
-                os.replace(final, previous)
-            os.replace(staging, final)
-            _fsync(final.parent)
-            shutil.rmtree(previous, ignore_errors=True)
+            if self.local:
+                self._remove(previous)
+                if self._is_dir(final):
+                    os.replace(final, previous)
+                os.replace(staging, final)
+                _fsync(Path(final).parent)
+                self._remove(previous)
+                continue
+            manifest = self._manifest(stream, pair.final)
+            with self.fs.open_output_stream(manifest) as handle:
+                handle.write(json.dumps({"old_files": self._files(final)}).encode())
+            self._finish_swap(stream, pair.staging, pair.final, pair.previous)
 
-    def _finish_swap(self, stream: StreamSpec, staging: str, final: str, previous: str) -> None:
-        if not self.folder(stream, previous).exists():
+    def _manifest(self, stream: StreamSpec, final: str) -> str:
+        return f"{self.root}/{stream.schema_name}/.swap-{final}.json"
+
+    def _finish_swap(self, stream: StreamSpec, staging_table: str, final_table: str, previous_table: str) -> None:
+        staging, final, previous = (self.folder(stream, t) for t in (staging_table, final_table, previous_table))
+        if self.local:
+            if not self._is_dir(previous):
+                return
+            if not self._is_dir(final) and self._is_dir(staging):
+                os.replace(staging, final)
+            if self._is_dir(final):
+                self._remove(previous)
+            else:  # nothing to swap in: the old files go back
+                os.replace(previous, final)
             return
-        if not self.folder(stream, final).exists() and self.folder(stream, staging).exists():
-            os.replace(self.folder(stream, staging), self.folder(stream, final))
-        if self.folder(stream, final).exists():
-            shutil.rmtree(self.folder(stream, previous))
-        else:  # nothing to swap in: the old files go back
-            os.replace(self.folder(stream, previous), self.folder(stream, final))
+        manifest = self._manifest(stream, final_table)
+        if self.fs.get_file_info(manifest).type != pafs.FileType.File:
+            return
+        with self.fs.open_input_stream(manifest) as handle:
+            old_files = json.loads(handle.read())["old_files"]
+        for path in old_files:
+            if self.fs.get_file_info(path).type == pafs.FileType.File:
+                self.fs.delete_file(path)
+        self.fs.create_dir(final, recursive=True)
+        self._move_files(staging, final)
+        self._remove(staging)
+        self.fs.delete_file(manifest)
 
     def read(self, stream: StreamSpec, table: str) -> pa.Table | None:
-        files = self._files(stream, table)
-        if not files:
-            return None if not self.folder(stream, table).is_dir() else stream.arrow_schema.empty_table()
+        folder = self.folder(stream, table)
+        if not self._is_dir(folder):
+            return None
         types = {c.name: _SQL_TYPES[c.type] for c in stream.all_columns}
-        parts = []
-        for path in files:  # one file at a time: rows keep their arrival order
-            relation = self.con.sql(f"SELECT * FROM {self.format.reader([str(path)], types)}")
-            parts.append(relation.to_arrow_table())
         schema = stream.arrow_schema
-        return pa.concat_tables(
-            [part.select([n for n in schema.names if n in part.column_names]) for part in parts],
-            promote_options="permissive",
-        ).cast(schema)
+        parts = [schema.empty_table()]
+        with _scratch_folder(None) as scratch:
+            for index, path in enumerate(self._files(folder)):  # one file at a time: rows keep arrival order
+                local = path
+                if not self.local:
+                    local = str(scratch / f"{index}{self.format.extension}")
+                    pafs.copy_files(
+                        path, local, source_filesystem=self.fs, destination_filesystem=pafs.LocalFileSystem()
+                    )
+                part = self.con.sql(f"SELECT * FROM {self.format.reader(local, types)}").to_arrow_table()
+                parts.append(part.select([n for n in schema.names if n in part.column_names]))
+        return pa.concat_tables(parts, promote_options="permissive").cast(schema)
 
     def replace(self, stream: StreamSpec, contents: Mapping[str, pa.Table]) -> None:
         for table, rows in contents.items():
             fresh = f".{table}.replacing-{uuid.uuid4().hex[:8]}"
             self.evolve(stream, fresh, [])
             self.append(stream, fresh, rows)
-            previous = (
-                stream.previous_table_name if table == stream.table_name else stream.previous_tombstone_table_name
-            )
+            tombstones = table != stream.table_name
+            previous = stream.previous_tombstone_table_name if tombstones else stream.previous_table_name
             self.swap(stream, [SwapPair(fresh, table, previous)])
 
     def close(self) -> None:
@@ -304,8 +398,20 @@ class FileWriter(StoreWriter):
             self._con = None
 
 
-def _generation(path: Path) -> int:
-    match = _GENERATION.search(path.name)
+@contextmanager
+def _scratch_folder(parent: Path | None) -> Iterator[Path]:
+    """A hidden folder for files being written (globs for ``part-*`` never look inside), removed after."""
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _generation(path: str) -> int:
+    match = _GENERATION.search(path.rsplit("/", 1)[-1])
     return int(match.group(1)) if match else -1
 
 

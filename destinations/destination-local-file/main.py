@@ -1,4 +1,4 @@
-"""destination-local-file: land Airbyte messages as JSON lines, Parquet or CSV files in a folder.
+"""destination-local-file: land Airbyte messages as JSON lines, Parquet or CSV files in a folder or in S3.
 
 python main.py spec
 python main.py check --config sample_files/config.json
@@ -13,7 +13,7 @@ from typing import Any
 
 from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.writer_destination import WriterDestination
-from airbyte_dest_kit.writers.files import FileFormat, FileWriter, Partitioning
+from airbyte_dest_kit.writers.files import FileFormat, FileWriter, ObjectStorage, Partitioning
 
 
 class DestinationLocalFile(WriterDestination):
@@ -27,6 +27,12 @@ class DestinationLocalFile(WriterDestination):
             FileFormat(config.get("format") or "parquet", gzip=bool(config.get("gzip"))),
             partitioning=Partitioning(**partitioning) if partitioning is not None else None,
             target_file_bytes=int(size * 1024 * 1024) if size else None,
+            storage=ObjectStorage(
+                endpoint=config.get("s3_endpoint"),
+                region=config.get("s3_region"),
+                access_key_id=config.get("aws_access_key_id"),
+                secret_access_key=config.get("aws_secret_access_key"),
+            ),
         )
 
 

@@ -115,3 +115,21 @@ def test_a_stream_with_no_rows_gets_an_empty_folder_and_its_state(tmp_path: Path
     folder = root / "default" / "empty"
     assert folder.is_dir() and list(folder.iterdir()) == []
     assert sorted(p.name for p in (root / "default").iterdir()) == ["empty"]  # no staging left behind
+
+
+def test_an_overwrite_swap_interrupted_between_its_renames_is_finished_by_the_next_sync(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    config = {"destination_path": str(root), "format": "jsonl"}
+    overwrite = catalog(configured_stream("a", PROPS, mode="overwrite"))
+    _run(tmp_path, config, overwrite, [record("a", {"id": 1}), stream_status("a", "COMPLETE")])
+    _run(tmp_path, config, overwrite, [record("a", {"id": 2}), stream_status("a", "COMPLETE")])
+    schema = root / "default"
+    # The state a crash between "final → previous" and "staging → final" leaves behind:
+    (schema / "a").rename(schema / "a_airbyte_tmp")
+    (schema / "a_airbyte_old").mkdir()
+    (schema / "a_airbyte_old" / "part-00000000000000000001-g0-00000000.jsonl").write_text('{"id": 1}\n')
+    append = catalog(configured_stream("a", PROPS, mode="append"))
+    _run(tmp_path, config, append, [record("a", {"id": 3}), stream_status("a", "COMPLETE")])
+    ids = duckdb.sql(f"SELECT id FROM read_json('{schema}/a/*.jsonl') ORDER BY id").fetchall()
+    assert ids == [(2,), (3,)]
+    assert sorted(p.name for p in schema.iterdir()) == ["a"]
