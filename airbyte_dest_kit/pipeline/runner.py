@@ -13,9 +13,10 @@ One ``write`` runs like this::
 Failure rules: input from a bad line on (malformed JSON, a stream not in the catalog, a RECORD without
 data) is never written and no state after it is echoed; what came before is committed and its states
 echoed; then a TRACE ERROR naming the line. SIGTERM does the same at the point reading stopped. A writer
-failure stops everything at once: no further commit, no further state. A bad line is sometimes found
-only when its batch is typed (the router does not parse JSON): lines already handed to the flush worker
-then come back to their buffers and are cut at that line the same way.
+failure stops everything at once: no further commit, no further state. A bad RECORD line is sometimes
+found only when its batch is typed (the router does not parse JSON): lines already handed to the flush
+worker then come back to their buffers and are cut at that line the same way; batches of other streams
+written before it was found stay written, and their own STREAM states (covered) may have been echoed.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Pipeline:
         worker = FlushWorker(lambda: RecordTyper(strip_nul=strip_nul, threads=1), self.writer)
         try:
             worker.call(lambda: self.writer.open(self.specs))
+            self._log(f"writing {len(self.specs)} stream(s): {', '.join(spec.label for spec in self.specs)}")
             try:
                 self._consume(ChunkReader(stdin), worker)
             except InputError as exc:
@@ -121,19 +123,23 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer in self._due(now):
+            for buffer in self._due(now, keeping_up=worker.backlog == 0):
                 self._submit(buffer, worker)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _due(self, now: float) -> list[StreamBuffer]:
+    def _due(self, now: float, *, keeping_up: bool) -> list[StreamBuffer]:
         """Buffers to write now: the flush policy's, a stream that reported its end (nothing more is coming),
-        and a stream whose buffered records a STATE has waited on for ``max_state_wait_seconds``."""
+        and, while the flush worker keeps up, a stream whose buffered records a STATE has waited on for
+        ``max_state_wait_seconds``. (A worker with a backlog would only queue those small batches behind
+        it: the states come no sooner, and throughput drops.)"""
         due = self.policy.due(self.buffers.values(), now)
         ended, self._ended = self._ended, set()
         for key in ended:
             if self.buffers[key].rows and self.buffers[key] not in due:
                 due.append(self.buffers[key])
+        if not keeping_up:
+            return due
         for key, (since, needed) in self.ledger.oldest_waits().items():
             buffer = self.buffers.get(key)
             if (

@@ -91,7 +91,13 @@ class HttpClient:
         self._client.close()
 
     def request(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx/3xx response or raises a :class:`ConnectorError` (see module doc)."""
         retrying = tenacity.Retrying(
@@ -103,7 +109,9 @@ class HttpClient:
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
         try:
-            response: httpx.Response = retrying(self._client.request, method, url, params=params, json=json)
+            response: httpx.Response = retrying(
+                self._client.request, method, url, params=params, json=json, headers=headers
+            )
         except httpx.TransportError as exc:
             raise TransientError(
                 f"{method} {url} failed after {self.retry.max_retries} retries: {type(exc).__name__}: {exc}"
