@@ -22,7 +22,7 @@ scope handed to ``write`` since that scope's previous state), as the protocol as
 return an ``AirbyteConnectionStatus``.
 
 Destinations that hand the kit a :class:`~airbyte_dest_kit.writer.Writer` instead subclass
-:class:`~airbyte_dest_kit.pipeline.runner.WriterDestination` and get batching, modes and the state ledger.
+:class:`~airbyte_dest_kit.writer_destination.WriterDestination` and get batching, modes and the state ledger.
 """
 
 from __future__ import annotations

@@ -30,18 +30,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError, SystemFailure
-from airbyte_dest_kit.pipeline.line_repair import repair_record_line
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writer import (
+from airbyte_dest_kit.layout import (
     ADDITIONAL_PROPERTIES,
     EXTRACTED_AT,
     GENERATION_ID,
+    LINE_NUMBER,
     META,
     RAW_ID,
     StreamSpec,
 )
+from airbyte_dest_kit.merge_rule import batch_order_sql
+from airbyte_dest_kit.pipeline.line_repair import repair_record_line
+from airbyte_dest_kit.schema import ColumnType
 
-LINE_NUMBER = "_ab_line"
 _INVALID = "_ab_invalid"
 _DUPLICATE_KEYS = "_ab_duplicate_keys"
 
@@ -220,9 +221,8 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     if stream.dedup:
         position = {c.name: output_name(i) for i, c in enumerate(columns)}
         keys = ", ".join(position[k] for k in stream.primary_key)
-        ranking = (f"{position[stream.cursor]} DESC NULLS LAST, " if stream.cursor else "") + (
-            f"{EXTRACTED_AT} DESC, {LINE_NUMBER} DESC"
-        )
+        # the winner rule, as in every writer's merge (declared columns by their names in this query)
+        ranking = batch_order_sql(stream, lambda name: position.get(name, name))
         # Invalid rows must survive dedup so that they are reported, not silently outranked; rows read
         # again must survive so that the next pass sees them.
         final = (
@@ -265,9 +265,7 @@ class RecordTyper:
                 stream=stream.label,
             )
         names = [c.name for c in stream.all_columns] + [LINE_NUMBER]
-        return (
-            typed.drop_columns([_INVALID, _DUPLICATE_KEYS]).rename_columns(names).cast(_with_line(stream.arrow_schema))
-        )
+        return typed.drop_columns([_INVALID, _DUPLICATE_KEYS]).rename_columns(names).cast(stream.batch_schema)
 
     def _run(self, stream: StreamSpec, sql: str, batch: pa.Table) -> pa.Table:
         """The typing query over ``batch``; lines DuckDB cannot parse are repaired once, or reported."""
@@ -314,7 +312,3 @@ def _repaired(batch: pa.Table, line_numbers: pa.Array | pa.ChunkedArray) -> pa.T
         batch.column("line").combine_chunks(), mask.combine_chunks(), pa.array(replacements, pa.large_string())
     )
     return batch.set_column(0, "line", lines)
-
-
-def _with_line(schema: pa.Schema) -> pa.Schema:
-    return schema.append(pa.field(LINE_NUMBER, pa.int64()))

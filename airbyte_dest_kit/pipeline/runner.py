@@ -21,16 +21,14 @@ written before it was found stay written, and their own STREAM states (covered) 
 
 from __future__ import annotations
 
-import abc
 import functools
 import signal
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
-from airbyte_dest_kit.destination import Destination
 from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError
 from airbyte_dest_kit.pipeline.buffer import StreamBuffer
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
@@ -40,9 +38,8 @@ from airbyte_dest_kit.pipeline.progress import Progress
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, log_message
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.protocol.shapes import check_record, check_state, check_stream_status
-from airbyte_dest_kit.writer import StreamSpec, Writer, build_stream_specs
+from airbyte_dest_kit.writer import StreamSpec, Writer
 
 TICK_SECONDS = 1.0
 
@@ -251,44 +248,3 @@ class Pipeline:
                     + ("; the staged overwrite was not swapped in" if spec.truncate else ""),
                     "WARN",
                 )
-
-
-class WriterDestination(Destination):
-    """A destination made of a :class:`Writer`; the pipeline does the rest::
-
-        class DestinationDuckDB(WriterDestination):
-            default_schema = "main"
-
-            def create_writer(self, config):
-                return DuckDBWriter(config["destination_path"])
-
-    The config key ``schema`` names the schema for streams without a namespace (else
-    ``default_schema``); the optional ``buffering`` object tunes the :class:`FlushPolicy`.
-    """
-
-    default_schema = "main"
-
-    @abc.abstractmethod
-    def create_writer(self, config: Mapping[str, Any]) -> Writer:
-        """A writer for this config (do not connect yet: ``check`` / ``open`` do)."""
-
-    def spec(self) -> dict[str, Any]:
-        spec = super().spec()
-        properties = spec["connectionSpecification"].setdefault("properties", {})
-        properties.setdefault("buffering", FlushPolicy.json_schema())
-        return spec
-
-    def check(self, config: Mapping[str, Any]) -> None:
-        writer = self.create_writer(config)
-        try:
-            writer.check()
-        finally:
-            writer.close()
-
-    def run_write(
-        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
-    ) -> None:
-        policy = FlushPolicy.from_config(config)
-        writer = self.create_writer(config)
-        specs = build_stream_specs(catalog.streams, config.get("schema") or self.default_schema, writer.capabilities)
-        Pipeline(writer, specs, out, policy).run(stdin)

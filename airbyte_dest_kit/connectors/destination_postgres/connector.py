@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import sqlalchemy as sa
 
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.pipeline.runner import WriterDestination
+from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.sql import SQLWriter, create_sql_writer
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -76,4 +76,4 @@ class DestinationPostgres(WriterDestination):
             database=config["database"],
         )
         connect_args = {**extra_params(config.get("jdbc_url_params")), **ssl_params(config.get("ssl_mode"))}
-        return create_sql_writer(url, schema=config.get("schema") or self.default_schema, connect_args=connect_args)
+        return create_sql_writer(url, schema=config["schema"], connect_args=connect_args)

@@ -1,0 +1,23 @@
+"""destination-local-file: land Airbyte messages as JSON lines, Parquet or CSV files (a folder or S3).
+
+    python main.py spec
+    python main.py check --config sample_files/config.json
+    cat sample_files/messages.jsonl | python main.py write --config sample_files/config.json \
+        --catalog sample_files/configured_catalog.json
+
+The connector lives in ``airbyte_dest_kit.connectors.destination_local_file``;
+installed, it is the ``destination-local-file`` command.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    import airbyte_dest_kit  # noqa: F401 - installed (editable or not)
+except ImportError:  # running from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from airbyte_dest_kit.connectors import destination_local_file
+
+if __name__ == "__main__":
+    destination_local_file()
