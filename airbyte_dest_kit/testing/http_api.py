@@ -4,11 +4,15 @@
         run_my_source(base_url=api.base_url, api_key=api.api_key)
         assert api.requests_served(...)
 
-Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``):
+Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``, or the API key
+as an ``X-Api-Key`` header or an ``api_key`` query parameter):
 
 - ``GET /customers?limit=&cursor=&updated_after=`` → ``{"data": [...], "next_cursor": "..." | null}``
 - ``GET /orders?page=&per_page=`` → ``{"orders": [...]}`` (page number pagination, 1-based)
-- ``GET /events?offset=&limit=`` → ``{"items": [...]}`` (offset pagination)
+- ``GET /events?offset=&limit=&since=&until=&kind=`` → ``{"items": [...]}`` (offset pagination; ``since`` /
+  ``until`` keep the events whose ``at`` is in that closed range, ``kind`` those of one kind)
+- ``GET /customers/<id>/orders`` → ``{"orders": [...]}``: the customer's orders, unpaginated
+- ``GET /plans`` → ``{"plans": [...]}``: a fixed list, unpaginated
 - ``POST /oauth/token`` (form: grant_type=refresh_token, client_id, client_secret, refresh_token) → a new
   access token and a new, rotated refresh token; the old refresh token stops working.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -29,6 +34,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 EPOCH = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+PLANS = [
+    {"id": "free", "price": 0, "active": True, "internal_note": "entry tier"},
+    {"id": "pro", "price": 29, "active": True, "internal_note": "most sold"},
+    {"id": "legacy", "price": 9, "active": False, "internal_note": "closed 2023"},
+    {"id": "team", "price": 99, "active": True, "internal_note": "seats"},
+]
 
 
 def _timestamp(minutes: int) -> str:
@@ -112,8 +123,9 @@ class LocalShopApi:
         if method == "POST" and path == "/oauth/token":
             return self._token(dict(urllib.parse.parse_qsl(body.decode())))
         token = headers.get("Authorization", "").removeprefix("Bearer ")
+        key = headers.get("X-Api-Key") or query.get("api_key")
         with self._lock:
-            authorised = token in self._tokens
+            authorised = token in self._tokens or key == self.api_key
             self._api_calls += 1
             limited = self.rate_limit_every > 0 and self._api_calls % self.rate_limit_every == 0
         if not authorised:
@@ -125,6 +137,13 @@ class LocalShopApi:
             "/orders": self._orders,
             "/events": self._events,
         }
+        if method == "GET" and path == "/plans":
+            return 200, {}, {"plans": PLANS}
+        customer_orders = re.fullmatch(r"/customers/(\d+)/orders", path)
+        if method == "GET" and customer_orders:
+            customer = int(customer_orders.group(1))
+            orders = [self.order(i) for i in range(1, self.orders + 1) if self.order(i)["customer_id"] == customer]
+            return 200, {}, {"orders": orders}
         if method != "GET" or path not in pages:
             return 404, {}, {"error": f"no such endpoint: {method} {path}"}
         page_number, payload = pages[path](query)
@@ -157,7 +176,15 @@ class LocalShopApi:
 
     def _events(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
-        return offset, {"items": [self.event(i) for i in range(offset + 1, min(offset + limit, self.events) + 1)]}
+        since, until, kind = query.get("since"), query.get("until"), query.get("kind")
+        matching = [
+            event
+            for event in (self.event(i) for i in range(1, self.events + 1))
+            if (since is None or event["at"] >= since)
+            and (until is None or event["at"] <= until)
+            and (kind is None or event["kind"] == kind)
+        ]
+        return offset, {"items": matching[offset : offset + limit]}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self
