@@ -26,8 +26,12 @@ RunSource = Callable[..., Run]
 
 
 def runner(source: str, tmp_path: Path) -> RunSource:
-    def run(command: str, config: Any = None, catalog: Any = None, state: Any = None) -> Run:
+    def run(
+        command: str, config: Any = None, catalog: Any = None, state: Any = None, manifest: Path | None = None
+    ) -> Run:
         argv = [sys.executable, str(ROOT / "sources" / source / "main.py"), command]
+        if manifest is not None:
+            argv += ["--manifest", str(manifest)]
         for flag, value in (("config", config), ("catalog", catalog), ("state", state)):
             if value is None:
                 continue
