@@ -1,8 +1,9 @@
 """HTTP streams: a pooled httpx client with timeouts, retries and rate-limit reporting, and ``HttpStream``.
 
 Retries (tenacity) cover transport errors and what the client's :class:`ErrorPolicy` says to retry; the
-default :class:`RetryPolicy` retries the statuses in :attr:`RetryPolicy.retry_statuses` (429 and 5xx). The wait is the policy's :meth:`ErrorPolicy.backoff` when it picks one, else the response's ``Retry-After``
-when it has one (seconds or an HTTP date), else exponential from ``min_wait``; always capped at ``max_wait``.
+default :class:`RetryPolicy` retries the statuses in :attr:`RetryPolicy.retry_statuses` (429 and 5xx). The
+wait is the policy's :meth:`ErrorPolicy.backoff` when it picks one, else the response's ``Retry-After`` when
+it has one (seconds or an HTTP date), else exponential from ``min_wait``; always capped at ``max_wait``.
 Before waiting out a 429 the client reports STREAM_STATUS RUNNING with a RATE_LIMITED reason for the stream
 being read. Errors name that stream, and the URL without its query string (which often holds a key). With
 the default policy, what is still failing after the retries::
