@@ -144,16 +144,23 @@ class Node:
 
     @classmethod
     def root(cls, manifest: Mapping[str, Any]) -> Node:
-        return cls._make(manifest, "(top level)", {}, "DeclarativeSource")
+        return cls.of(manifest, "(top level)", {}, "DeclarativeSource")
 
     @classmethod
-    def _make(cls, data: Mapping[str, Any], where: str, inherited: Mapping[str, Any], default_type: str | None) -> Node:
+    def of(
+        cls,
+        data: Mapping[str, Any],
+        where: str,
+        inherited: Mapping[str, Any] | None = None,
+        default_type: str | None = None,
+    ) -> Node:
+        """A component at ``where``: its own ``$parameters`` over ``inherited``, typed ``default_type`` if untyped."""
         own = data.get(PARAMETERS) or {}
         if not isinstance(own, Mapping):
             raise ManifestError(where, "$parameters must be an object")
         if "type" not in data and default_type is not None:
             data = {**data, "type": default_type}
-        return cls(data, where, {**inherited, **own})
+        return cls(data, where, {**(inherited or {}), **own})
 
     @property
     def type(self) -> str | None:
@@ -194,7 +201,7 @@ class Node:
         if not isinstance(value, Mapping):
             raise ManifestError(where, f"must be an object (a component), not {type(value).__name__}")
         inherited = {k: v for k, v in self.parameters.items() if k != key}
-        return Node._make(value, where, inherited, DEFAULT_TYPES.get(f"{self.type}.{key}"))
+        return Node.of(value, where, inherited, DEFAULT_TYPES.get(f"{self.type}.{key}"))
 
     def only(self, *supported: str) -> None:
         """Fail naming the first field written on this component that this runtime does not implement, so a
