@@ -228,6 +228,7 @@ def test_substream_list_partitions_and_oauth_with_a_rotating_refresh_token(
         (control,) = run.of_type("CONTROL")
         stored = control["control"]["connectorConfig"]["config"]["credentials"]
         assert stored["refresh_token"] == api.refresh_token == "refresh-1" and stored["access_token"] == "access-1"
+        assert stored["token_expiry_date"].endswith("Z")
         other_lines = [line for line in run.lines if b'"type":"CONTROL"' not in line]
         assert not any(
             secret in line for line in other_lines for secret in (b"access-1", b"refresh-1", api.client_secret.encode())
@@ -308,3 +309,20 @@ def test_unknown_fields_are_refused_not_ignored(manifest_source: RunSource, api:
         "manifest: streams[0].incremental_sync.is_client_side_incremental: field 'is_client_side_incremental' of "
         "DatetimeBasedCursor is not supported by this runtime; remove it"
     )
+
+
+# -- documented differences from airbyte-cdk (README) ----------------------------------------------------
+
+
+def test_spec_defaults_fill_the_config_and_full_refresh_streams_cannot_be_read_incrementally(
+    manifest_source: RunSource, api: LocalShopApi
+) -> None:
+    config = {"base_url": api.base_url, "api_key": api.api_key}  # no page_size: the spec's default is 20
+    run = manifest_source("read", config, catalog("events"), manifest=EXAMPLES / "shop-paginated.yaml")
+    assert len(run.records("events")) == api.events
+    assert {r.query["limit"] for r in api.requests_to("/events")} == {"20"}
+    incremental = manifest_source(
+        "read", config, catalog("orders", mode="incremental"), manifest=EXAMPLES / "shop-paginated.yaml"
+    )
+    assert incremental.exit_code == 1
+    assert incremental.errors()[0]["message"] == "stream 'orders' has no cursor, so it cannot be read incrementally"

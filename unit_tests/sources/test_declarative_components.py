@@ -130,7 +130,8 @@ def response_filter(**fields: Any) -> eh.HttpResponseFilter:
 def handler(
     *filters: eh.HttpResponseFilter, strategies: list[eh.BackoffStrategy] | None = None
 ) -> eh.DefaultErrorHandler:
-    return eh.DefaultErrorHandler(list(filters), strategies or [eh.ConstantBackoffStrategy(0.5)], 2, {"config": {}})
+    chosen = [eh.ConstantBackoffStrategy(0.5)] if strategies is None else strategies
+    return eh.DefaultErrorHandler(list(filters), chosen, 2, {"config": {}})
 
 
 def test_ignore_retry_by_predicate_and_constant_backoff() -> None:
@@ -171,3 +172,9 @@ def test_header_backoffs_rate_limits_and_default_retries() -> None:
     with pytest.raises(TransientError, match="more than max_waiting_time_in_seconds"):
         send(capped, (429, {"X-Wait": "3600"}, {}))
     assert eh.ExponentialBackoffStrategy(2).seconds(None, 3) == 16
+
+
+def test_without_backoff_strategies_retry_after_is_honoured_then_exponential_waits() -> None:
+    # a documented difference: airbyte-cdk waits exponentially from 5 s whatever the API says
+    response, sleeps, _ = send(handler(strategies=[]), (503, {"Retry-After": "2"}, {}), (503, {}, {}), (200, {}, {}))
+    assert response.status_code == 200 and sleeps[0] == 2.0 and 0 < sleeps[1] <= 1
