@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import orjson
-from source_runner import ROOT
+from source_runner import ROOT, pipe
 
 from airbyte_dest_kit.testing.http_api import LocalShopApi
 
@@ -58,14 +58,7 @@ def sync(tmp_path: Path, api: LocalShopApi, state: list[dict[str, Any]] | None) 
         (tmp_path / "state.json").write_text(json.dumps(state))
         read += ["--state", str(tmp_path / "state.json")]
     write = [sys.executable, str(DESTINATION), "write", "--config", str(destination_config), "--catalog", str(catalog)]
-    source = subprocess.Popen(read, stdout=subprocess.PIPE, cwd=ROOT)
-    destination = subprocess.run(write, stdin=source.stdout, capture_output=True, cwd=ROOT, timeout=120)
-    assert source.stdout is not None
-    source.stdout.close()
-    assert source.wait(timeout=60) == 0
-    assert destination.returncode == 0, destination.stdout[-2000:]
-    messages = [orjson.loads(line) for line in destination.stdout.splitlines()]
-    return [m["state"] for m in messages if m["type"] == "STATE"]
+    return pipe(read, write)
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
