@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
@@ -37,6 +37,7 @@ from airbyte_dest_kit.sources.declarative.stream import ManifestStream, stream_c
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.http import HttpClient
 
+T = TypeVar("T")
 EMPTY_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
@@ -70,23 +71,17 @@ class Factory:
     def context(self, node: Node) -> dict[str, Any]:
         return {"config": self.config, "parameters": node.parameters}
 
-    def one_of(self, node: Node, role: str, builders: Mapping[str, Callable[[Node], Any]]) -> Any:
-        kind = node.type
-        if kind is None:
-            raise ManifestError(node.where, f"a {role} needs a 'type' (one of {', '.join(builders)})")
-        if kind in builders:
-            return builders[kind](node)
-        if kind.startswith("Custom") or "class_name" in node.data:
-            problem = f"{kind} is a custom Python component, which a manifest-only runtime cannot load"
-        else:
-            problem = f"component type {kind!r} is not supported as a {role} by this runtime"
-        raise ManifestError(node.where, f"{problem} (supported here: {', '.join(builders)})")
+    def one_of(self, node: Node, role: str, builders: Mapping[str, Callable[[Node], T]]) -> T:
+        """Build ``node`` with the builder for its type, or fail naming the type and the place."""
+        if node.type not in builders:
+            refuse(node, role, list(builders))
+        return builders[str(node.type)](node)
 
     # -- streams --------------------------------------------------------------------------------------
 
     def stream(self, node: Node) -> ManifestStream:
         if node.type != "DeclarativeStream":
-            return self.one_of(node, "stream", {"DeclarativeStream": self.stream})  # type: ignore[no-any-return]
+            refuse(node, "stream", ["DeclarativeStream"])
         node.only("name", "primary_key", "retriever", "incremental_sync", "schema_loader", "transformations")
         name = node.require("name")
         retriever_node = node.child("retriever")
@@ -121,14 +116,17 @@ class Factory:
         raise ManifestError(node.at("primary_key"), "must be a field name, a list of names, or a list of paths")
 
     def schema_loader(self, stream: Node) -> Callable[[], dict[str, Any]]:
-        node = stream.child("schema_loader")
+        node, name = stream.child("schema_loader"), stream.get("name")
         if node is None:  # Airbyte's default: schemas/<stream name>.json if it exists, else any object
-            path = self.manifest_dir / "schemas" / f"{stream.get('name')}.json"
+            path = self.manifest_dir / "schemas" / f"{name}.json"
             return lambda: _read_schema(path, stream.at("schema_loader")) if path.exists() else dict(EMPTY_SCHEMA)
-        return self.one_of(  # type: ignore[no-any-return]
+        return self.one_of(
             node,
             "schema loader",
-            {"InlineSchemaLoader": self.inline_schema, "JsonFileSchemaLoader": lambda n: self.json_file_schema(n)},
+            {
+                "InlineSchemaLoader": self.inline_schema,
+                "JsonFileSchemaLoader": lambda n: self.json_file_schema(n, name),
+            },
         )
 
     def inline_schema(self, node: Node) -> Callable[[], dict[str, Any]]:
@@ -138,9 +136,9 @@ class Factory:
             raise ManifestError(node.at("schema"), "must be a JSON schema object")
         return lambda: schema
 
-    def json_file_schema(self, node: Node) -> Callable[[], dict[str, Any]]:
+    def json_file_schema(self, node: Node, stream_name: str) -> Callable[[], dict[str, Any]]:
         node.only("file_path")
-        file_path = self.value(node, "file_path", default=f"./schemas/{node.parameters.get('name')}.json")
+        file_path = self.value(node, "file_path", default=f"./schemas/{stream_name}.json")
         path = self.manifest_dir / str(file_path)
         return lambda: _read_schema(path, node.at("file_path"))
 
@@ -237,7 +235,7 @@ class Factory:
     # -- authenticators -------------------------------------------------------------------------------
 
     def authenticator(self, node: Node) -> httpx.Auth | None:
-        return self.one_of(  # type: ignore[no-any-return]
+        return self.one_of(
             node,
             "authenticator",
             {
@@ -437,9 +435,11 @@ class Factory:
         return records.RecordFilter(self.template(node, "condition", default=False))
 
     def transformation(self, node: Node) -> records.Transformation:
-        return self.one_of(  # type: ignore[no-any-return]
-            node, "transformation", {"AddFields": self.add_fields, "RemoveFields": self.remove_fields}
-        )
+        builders: dict[str, Callable[[Node], records.Transformation]] = {
+            "AddFields": self.add_fields,
+            "RemoveFields": self.remove_fields,
+        }
+        return self.one_of(node, "transformation", builders)
 
     def add_fields(self, node: Node) -> records.AddFields:
         node.only("fields", "condition")
@@ -525,7 +525,7 @@ class Factory:
             node = retriever.children("partition_router")[0]
         else:
             node = retriever.child("partition_router") or _missing(retriever, "partition_router")
-        return self.one_of(  # type: ignore[no-any-return]
+        return self.one_of(
             node,
             "partition router",
             {"ListPartitionRouter": self.list_partitions, "SubstreamPartitionRouter": self.substream_partitions},
@@ -566,9 +566,7 @@ class Factory:
         return partitions.SubstreamPartitionRouter(parents)
 
     def cursor(self, node: Node, stream: str) -> DatetimeBasedCursor:
-        return self.one_of(  # type: ignore[no-any-return]
-            node, "incremental sync", {"DatetimeBasedCursor": lambda n: self.datetime_cursor(n, stream)}
-        )
+        return self.one_of(node, "incremental sync", {"DatetimeBasedCursor": lambda n: self.datetime_cursor(n, stream)})
 
     def datetime_cursor(self, node: Node, stream: str) -> DatetimeBasedCursor:
         node.only(
@@ -649,6 +647,17 @@ _VALUE_TYPES: Mapping[str, tuple[type, ...]] = {
     "integer": (int,),
     "boolean": (bool,),
 }
+
+
+def refuse(node: Node, role: str, supported: list[str]) -> NoReturn:
+    kind = node.type
+    if kind is None:
+        raise ManifestError(node.where, f"a {role} needs a 'type' (one of {', '.join(supported)})")
+    if kind.startswith("Custom") or "class_name" in node.data:
+        problem = f"{kind} is a custom Python component, which a manifest-only runtime cannot load"
+    else:
+        problem = f"component type {kind!r} is not supported as a {role} by this runtime"
+    raise ManifestError(node.where, f"{problem} (supported here: {', '.join(supported)})")
 
 
 def _missing(node: Node, key: str) -> Any:

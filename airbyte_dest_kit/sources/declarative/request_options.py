@@ -48,7 +48,7 @@ class RequestOption:
     field_path: tuple[str, ...]
 
     @classmethod
-    def of(cls, data: Mapping[str, Any], where: str, field_name: str | None) -> RequestOption:
+    def of(cls, data: Mapping[str, Any], where: str, field_name: Any) -> RequestOption:
         inject_into = data.get("inject_into")
         if inject_into not in INJECT_INTO:
             raise ManifestError(where, f"inject_into must be one of {', '.join(INJECT_INTO)}, not {inject_into!r}")
@@ -59,7 +59,7 @@ class RequestOption:
             return cls(inject_into, tuple(str(part) for part in field_path))
         if not field_name:
             raise ManifestError(where, "a RequestOption needs a field_name")
-        return cls(inject_into, (field_name,))
+        return cls(inject_into, (str(field_name),))
 
     def parts(self, value: Any) -> RequestParts:
         if value is None:
