@@ -16,14 +16,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.errors import ConfigError, ConnectorError, TransientError
 from airbyte_dest_kit.naming import fit_name
 from airbyte_dest_kit.pipeline.record_typer import LINE_NUMBER, quote
 from airbyte_dest_kit.schema import ColumnType, plan_evolution
@@ -51,6 +53,9 @@ SQL_TYPES = {
 # DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 1 GiB.
 MEMORY_LIMIT = "256MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
+_DISK_FULL = ("no space left", "file too large", "disk full", "could not write")
+
+log = logging.getLogger("airbyte.writers.duckdb")
 
 
 def _error_for(path: str, exc: duckdb.Error) -> Exception:
@@ -63,8 +68,17 @@ def _error_for(path: str, exc: duckdb.Error) -> Exception:
     return ConfigError(f"cannot open DuckDB file {path!r} (config key 'destination_path'): {text}")
 
 
-def qualified(schema: str, table: str) -> str:
-    return f"{quote(schema)}.{quote(table)}"
+def _write_failure(path: str, exc: duckdb.Error) -> ConnectorError | None:
+    """The error to report for a failed write the user can act on (the disk is full), else None."""
+    text = str(exc)
+    if not any(marker in text.lower() for marker in _DISK_FULL):
+        return None
+    return TransientError(
+        f"DuckDB could not write to {path!r} (config key 'destination_path'): the disk is full or the file hit a "
+        "size limit. Free space (or point destination_path at a larger disk) and retry: every echoed state's "
+        "records are committed, and a retry resumes from the last one",
+        internal_message=text,
+    )
 
 
 class DuckDBWriter(Writer):
@@ -74,6 +88,31 @@ class DuckDBWriter(Writer):
         self.path = path
         self.threads = threads
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._catalog = ""
+
+    def qualified(self, schema: str, table: str) -> str:
+        _ = self.con  # connects, which reads the catalog name
+        return f"{quote(self._catalog)}.{quote(schema)}.{quote(table)}"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction. A failed ROLLBACK (the connection may be unusable after a disk-full error) is
+        logged, never raised: the error that caused it is the one to report."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error as rollback_error:
+                log.warning("ROLLBACK after %r failed too: %s", exc, rollback_error)
+            if isinstance(exc, duckdb.Error):
+                failure = _write_failure(self.path, exc)
+                if failure is not None:
+                    raise failure from exc
+            raise
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -88,12 +127,15 @@ class DuckDBWriter(Writer):
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            # Names are qualified with the database (catalog) name: a schema named like the file (schema
+            # "airbyte" in airbyte.duckdb) would otherwise be an ambiguous reference.
+            self._catalog = self._con.execute("SELECT current_database()").fetchall()[0][0]
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")
         return self._con
 
     def check(self) -> None:
-        probe = qualified("main", "_airbyte_connection_check")
+        probe = self.qualified("main", "_airbyte_connection_check")
         self.con.execute(f"CREATE OR REPLACE TABLE {probe} (id INTEGER)")
         self.con.execute(f"INSERT INTO {probe} VALUES (1)")
         self.con.execute(f"DROP TABLE {probe}")
@@ -103,8 +145,8 @@ class DuckDBWriter(Writer):
     def _columns(self, schema: str, table: str) -> dict[str, ColumnType | None] | None:
         rows = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, table],
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [self._catalog, schema, table],
         ).fetchall()
         return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
 
@@ -114,7 +156,7 @@ class DuckDBWriter(Writer):
     def _evolve(self, schema: str, table: str, wanted: list[tuple[str, ColumnType]]) -> None:
         """Create ``table`` with ``wanted`` columns, or add and widen its columns to hold them."""
         existing = self._columns(schema, table)
-        target = qualified(schema, table)
+        target = self.qualified(schema, table)
         if existing is None:
             columns = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in wanted)
             self.con.execute(f"CREATE TABLE {target} ({columns})")
@@ -134,7 +176,7 @@ class DuckDBWriter(Writer):
         """A staging table left by a failed attempt of this same generation holds rows worth keeping."""
         if stream.generation_id <= 0:
             return False
-        target = qualified(stream.schema_name, stream.staging_table_name)
+        target = self.qualified(stream.schema_name, stream.staging_table_name)
         rows = self.con.execute(
             f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?", [stream.generation_id]
         ).fetchall()
@@ -142,13 +184,13 @@ class DuckDBWriter(Writer):
 
     def open(self, streams: Sequence[StreamSpec]) -> None:
         for stream in streams:
-            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(stream.schema_name)}")
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self._catalog)}.{quote(stream.schema_name)}")
             tables = self._tables(stream, self._target_table(stream))
             if stream.truncate:
                 staging = self._columns(stream.schema_name, tables[0])
                 if staging is not None and not self._staging_is_resumable(stream):
                     for table in tables:
-                        self.con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, table)}")
+                        self.con.execute(f"DROP TABLE IF EXISTS {self.qualified(stream.schema_name, table)}")
             for table in tables:
                 self._ensure_table(stream, table)
             if not stream.truncate:
@@ -168,21 +210,16 @@ class DuckDBWriter(Writer):
             self._evolve(schema, final, [(name, kind or ColumnType.STRING) for name, kind in columns.items()])
         if not staged:
             return
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction() as con:
             for staging, final in staged:
-                source = qualified(schema, staging)
+                source = self.qualified(schema, staging)
                 if stream.dedup:  # merged like one batch (staged rows are one per key already)
-                    self.con.execute(f"CREATE TEMP VIEW _airbyte_batch AS SELECT *, 0 AS {LINE_NUMBER} FROM {source}")
+                    con.execute(f"CREATE TEMP VIEW _airbyte_batch AS SELECT *, 0 AS {LINE_NUMBER} FROM {source}")
                     self._merge(stream)
-                    self.con.execute("DROP VIEW _airbyte_batch")
+                    con.execute("DROP VIEW _airbyte_batch")
                 else:
-                    self.con.execute(f"INSERT INTO {qualified(schema, final)} BY NAME SELECT * FROM {source}")
-                self.con.execute(f"DROP TABLE {source}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+                    con.execute(f"INSERT INTO {self.qualified(schema, final)} BY NAME SELECT * FROM {source}")
+                con.execute(f"DROP TABLE {source}")
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -191,14 +228,12 @@ class DuckDBWriter(Writer):
         return stream.staging_table_name if stream.truncate else stream.table_name
 
     def _target(self, stream: StreamSpec) -> str:
-        return qualified(stream.schema_name, self._target_table(stream))
+        return self.qualified(stream.schema_name, self._target_table(stream))
 
     def write(self, stream: StreamSpec, batch: pa.Table) -> None:
-        con = self.con
-        con.register("_airbyte_batch", batch)
+        self.con.register("_airbyte_batch", batch)
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with self.transaction() as con:
                 if stream.dedup:
                     self._merge(stream)
                 else:
@@ -206,15 +241,11 @@ class DuckDBWriter(Writer):
                         f"INSERT INTO {self._target(stream)} BY NAME "
                         f"SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch"
                     )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
         finally:
-            con.unregister("_airbyte_batch")
+            self.con.unregister("_airbyte_batch")
 
     def _merge(self, stream: StreamSpec) -> None:
-        tables = [qualified(stream.schema_name, t) for t in self._tables(stream, self._target_table(stream))]
+        tables = [self.qualified(stream.schema_name, t) for t in self._tables(stream, self._target_table(stream))]
         same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
         extracted_later = f"t.{EXTRACTED_AT} > b.{EXTRACTED_AT}"
         if stream.cursor:
@@ -248,22 +279,16 @@ class DuckDBWriter(Writer):
         pairs = zip(
             self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
         )
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction() as con:
             for staging, final in pairs:
                 if stream.truncate:
-                    con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, final)}")
-                    con.execute(f"ALTER TABLE {qualified(stream.schema_name, staging)} RENAME TO {quote(final)}")
+                    con.execute(f"DROP TABLE IF EXISTS {self.qualified(stream.schema_name, final)}")
+                    con.execute(f"ALTER TABLE {self.qualified(stream.schema_name, staging)} RENAME TO {quote(final)}")
                 elif stream.minimum_generation_id > 0:
                     con.execute(
-                        f"DELETE FROM {qualified(stream.schema_name, final)} "
+                        f"DELETE FROM {self.qualified(stream.schema_name, final)} "
                         f"WHERE coalesce({GENERATION_ID}, -1) < {int(stream.minimum_generation_id)}"
                     )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         if self._con is not None:
