@@ -33,6 +33,7 @@ CASES: list[tuple[str, list[str], dict[str, Any]]] = [
     ("shop-paginated", ["customers", "orders", "events"], {"page_size": 20}),
     ("shop-events-incremental", ["events"], {"start_date": "2024-03-01T00:30:00Z", "end_date": "2024-03-01T06:00:00Z"}),
     ("shop-customer-orders", ["customers", "customer_orders", "events_by_kind"], {"kinds": ["click", "purchase"]}),
+    ("shop-event-search", ["event_search"], {"username": "shop", "password": "compare-key-123", "kinds": ["view"]}),
 ]
 
 

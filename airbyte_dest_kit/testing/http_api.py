@@ -4,8 +4,9 @@
         run_my_source(base_url=api.base_url, api_key=api.api_key)
         assert api.requests_served(...)
 
-Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``, or the API key
-as an ``X-Api-Key`` header or an ``api_key`` query parameter):
+Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``, the API key as
+an ``X-Api-Key`` header or an ``api_key`` query parameter, or HTTP Basic with ``basic_username`` and the
+API key as the password):
 
 - ``GET /customers?limit=&cursor=&updated_after=`` → ``{"data": [...], "next_cursor": "..." | null}``
 - ``GET /orders?page=&per_page=`` → ``{"orders": [...]}`` (page number pagination, 1-based)
@@ -13,6 +14,8 @@ as an ``X-Api-Key`` header or an ``api_key`` query parameter):
   ``until`` keep the events whose ``at`` is in that closed range, ``kind`` those of one kind)
 - ``GET /customers/<id>/orders`` → ``{"orders": [...]}``: the customer's orders, unpaginated
 - ``GET /plans`` → ``{"plans": [...]}``: a fixed list, unpaginated
+- ``POST /events/search`` with a JSON body ``{"kinds": [...], "page": {"offset": n, "limit": m}}`` →
+  ``{"results": [...], "total": n}`` (the events of those kinds, offset pagination in the body)
 - ``POST /oauth/token`` (form: grant_type=refresh_token, client_id, client_secret, refresh_token) → a new
   access token and a new, rotated refresh token; the old refresh token stops working.
 
@@ -22,6 +25,7 @@ Knobs: every ``rate_limit_every``-th API request answers 429 with ``Retry-After:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import json
@@ -52,6 +56,7 @@ class ServedRequest:
     path: str
     query: dict[str, str]
     status: int
+    body: bytes = b""
 
 
 @dataclass
@@ -60,6 +65,7 @@ class LocalShopApi:
     orders: int = 60
     events: int = 130
     api_key: str = "test-api-key"
+    basic_username: str = "shop"
     rate_limit_every: int = 0
     retry_after: str = "0.05"
     failing_pages: set[tuple[str, int]] = field(default_factory=set)
@@ -122,10 +128,12 @@ class LocalShopApi:
     ) -> tuple[int, dict[str, str], Any]:
         if method == "POST" and path == "/oauth/token":
             return self._token(dict(urllib.parse.parse_qsl(body.decode())))
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        authorization = headers.get("Authorization", "")
         key = headers.get("X-Api-Key") or query.get("api_key")
+        basic = "Basic " + base64.b64encode(f"{self.basic_username}:{self.api_key}".encode()).decode()
         with self._lock:
-            authorised = token in self._tokens or key == self.api_key
+            bearer = authorization.removeprefix("Bearer ")
+            authorised = bearer in self._tokens or key == self.api_key or authorization == basic
             self._api_calls += 1
             limited = self.rate_limit_every > 0 and self._api_calls % self.rate_limit_every == 0
         if not authorised:
@@ -137,6 +145,8 @@ class LocalShopApi:
             "/orders": self._orders,
             "/events": self._events,
         }
+        if method == "POST" and path == "/events/search":
+            return 200, {}, self._search(json.loads(body or b"{}"))
         if method == "GET" and path == "/plans":
             return 200, {}, {"plans": PLANS}
         customer_orders = re.fullmatch(r"/customers/(\d+)/orders", path)
@@ -186,6 +196,12 @@ class LocalShopApi:
         ]
         return offset, {"items": matching[offset : offset + limit]}
 
+    def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+        kinds, page = set(request.get("kinds") or ()), request.get("page") or {}
+        offset, limit = int(page.get("offset", 0)), int(page.get("limit", 20))
+        matching = [self.event(i) for i in range(1, self.events + 1) if not kinds or self.event(i)["kind"] in kinds]
+        return {"results": matching[offset : offset + limit], "total": len(matching)}
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
@@ -198,7 +214,7 @@ class LocalShopApi:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 status, headers, payload = api._handle(method, url.path, query, self.headers, body)
                 with api._lock:
-                    api.served.append(ServedRequest(method, url.path, query, status))
+                    api.served.append(ServedRequest(method, url.path, query, status, body))
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,3 +327,31 @@ def test_spec_defaults_fill_the_config_and_full_refresh_streams_cannot_be_read_i
     )
     assert incremental.exit_code == 1
     assert incremental.errors()[0]["message"] == "stream 'orders' has no cursor, so it cannot be read incrementally"
+
+
+# -- a POST search with the page in the JSON body, Basic auth ----------------------------------------------
+
+
+def test_post_search_pages_through_the_json_body_with_basic_auth(manifest_source: RunSource, api: LocalShopApi) -> None:
+    config = {
+        "base_url": api.base_url,
+        "username": api.basic_username,
+        "password": api.api_key,
+        "kinds": ["view", "purchase"],
+    }
+    run = manifest_source("read", config, catalog("event_search"), manifest=EXAMPLES / "shop-event-search.yaml")
+    assert run.exit_code == 0, run.errors()
+    expected = [
+        {"id": e["id"], "at": e["at"], "meta": {"kind": e["kind"], "searched": "view,purchase"}}
+        for e in map(api.event, range(1, api.events + 1))
+        if e["kind"] != "click"
+    ]
+    assert run.records("event_search") == expected
+    bodies = [json.loads(r.body) for r in api.requests_to("/events/search")]
+    assert bodies == [{"kinds": ["view", "purchase"], "page": {"offset": n, "limit": 25}} for n in range(0, 100, 25)]
+    assert {r.method for r in api.requests_to("/events/search")} == {"POST"}
+    wrong = manifest_source(
+        "check", {**config, "password": "not-the-key-42"}, manifest=EXAMPLES / "shop-event-search.yaml"
+    )
+    assert "answered HTTP 401" in wrong.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"]
+    assert b"not-the-key-42" not in wrong.output
