@@ -84,6 +84,12 @@ def test_spec_with_manifest_prints_its_spec_and_without_the_runners(manifest_sou
     assert spec["documentationUrl"] == "https://example.com/docs/shop"
     runner = manifest_source("spec").of_type("SPEC")[0]["spec"]["connectionSpecification"]
     assert runner["required"] == [INJECTED]
+    missing = manifest_source("spec", manifest=EXAMPLES / "no-such.yaml")
+    assert missing.exit_code == 1
+    assert (
+        missing.errors()[0]["message"]
+        == f"manifest file '{EXAMPLES / 'no-such.yaml'}' cannot be read: No such file or directory"
+    )
 
 
 def test_config_is_validated_against_the_manifests_spec(manifest_source: RunSource, api: LocalShopApi) -> None:
