@@ -11,6 +11,10 @@ Rows printed (each a separate process; peak RSS of that process):
 - source-sample to /dev/null: the sample source must not be the bottleneck of these benchmarks.
 - destination-postgres (COPY), the executemany reference path through SQLAlchemy, destination-sql on
   MariaDB and on SQLite (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
+
+Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-faker's order, fed to
+destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
+its echo.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bench_sql
+import checkpoint_lag
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
@@ -50,13 +55,16 @@ class Result:
 
 
 def run_process(
-    command: list[str], stdin_path: Path | None = None, stdout_path: Path | None = None
+    command: list[str],
+    stdin_path: Path | None = None,
+    stdout_path: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one child process, which must succeed."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdin=stdin, stdout=stdout)
+    process = subprocess.Popen(command, stdin=stdin, stdout=stdout, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     for handle in (stdin, stdout):
@@ -98,12 +106,17 @@ def fresh_database(name: str) -> Path:
     return path
 
 
-def bench_destination_duckdb(messages: Path, catalog: Path, records: int) -> Result:
+def bench_destination_duckdb(messages: Path, catalog: Path, records: int, checkout: Path | None = None) -> Result:
+    """destination-duckdb of this tree, or of another ``checkout`` (a before/after in the same rounds)."""
     config = WORK / "duckdb.json"
     config.write_text(json.dumps({"destination_path": str(fresh_database("destination.duckdb"))}))
-    command = [sys.executable, str(DESTINATION), "write", "--config", str(config), "--catalog", str(catalog)]
-    seconds, rss = run_process(command, stdin_path=messages)
-    return Result("destination-duckdb (append)", records, seconds, rss)
+    root = checkout or ROOT
+    main = root / DESTINATION.relative_to(ROOT)
+    command = [sys.executable, str(main), "write", "--config", str(config), "--catalog", str(catalog)]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    seconds, rss = run_process(command, stdin_path=messages, env=env)
+    name = "destination-duckdb (append)" if checkout is None else f"destination-duckdb before ({checkout.name})"
+    return Result(name, records, seconds, rss)
 
 
 def bench_plain_pipeline(messages: Path, records: int) -> Result:
@@ -156,6 +169,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
+    parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
     args = parser.parse_args()
     messages, catalog, records = dataset(args.count)
     size = messages.stat().st_size
@@ -164,6 +178,7 @@ def main() -> None:
 
     benches: list[Callable[[], Result]] = [
         lambda: bench_destination_duckdb(messages, catalog, records),
+        *([lambda: bench_destination_duckdb(messages, catalog, records, args.before)] if args.before else []),
         lambda: bench_plain_pipeline(messages, records),
         lambda: bench_native(messages, records),
         lambda: bench_source(args.count),
@@ -181,6 +196,15 @@ def main() -> None:
             f"| {result.name} | {result.records_per_second:,.0f} | {mb_per_s:,.0f} | "
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
+    config = WORK / "lag.json"
+    config.write_text(json.dumps({"destination_path": str(fresh_database("lag.duckdb"))}))
+    shaped = checkpoint_lag.faker_shaped(messages, WORK / "messages.faker.jsonl")
+    lag = checkpoint_lag.measure(shaped, catalog, config, rate_mb=20.0, root=ROOT)
+    print(
+        f"\ncheckpoint lag, faker-shaped input at 20 MB/s: {lag['states_echoed']}/{lag['states_in']} states echoed, "
+        f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
+        f"of a {lag['sync_s']} s sync"
+    )
     by_name = {r.name: r for r in results}
     postgres = by_name.get("destination-postgres (ADBC ingest)")
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
