@@ -188,6 +188,34 @@ def test_incremental_windows_states_and_a_resumed_sync(manifest_source: RunSourc
     assert second.states("events")[-1]["stream"]["stream_state"] == {"at": at(300)}
 
 
+def client_side(manifest_doc: dict[str, Any]) -> dict[str, Any]:
+    """The incremental example for an API that cannot filter by date: every page of every event, one window."""
+    cursor = manifest_doc["streams"][0]["incremental_sync"]
+    for key in ("step", "cursor_granularity", "start_time_option", "end_time_option"):
+        del cursor[key]
+    cursor["is_client_side_incremental"] = True
+    return manifest_doc
+
+
+def test_client_side_incremental_drops_the_records_before_the_saved_cursor(
+    manifest_source: RunSource, api: LocalShopApi
+) -> None:
+    config = {
+        INJECTED: client_side(manifest("shop-events-incremental")),
+        "base_url": api.base_url,
+        "api_key": api.api_key,
+        "start_date": at(30),
+        "end_date": at(360),
+    }
+    first = manifest_source("read", config, catalog("events", mode="incremental"))
+    assert [e["id"] for e in first.records("events")] == list(range(15, 131))
+    assert {r.query.get("since") for r in api.requests_to("/events")} == {None}  # the API filtered nothing
+    api.events = 150
+    second = manifest_source("read", config, catalog("events", mode="incremental"), [first.states("events")[-1]])
+    assert [e["id"] for e in second.records("events")] == list(range(130, 151))
+    assert second.states("events")[-1]["stream"]["stream_state"] == {"at": at(300)}
+
+
 def test_a_full_refresh_of_an_incremental_stream_reads_from_the_start_date(
     manifest_source: RunSource, api: LocalShopApi
 ) -> None:
@@ -309,11 +337,11 @@ def test_a_rejected_key_names_the_url_without_the_key(manifest_source: RunSource
 
 def test_unknown_fields_are_refused_not_ignored(manifest_source: RunSource, api: LocalShopApi) -> None:
     extra = copy.deepcopy(manifest("shop-events-incremental"))
-    extra["streams"][0]["incremental_sync"]["is_client_side_incremental"] = True
+    extra["streams"][0]["incremental_sync"]["is_data_feed"] = True
     config = {INJECTED: extra, "base_url": api.base_url, "api_key": api.api_key, "start_date": at(0)}
     status = manifest_source("check", config).of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["message"] == (
-        "manifest: streams[0].incremental_sync.is_client_side_incremental: field 'is_client_side_incremental' of "
+        "manifest: streams[0].incremental_sync.is_data_feed: field 'is_data_feed' of "
         "DatetimeBasedCursor is not supported by this runtime; remove it"
     )
 

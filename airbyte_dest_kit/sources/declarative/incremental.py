@@ -6,6 +6,9 @@ cut into windows ``[s, s + step - cursor_granularity]``; without, it is one wind
 (``stream_interval.start_time`` / ``end_time``, or the ``partition_field_start`` / ``_end`` names, in
 ``datetime_format``) and can be sent with ``start_time_option`` / ``end_time_option``.
 
+With ``is_client_side_incremental`` (an API that cannot filter by date) the records outside the window are
+dropped here; use it without ``step``, so the one window is the whole sync.
+
 The state is ``{cursor_field: <latest cursor value seen>}`` in ``datetime_format``, moved forward when a
 window is done (so an interrupted sync resumes at its last finished window); only values inside the window
 count. Record cursor values are read
@@ -75,6 +78,7 @@ class DatetimeBasedCursor:
         end_time_option: RequestOption | None,
         context: Mapping[str, Any],
         stream: str,
+        client_side: bool = False,
         clock: Any = None,
     ) -> None:
         self.cursor_field, self.datetime_format = cursor_field, datetime_format
@@ -82,7 +86,7 @@ class DatetimeBasedCursor:
         self.start, self.end, self.step, self.granularity, self.lookback = start, end, step, granularity, lookback
         self.partition_field_start, self.partition_field_end = partition_field_start, partition_field_end
         self.start_time_option, self.end_time_option = start_time_option, end_time_option
-        self.context, self.stream = context, stream
+        self.context, self.stream, self.client_side = context, stream, client_side
         self.now = clock or (lambda: dt.datetime.now(UTC))
         self.cursor: dt.datetime | None = None  # covers every finished window
         self._highest_in_window: dt.datetime | None = None
@@ -143,12 +147,14 @@ class DatetimeBasedCursor:
             parse_any(window[self.partition_field_end], [self.datetime_format]),
         )
 
-    def observe(self, record: Mapping[str, Any]) -> None:
+    def observe(self, record: Mapping[str, Any]) -> bool:
         """Count ``record``'s cursor value towards the state when it lies in the open window (a record
-        from outside it, which some APIs return, must not move the state past what was not read)."""
+        from outside it, which some APIs return, must not move the state past what was not read). Returns
+        whether the record is to be emitted: with ``is_client_side_incremental``, only those in the window
+        (and those without a cursor value) are."""
         raw = record.get(self.cursor_field)
         if raw is None:
-            return
+            return True
         try:
             value = parse_any(raw, self.cursor_formats)
         except ValueError:
@@ -159,9 +165,10 @@ class DatetimeBasedCursor:
             ) from None
         low, high = self._bounds
         if not low <= value <= high:
-            return
+            return not self.client_side
         if self._highest_in_window is None or value > self._highest_in_window:
             self._highest_in_window = value
+        return True
 
     def close_window(self) -> None:
         if self._highest_in_window is not None and (self.cursor is None or self._highest_in_window > self.cursor):

@@ -57,9 +57,8 @@ class ManifestStream(Stream):
             self.cursor.open_window(window)
             window_parts = self.cursor.request_parts(window)
         for record in self.retriever.read(partition, window_parts, context):
-            if self.cursor is not None:
-                self.cursor.observe(record)
-            yield record
+            if self.cursor is None or self.cursor.observe(record):
+                yield record
         if self.cursor is not None:
             self.cursor.close_window()
 

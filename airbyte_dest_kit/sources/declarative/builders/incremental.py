@@ -82,6 +82,7 @@ class IncrementalBuilders(Builder):
             "partition_field_end",
             "start_time_option",
             "end_time_option",
+            "is_client_side_incremental",
         )
         datetime_format = str(self.value(node, "datetime_format") or missing(node, "datetime_format"))
         step, granularity = self.duration(node, "step"), self.duration(node, "cursor_granularity")
@@ -109,6 +110,7 @@ class IncrementalBuilders(Builder):
             end_time_option=options["end_time_option"],
             context=self.context(node),
             stream=stream,
+            client_side=bool(node.get("is_client_side_incremental")),
         )
 
     def duration(self, node: Node, key: str) -> Any:
