@@ -186,3 +186,11 @@ def test_refused_components_and_fields_name_their_place() -> None:
             ),
             "s",
         )
+
+
+def test_json_decoder_is_accepted_and_other_decoders_refused() -> None:
+    build, _ = factory()
+    build.json_decoder(Node.of({"decoder": {"type": "JsonDecoder"}}, "r"))
+    build.json_decoder(Node.of({}, "r"))
+    with pytest.raises(ManifestError, match=r"r.decoder: component type 'XmlDecoder' is not supported as a decoder"):
+        build.json_decoder(Node.of({"decoder": {"type": "XmlDecoder"}}, "r"))

@@ -107,7 +107,9 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
             "paginator",
             "partition_router",
             "ignore_stream_slicer_parameters_on_paginated_requests",
+            "decoder",
         )
+        self.json_decoder(node)
         requester = self.one_of(
             node.child("requester") or missing(node, "requester"), "requester", {"HttpRequester": self.requester}
         )

@@ -56,6 +56,12 @@ class Builder:
         node.only("inject_into", "field_name", "field_path")
         return RequestOption.of(node.data, node.where, self.value(node, "field_name"))
 
+    def json_decoder(self, node: Node) -> None:
+        """The ``decoder`` field: responses are JSON here, so ``JsonDecoder`` (the default) is the only one."""
+        decoder = node.child("decoder")
+        if decoder is not None:
+            self.one_of(decoder, "decoder", {"JsonDecoder": lambda n: n.only()})
+
     def stream(self, node: Node) -> ManifestStream:
         """A stream (parents of substreams are streams too); the factory builds them."""
         raise NotImplementedError

@@ -9,7 +9,8 @@ from airbyte_dest_kit.sources.declarative.manifest import Node
 
 class PaginationBuilders(Builder):
     def default_paginator(self, node: Node) -> paginators.DefaultPaginator:
-        node.only("pagination_strategy", "page_token_option", "page_size_option")
+        node.only("pagination_strategy", "page_token_option", "page_size_option", "decoder")
+        self.json_decoder(node)
         strategy_node = node.child("pagination_strategy") or missing(node, "pagination_strategy")
         strategy = self.one_of(
             strategy_node,
@@ -45,7 +46,8 @@ class PaginationBuilders(Builder):
         return paginators.OffsetIncrement(self.page_size(node), bool(node.get("inject_on_first_request")))
 
     def cursor_pagination(self, node: Node) -> paginators.CursorPagination:
-        node.only("cursor_value", "stop_condition", "page_size")
+        node.only("cursor_value", "stop_condition", "page_size", "decoder")
+        self.json_decoder(node)
         node.require("cursor_value")
         stop = self.template(node, "stop_condition", default=False) if node.get("stop_condition") else None
         return paginators.CursorPagination(self.template(node, "cursor_value"), stop, self.page_size(node))
