@@ -28,12 +28,30 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "sources" / "source-declarative-manifest" / "examples"
 OURS = [sys.executable, str(ROOT / "sources" / "source-declarative-manifest" / "main.py")]
 
-CASES: list[tuple[str, list[str], dict[str, Any]]] = [
-    ("shop-plans", ["plans"], {"region": "eu"}),
-    ("shop-paginated", ["customers", "orders", "events"], {"page_size": 20}),
-    ("shop-events-incremental", ["events"], {"start_date": "2024-03-01T00:30:00Z", "end_date": "2024-03-01T06:00:00Z"}),
-    ("shop-customer-orders", ["customers", "customer_orders", "events_by_kind"], {"kinds": ["click", "purchase"]}),
-    ("shop-event-search", ["event_search"], {"username": "shop", "password": "compare-key-123", "kinds": ["view"]}),
+PER_KIND = {
+    "type": "ListPartitionRouter",
+    "cursor_field": "kind",
+    "values": ["click", "purchase"],
+    "request_option": {"type": "RequestOption", "inject_into": "request_parameter", "field_name": "kind"},
+}
+# (example file, streams, config, a change to the manifest's first stream's retriever)
+CASES: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
+    ("shop-plans", ["plans"], {"region": "eu"}, {}),
+    ("shop-paginated", ["customers", "orders", "events"], {"page_size": 20}, {}),
+    (
+        "shop-events-incremental",
+        ["events"],
+        {"start_date": "2024-03-01T00:30:00Z", "end_date": "2024-03-01T06:00:00Z"},
+        {},
+    ),
+    (
+        "shop-events-incremental",
+        ["events"],
+        {"start_date": "2024-03-01T00:30:00Z", "end_date": "2024-03-01T06:00:00Z"},
+        {"partition_router": PER_KIND},
+    ),
+    ("shop-customer-orders", ["customers", "customer_orders", "events_by_kind"], {"kinds": ["click", "purchase"]}, {}),
+    ("shop-event-search", ["event_search"], {"username": "shop", "password": "compare-key-123", "kinds": ["view"]}, {}),
 ]
 
 
@@ -102,8 +120,10 @@ def main() -> int:
     cdk = [sys.argv[1]] if len(sys.argv) > 1 else ["source-declarative-manifest"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name, streams, extra in CASES:
+        for name, streams, extra, retriever_change in CASES:
             manifest = yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text())
+            if retriever_change:
+                manifest["streams"][0]["retriever"].update(retriever_change)
             mode = "incremental" if "incremental" in name else "full_refresh"
             outputs = []
             for command, given in ((OURS, manifest), (cdk, inline_schema_files(manifest))):
@@ -126,9 +146,10 @@ def main() -> int:
                     config["credentials"]["refresh_token"] = api.refresh_token
                     second = read(command, config, streams, mode, resumed, work) if mode == "incremental" else None
                     outputs.append((first, second))
-            compare(name, outputs[0][0], outputs[1][0], streams)
+            label = f"{name} + {', '.join(retriever_change)}" if retriever_change else name
+            compare(label, outputs[0][0], outputs[1][0], streams)
             if outputs[0][1] is not None:
-                compare(f"{name}, resumed", outputs[0][1], outputs[1][1], streams)
+                compare(f"{label}, resumed", outputs[0][1], outputs[1][1], streams)
     return 0
 
 

@@ -389,3 +389,39 @@ def test_post_search_pages_through_the_json_body_with_basic_auth(manifest_source
     )
     assert "answered HTTP 401" in wrong.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"]
     assert b"not-the-key-42" not in wrong.output
+
+
+def test_per_partition_incremental_resumes_each_partition_and_starts_new_ones_from_the_global_state(
+    manifest_source: RunSource, api: LocalShopApi
+) -> None:
+    per_kind = manifest("shop-events-incremental")
+    per_kind["streams"][0]["retriever"]["partition_router"] = {
+        "type": "ListPartitionRouter",
+        "cursor_field": "kind",
+        "values": "{{ config['kinds'] }}",
+        "request_option": {"type": "RequestOption", "inject_into": "request_parameter", "field_name": "kind"},
+    }
+    config = {INJECTED: per_kind, "base_url": api.base_url, "api_key": api.api_key, "start_date": at(30)}
+    config |= {"end_date": at(360), "kinds": ["click", "purchase"]}
+    first = manifest_source("read", config, catalog("events", mode="incremental"))
+    assert first.exit_code == 0, first.errors()
+
+    def events(kind: str, since: str) -> list[dict[str, Any]]:
+        return [e for e in map(api.event, range(1, api.events + 1)) if e["kind"] == kind and e["at"] >= since]
+
+    assert first.records("events") == events("click", at(30)) + events("purchase", at(30))
+    final = first.states("events")[-1]["stream"]["stream_state"]
+    latest = {kind: events(kind, at(30))[-1]["at"] for kind in ("click", "purchase")}
+    assert final["states"] == [{"partition": {"kind": k}, "cursor": {"at": latest[k]}} for k in ("click", "purchase")]
+    assert final["state"] == {"at": max(latest.values())} and final["use_global_cursor"] is False
+    # until every partition is read there is no global state: an unread partition must not skip ahead
+    assert all("state" not in s["stream"]["stream_state"] for s in first.states("events")[:-1])
+
+    api.events = 150
+    config["kinds"] = ["click", "purchase", "view"]  # view is new: it starts from the global state
+    second = manifest_source("read", config, catalog("events", mode="incremental"), [first.states("events")[-1]])
+    assert second.exit_code == 0, second.errors()
+    lookback = dt.timedelta(seconds=final["lookback_window"])
+    view_from = (dt.datetime.fromisoformat(final["state"]["at"][:-1]) - lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected = events("click", latest["click"]) + events("purchase", latest["purchase"]) + events("view", view_from)
+    assert second.records("events") == expected

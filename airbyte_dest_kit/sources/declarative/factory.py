@@ -21,8 +21,10 @@ from airbyte_dest_kit.sources.declarative.builders.errors import ErrorHandlerBui
 from airbyte_dest_kit.sources.declarative.builders.incremental import IncrementalBuilders
 from airbyte_dest_kit.sources.declarative.builders.pagination import PaginationBuilders
 from airbyte_dest_kit.sources.declarative.builders.records import RecordBuilders
+from airbyte_dest_kit.sources.declarative.incremental import DatetimeBasedCursor
 from airbyte_dest_kit.sources.declarative.interpolation import InterpolatedMapping
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
+from airbyte_dest_kit.sources.declarative.per_partition import PerPartitionCursor
 from airbyte_dest_kit.sources.declarative.retriever import HttpRequester, SimpleRetriever
 from airbyte_dest_kit.sources.declarative.stream import ManifestStream, stream_class
 from airbyte_dest_kit.sources.http import HttpClient
@@ -44,17 +46,14 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         if retriever_node is None:
             raise ManifestError(node.where, f"stream {name!r} needs a retriever")
         cursor_node = node.child("incremental_sync")
-        cursor = self.cursor(cursor_node, name) if cursor_node is not None else None
+        prototype = self.cursor(cursor_node, name) if cursor_node is not None else None
         transformations = [self.transformation(child) for child in node.children("transformations")]
         retriever = self.one_of(
             retriever_node, "retriever", {"SimpleRetriever": lambda n: self.retriever(n, transformations)}
         )
-        if cursor is not None and not isinstance(retriever.partition_router, partitions.SinglePartition):
-            raise ManifestError(
-                node.at("incremental_sync"),
-                "a DatetimeBasedCursor together with a partition router (per-partition state) is not supported "
-                "by this runtime; read the child stream in full refresh, or drop the partition router",
-            )
+        cursor: DatetimeBasedCursor | PerPartitionCursor | None = prototype
+        if prototype is not None and not isinstance(retriever.partition_router, partitions.SinglePartition):
+            cursor = PerPartitionCursor(prototype)  # one cursor per partition, cloned from this one
         cls = stream_class(name, self.primary_key(node), cursor.cursor_field if cursor else None)
         return cls(retriever, cursor, self.schema_loader(node), self.context(node))
 

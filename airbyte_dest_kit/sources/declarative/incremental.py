@@ -18,7 +18,7 @@ with ``cursor_datetime_formats`` (default: ``datetime_format``), else as ISO 860
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +132,12 @@ class DatetimeBasedCursor:
                 self.partition_field_end: format_datetime(window_end, self.datetime_format),
             }
             start = following
+
+    def slices(self, partitions: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], dict[str, Any]]]:
+        """The windows of the only partition (a stream with a partition router uses ``PerPartitionCursor``)."""
+        for partition in partitions:
+            for window in self.windows():
+                yield partition, window
 
     def request_parts(self, window: Mapping[str, Any]) -> RequestParts:
         parts = RequestParts()

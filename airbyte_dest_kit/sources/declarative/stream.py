@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from airbyte_dest_kit.sources.declarative.incremental import DatetimeBasedCursor
+from airbyte_dest_kit.sources.declarative.per_partition import PerPartitionCursor
 from airbyte_dest_kit.sources.declarative.request_options import RequestParts
 from airbyte_dest_kit.sources.declarative.retriever import SimpleRetriever
 from airbyte_dest_kit.sources.stream import Record, Stream, StreamSlice
@@ -24,7 +25,7 @@ class ManifestStream(Stream):
     def __init__(
         self,
         retriever: SimpleRetriever,
-        cursor: DatetimeBasedCursor | None,
+        cursor: DatetimeBasedCursor | PerPartitionCursor | None,
         schema: Callable[[], dict[str, Any]],
         context: Mapping[str, Any],
     ) -> None:
@@ -41,10 +42,13 @@ class ManifestStream(Stream):
         return self.cursor.dump_state() if self.cursor is not None else {}
 
     def slices(self) -> Iterable[StreamSlice]:
-        for partition in self.retriever.partition_router.partitions():
-            windows: Iterable[dict[str, Any]] = self.cursor.windows() if self.cursor is not None else ({},)
-            for window in windows:
-                yield {"partition": partition, "window": window}
+        partitions = self.retriever.partition_router.partitions()
+        if self.cursor is None:
+            for partition in partitions:
+                yield {"partition": partition, "window": {}}
+            return
+        for in_partition, window in self.cursor.slices(partitions):
+            yield {"partition": in_partition, "window": window}
 
     def read(self, stream_slice: StreamSlice) -> Iterator[Record]:
         yield from self.records(stream_slice)
