@@ -68,6 +68,8 @@ class ErrorPolicy(abc.ABC):
 
     max_retries: int
     max_wait: float
+    min_wait: float = 0.25
+    """The first wait of the exponential default, doubled at each retry."""
 
     @abc.abstractmethod
     def verdict(self, response: httpx.Response) -> Verdict:
@@ -146,8 +148,6 @@ class HttpClient:
             transport=transport,
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
         )
-        min_wait = retry.min_wait if isinstance(retry, RetryPolicy) else RetryPolicy.min_wait
-        self._fallback_wait = tenacity.wait_exponential(multiplier=min_wait, max=retry.max_wait)
 
     def close(self) -> None:
         self._client.close()
@@ -211,7 +211,7 @@ class HttpClient:
             seconds = retry_after_seconds(response.headers.get("Retry-After"), time.time())
             if seconds is not None:
                 return min(seconds, policy.max_wait)
-        return float(self._fallback_wait(state))
+        return float(tenacity.wait_exponential(multiplier=policy.min_wait, max=policy.max_wait)(state))
 
     def _before_sleep(self, state: tenacity.RetryCallState, policy: ErrorPolicy) -> None:
         wait = state.next_action.sleep if state.next_action else 0.0
