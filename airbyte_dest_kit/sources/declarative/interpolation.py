@@ -135,8 +135,10 @@ class Interpolated:
         default: Any = None,
         types: tuple[type, ...] | None = None,
     ) -> None:
-        self.source, self.where, self.default, self.types = source, where, default, types
+        self.source, self.where, self.types = source, where, types
         self.parameters = parameters or {}
+        # a string default is a template too (``default: "{{ config['start'] }}"``)
+        self.default = Interpolated(default, where, parameters=parameters) if isinstance(default, str) else default
         self._template: jinja2.Template | None = None
         self._names: frozenset[str] = frozenset()
         if isinstance(source, str) and ("{{" in source or "{%" in source):
@@ -147,24 +149,19 @@ class Interpolated:
             self._names = frozenset(meta.find_undeclared_variables(parsed)) - _GLOBAL_NAMES
             self._template = ENVIRONMENT.from_string(source)
 
-    @property
-    def is_constant(self) -> bool:
-        return self._template is None
-
     def eval(self, context: Mapping[str, Any]) -> Any:
         if self._template is None:
             return self._literal(self.source) if isinstance(self.source, str) else self.source
-        rendered = self._render(self._template, self.source, context)
+        rendered = self._render(self._template, context)
         if rendered:
             return self._literal(rendered)
-        if isinstance(self.default, str):
-            return self._literal(self._render(ENVIRONMENT.from_string(self.default), self.default, context) or "")
-        return self.default
+        return self.default.eval(context) if isinstance(self.default, Interpolated) else self.default
 
-    def _render(self, template: jinja2.Template, source: str, context: Mapping[str, Any]) -> str | None:
+    def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str | None:
         full = {**context, "parameters": self.parameters}
         full.update({alias: full[name] for alias, name in _ALIASES.items() if name in full})
-        unknown = sorted(self._names - full.keys()) if template is self._template else []
+        source = self.source
+        unknown = sorted(self._names - full.keys())
         if unknown:
             available = ", ".join(sorted(full))
             raise ManifestError(
