@@ -165,13 +165,15 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     # Nested CASEs, not AND: DuckDB evaluates both sides of AND / OR for every row, but a CASE branch only for
     # the rows that reach it, and most rows never need the costly part. Only a row with more keys than
     # declared fields present can have undeclared fields or a key twice.
+    # (present is computed once, in its own step: DuckDB does not share it between the two expressions.)
     additional = (
-        f"CASE WHEN len(k) > ({present}) THEN CASE WHEN len(list_filter(k, lambda x: NOT list_contains({declared}, x)))"
-        f" > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), {removal}) AS VARCHAR) END END"
+        "CASE WHEN len(k) > present THEN CASE WHEN len(list_filter(k, lambda x: NOT "
+        f"list_contains({declared}, x))) > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), "
+        f"{removal}) AS VARCHAR) END END"
     )
     # A key twice in one object: DuckDB reads the first, the JSON parsers sources use keep the last, so the
     # typer has such lines rewritten (line_repair) and types them again.
-    duplicate_keys = f"CASE WHEN len(k) > ({present}) THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
+    duplicate_keys = "CASE WHEN len(k) > present THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
     if strip_nul:
         changes.append((_without_nul("additional", ColumnType.JSON)[1], _serialization_change(ADDITIONAL_PROPERTIES)))
     # The change list is built only for rows that have a change: most rows take the constant.
@@ -200,9 +202,10 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"SELECT {', '.join(fields + [''])}TRY_CAST(TRY_CAST(r.record.emitted_at AS DOUBLE) AS BIGINT) AS emitted, "
         f"r.record.meta.changes AS upstream, k, line, {LINE_NUMBER} FROM parsed"
     )
+    counted = f"SELECT *, {present} AS present FROM extracted"
     valued = (
         f"SELECT *, {', '.join(values + [''])}{additional} AS additional, {duplicate_keys} AS duplicate_keys "
-        "FROM extracted"
+        "FROM counted"
     )
     # Declared columns leave the query under positional names (the Arrow result is renamed): a property name
     # may hold characters a SQL result column cannot carry (DuckDB cuts names at a NUL).
@@ -228,7 +231,9 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         )
     # No ORDER BY: DuckDB keeps input order for this query unless dedup reorders (preserve_insertion_order),
     # and nothing downstream depends on row order; sorting cost a fifth of the typing time.
-    return f"WITH parsed AS ({parsed}), extracted AS ({extracted}), valued AS ({valued}) {final}"
+    return (
+        f"WITH parsed AS ({parsed}), extracted AS ({extracted}), counted AS ({counted}), valued AS ({valued}) {final}"
+    )
 
 
 class RecordTyper:

@@ -153,10 +153,16 @@ class HttpClient:
         self._client.close()
 
     def request(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx/3xx response or raises a :class:`ConnectorError` (see module doc)."""
-        response = self.send(method, url, params=params, json=json)
+        response = self.send(method, url, params=params, json=json, headers=headers)
         if response is None:
             raise SystemFailure(f"{method} {url}: the error policy ignored a response this caller needs")
         return response

@@ -18,4 +18,4 @@ except ImportError:  # running from a checkout without installing
 from airbyte_dest_kit.sources.declarative import run
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

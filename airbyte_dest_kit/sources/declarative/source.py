@@ -146,19 +146,22 @@ class ManifestSource(Source):
                 self.events.current_stream = None
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """``main.py [--manifest FILE] COMMAND ...``: the shared command line, plus the manifest option."""
+def run(argv: Sequence[str] | None = None) -> None:
+    """``[--manifest FILE] COMMAND ...``: the shared command line, plus the manifest option; exits the
+    process with the failure's status like :func:`~airbyte_dest_kit.entrypoint.launch`."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--manifest")
     known, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     if known.manifest is None:
-        return launch(ManifestSource(), rest)
+        launch(ManifestSource(), rest)
+        return
     path = Path(known.manifest)
     try:
         manifest = load_manifest_file(path)
     except ConfigError as exc:
-        return launch(_Unloadable(exc), rest)
-    return launch(ManifestSource(manifest, path.resolve().parent), rest)
+        launch(_Unloadable(exc), rest)
+        return
+    launch(ManifestSource(manifest, path.resolve().parent), rest)
 
 
 class _Unloadable(ManifestSource):
