@@ -1,6 +1,6 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``destination-local-file``, ``source-sample`` and ``source-http-example`` once the package is installed
-(``[project.scripts]``), and the ``main.py`` launchers in a checkout.
+``destination-local-file``, ``source-sample``, ``source-http-example`` and ``source-declarative-manifest`` once
+the package is installed (``[project.scripts]``), and the ``main.py`` launchers in a checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
@@ -30,6 +30,7 @@ class Command:
     connector: str
     extra: str | None = None  # the pip extra holding its dependencies…
     requires: tuple[str, ...] = ()  # …and the modules that extra brings
+    main: str | None = None  # a function of the module that runs the command line itself, given argv
 
     def __call__(self, argv: Sequence[str] | None = None) -> None:
         if self.extra is not None:
@@ -39,7 +40,10 @@ class Command:
                 print(error.message, file=sys.stderr)
                 raise SystemExit(1)
         module = importlib.import_module(f"{__name__}.{self.module}")
-        launch(getattr(module, self.connector)(), argv)
+        if self.main is not None:  # options before the command (--manifest FILE) are the connector's own
+            getattr(module, self.main)(argv)
+        else:
+            launch(getattr(module, self.connector)(), argv)
 
 
 destination_duckdb = Command("destination-duckdb", "destination_duckdb.connector", "DestinationDuckDB")
@@ -58,6 +62,14 @@ source_sample = Command("source-sample", "source_sample.connector", "SourceSampl
 source_http_example = Command(
     "source-http-example", "source_http_example.connector", "SourceHttpExample", extra="http", requires=("httpx",)
 )
+source_declarative_manifest = Command(
+    "source-declarative-manifest",
+    "source_declarative_manifest.connector",
+    "ManifestSource",
+    extra="declarative",
+    requires=("httpx", "jinja2", "yaml", "isodate"),
+    main="run",
+)
 
 COMMANDS = (
     destination_duckdb,
@@ -66,4 +78,5 @@ COMMANDS = (
     destination_local_file,
     source_sample,
     source_http_example,
+    source_declarative_manifest,
 )

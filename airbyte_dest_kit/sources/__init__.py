@@ -16,7 +16,14 @@ from airbyte_dest_kit.sources.state import SavedState, parse_state
 from airbyte_dest_kit.sources.stream import IncrementalStream, Record, Stream, StreamSlice
 
 if TYPE_CHECKING:
-    from airbyte_dest_kit.sources.auth import ApiKeyHeaderAuth, BasicAuth, BearerTokenAuth, OAuth2RefreshTokenAuth
+    from airbyte_dest_kit.sources.auth import (
+        ApiKeyHeaderAuth,
+        ApiKeyQueryAuth,
+        BasicAuth,
+        BearerTokenAuth,
+        OAuth2RefreshAuth,
+        OAuth2RefreshTokenAuth,
+    )
     from airbyte_dest_kit.sources.http import HttpClient, HttpStream, RetryPolicy
     from airbyte_dest_kit.sources.pagination import (
         CursorPagination,
@@ -30,6 +37,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "ApiKeyHeaderAuth": "auth",
+    "ApiKeyQueryAuth": "auth",
+    "OAuth2RefreshAuth": "auth",
     "BasicAuth": "auth",
     "BearerTokenAuth": "auth",
     "OAuth2RefreshTokenAuth": "auth",
@@ -58,6 +67,8 @@ __all__ = [
     "parse_state",
     # imported on first use, see _LAZY
     "ApiKeyHeaderAuth",
+    "ApiKeyQueryAuth",
+    "OAuth2RefreshAuth",
     "BasicAuth",
     "BearerTokenAuth",
     "CursorPagination",

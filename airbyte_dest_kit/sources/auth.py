@@ -3,6 +3,8 @@
 - :class:`BearerTokenAuth` - ``Authorization: Bearer <token>``
 - :class:`BasicAuth` - httpx's own (username, password)
 - :class:`ApiKeyHeaderAuth` - the key in a header of the API's choosing
+- :class:`ApiKeyQueryAuth` - the key as a query parameter
+- :class:`OAuth2RefreshAuth` - the refresh-token grant, tokens kept for the run
 - :class:`OAuth2RefreshTokenAuth` - trades the config's refresh token for access tokens, and persists
   what changed (rotated refresh token, access token, expiry) with a CONTROL message carrying the full
   updated config, so the next sync starts from the new tokens.
@@ -45,16 +47,110 @@ class ApiKeyHeaderAuth(httpx.Auth):
         yield request
 
 
-class OAuth2RefreshTokenAuth(httpx.Auth):
-    """The OAuth 2.0 refresh-token grant, with the tokens kept in the config.
+class ApiKeyQueryAuth(httpx.Auth):
+    """The key as a query parameter of every request, e.g. ``ApiKeyQueryAuth("api_key", key)``. Errors never
+    show query strings, so the key stays out of them."""
 
-    ``config`` is the full connector config; the object at ``credentials_path`` holds ``client_id``,
-    ``client_secret`` and ``refresh_token``, and receives ``access_token`` and ``token_expiry_date``. A
-    token is fetched when there is none, when it expires within ``expiry_margin`` seconds, and once when the
-    API answers 401. After each refresh the updated config goes out through ``events.config_updated``.
+    def __init__(self, param_name: str, api_key: str) -> None:
+        self._name, self._value = param_name, api_key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.url = request.url.copy_merge_params({self._name: self._value})
+        yield request
+
+
+class OAuth2RefreshAuth(httpx.Auth):
+    """The OAuth 2.0 refresh-token grant, tokens kept in memory; :meth:`persist` decides where they go.
+
+    A token is fetched when there is none, when it expires within ``expiry_margin`` seconds, and once when
+    the API answers 401. ``access_token_name`` and ``expires_in_name`` name the fields of the token
+    response; ``extra_form`` adds fields to the refresh request. Every token obtained is a secret (masked).
     """
 
     requires_response_body = True
+
+    def __init__(
+        self,
+        token_url: str,
+        events: SourceEvents,
+        *,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        access_token: str | None = None,
+        token_expiry_date: str | None = None,
+        access_token_name: str = "access_token",
+        expires_in_name: str = "expires_in",
+        grant_type: str = "refresh_token",
+        extra_form: Mapping[str, Any] | None = None,
+        expiry_margin: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token_url, self.events, self.expiry_margin, self.clock = token_url, events, expiry_margin, clock
+        self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
+        self.access_token, self.token_expiry_date = access_token, token_expiry_date
+        self.access_token_name, self.expires_in_name, self.grant_type = access_token_name, expires_in_name, grant_type
+        self.extra_form = dict(extra_form or {})
+
+    def persist(self, rotated_refresh_token: bool) -> None:
+        """Called after every refresh; by default the tokens live only as long as the run."""
+
+    def _token_is_fresh(self) -> bool:
+        if not self.access_token or not self.token_expiry_date:
+            return False
+        expires_at = dt.datetime.fromisoformat(str(self.token_expiry_date).replace("Z", "+00:00")).timestamp()
+        return self.clock() < expires_at - self.expiry_margin
+
+    def _refresh_request(self) -> httpx.Request:
+        form = {
+            "grant_type": self.grant_type,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            **self.extra_form,
+        }
+        return httpx.Request("POST", self.token_url, data=form)
+
+    def _store_tokens(self, response: httpx.Response) -> None:
+        if not response.is_success:
+            raise ConfigError(
+                f"OAuth token refresh at {self.token_url} failed with HTTP {response.status_code}; "
+                "check client_id, client_secret and refresh_token (the refresh token may have been revoked)",
+                internal_message=response.text[:500],
+            )
+        body = response.json()
+        if not isinstance(body, dict) or not body.get(self.access_token_name):
+            raise ConfigError(f"OAuth token refresh at {self.token_url} returned no {self.access_token_name}")
+        expires_in = float(body.get(self.expires_in_name, 3600))
+        expiry = dt.datetime.fromtimestamp(self.clock() + expires_in, tz=dt.timezone.utc)
+        self.access_token = str(body[self.access_token_name])
+        self.token_expiry_date = expiry.isoformat().replace("+00:00", "Z")
+        self.events.new_secret(self.access_token)
+        rotated = bool(body.get("refresh_token"))
+        if rotated:  # single-use refresh tokens rotate: losing the new one locks us out
+            self.refresh_token = str(body["refresh_token"])
+            self.events.new_secret(self.refresh_token)
+        self.persist(rotated)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if not self._token_is_fresh():
+            self._store_tokens((yield self._refresh_request()))
+        request.headers["Authorization"] = f"Bearer {self.access_token}"
+        response = yield request
+        if response.status_code == 401:  # revoked or expired early: one refresh, one retry
+            self._store_tokens((yield self._refresh_request()))
+            request.headers["Authorization"] = f"Bearer {self.access_token}"
+            yield request
+
+
+class OAuth2RefreshTokenAuth(OAuth2RefreshAuth):
+    """The refresh-token grant with the tokens kept in the config.
+
+    ``config`` is the full connector config; the object at ``credentials_path`` holds ``client_id``,
+    ``client_secret`` and ``refresh_token``, and receives ``access_token`` and ``token_expiry_date``. After
+    each refresh the updated config goes out through ``events.config_updated``, so the next sync starts
+    from the new tokens.
+    """
 
     def __init__(
         self,
@@ -77,50 +173,20 @@ class OAuth2RefreshTokenAuth(httpx.Auth):
             where = ".".join(credentials_path)
             raise ConfigError(f"OAuth config: '{where}' needs {', '.join(missing)}")
         self.credentials: dict[str, Any] = credentials
-        self.token_url, self.events, self.expiry_margin, self.clock = token_url, events, expiry_margin, clock
+        super().__init__(
+            token_url,
+            events,
+            client_id=credentials["client_id"],
+            client_secret=credentials["client_secret"],
+            refresh_token=credentials["refresh_token"],
+            access_token=credentials.get("access_token"),
+            token_expiry_date=credentials.get("token_expiry_date"),
+            expiry_margin=expiry_margin,
+            clock=clock,
+        )
 
-    def _token_is_fresh(self) -> bool:
-        token, expiry = self.credentials.get("access_token"), self.credentials.get("token_expiry_date")
-        if not token or not expiry:
-            return False
-        expires_at = dt.datetime.fromisoformat(str(expiry).replace("Z", "+00:00")).timestamp()
-        return self.clock() < expires_at - self.expiry_margin
-
-    def _refresh_request(self) -> httpx.Request:
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": self.credentials["client_id"],
-            "client_secret": self.credentials["client_secret"],
-            "refresh_token": self.credentials["refresh_token"],
-        }
-        return httpx.Request("POST", self.token_url, data=form)
-
-    def _store_tokens(self, response: httpx.Response) -> None:
-        if not response.is_success:
-            raise ConfigError(
-                f"OAuth token refresh at {self.token_url} failed with HTTP {response.status_code}; "
-                "check client_id, client_secret and refresh_token (the refresh token may have been revoked)",
-                internal_message=response.text[:500],
-            )
-        body = response.json()
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise ConfigError(f"OAuth token refresh at {self.token_url} returned no access_token")
-        expires_in = float(body.get("expires_in", 3600))
-        expiry = dt.datetime.fromtimestamp(self.clock() + expires_in, tz=dt.timezone.utc)
-        self.credentials["access_token"] = body["access_token"]
-        self.credentials["token_expiry_date"] = expiry.isoformat().replace("+00:00", "Z")
-        self.events.new_secret(body["access_token"])
-        if body.get("refresh_token"):  # single-use refresh tokens rotate: losing the new one locks us out
-            self.credentials["refresh_token"] = body["refresh_token"]
-            self.events.new_secret(body["refresh_token"])
+    def persist(self, rotated_refresh_token: bool) -> None:
+        self.credentials["access_token"] = self.access_token
+        self.credentials["token_expiry_date"] = self.token_expiry_date
+        self.credentials["refresh_token"] = self.refresh_token
         self.events.config_updated(self.config)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if not self._token_is_fresh():
-            self._store_tokens((yield self._refresh_request()))
-        request.headers["Authorization"] = f"Bearer {self.credentials['access_token']}"
-        response = yield request
-        if response.status_code == 401:  # revoked or expired early: one refresh, one retry
-            self._store_tokens((yield self._refresh_request()))
-            request.headers["Authorization"] = f"Bearer {self.credentials['access_token']}"
-            yield request

@@ -2,8 +2,9 @@
 
 They are built in ``Source.streams(config)``, before the command knows where its output goes, so they get
 the source's :class:`SourceEvents` and report through it; the runtime binds it to the output once the
-command starts. Messages reported before that are held, never lost (a rotated refresh token must reach the
-platform, or the next sync cannot authenticate).
+command starts. Messages and secrets reported before that are held, never lost (a rotated refresh token
+must reach the platform, or the next sync cannot authenticate; a key read from the config while building
+the streams must be masked from the first line on).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ class SourceEvents:
     def __init__(self) -> None:
         self._sink: MessageSink | None = None
         self._held: list[dict[str, Any]] = []
-        self._add_secret: Callable[[str], None] = lambda secret: None
+        self._held_secrets: list[str] = []
+        self._add_secret: Callable[[str], None] = self._held_secrets.append
         self.current_stream: tuple[str, str | None] | None = None
 
     def bind(self, sink: MessageSink, add_secret: Callable[[str], None]) -> None:
         """Send messages to ``sink`` from now on (held ones first); report new secrets to ``add_secret``."""
         self._sink, self._add_secret = sink, add_secret
+        for secret in self._held_secrets:
+            add_secret(secret)
         held, self._held = self._held, []
         for message in held:
             sink(message)

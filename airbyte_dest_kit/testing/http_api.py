@@ -4,11 +4,18 @@
         run_my_source(base_url=api.base_url, api_key=api.api_key)
         assert api.requests_served(...)
 
-Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``):
+Endpoints (all need ``Authorization: Bearer <api_key or a token issued by /oauth/token>``, the API key as
+an ``X-Api-Key`` header or an ``api_key`` query parameter, or HTTP Basic with ``basic_username`` and the
+API key as the password):
 
 - ``GET /customers?limit=&cursor=&updated_after=`` → ``{"data": [...], "next_cursor": "..." | null}``
 - ``GET /orders?page=&per_page=`` → ``{"orders": [...]}`` (page number pagination, 1-based)
-- ``GET /events?offset=&limit=`` → ``{"items": [...]}`` (offset pagination)
+- ``GET /events?offset=&limit=&since=&until=&kind=`` → ``{"items": [...]}`` (offset pagination; ``since`` /
+  ``until`` keep the events whose ``at`` is in that closed range, ``kind`` those of one kind)
+- ``GET /customers/<id>/orders`` → ``{"orders": [...]}``: the customer's orders, unpaginated
+- ``GET /plans`` → ``{"plans": [...]}``: a fixed list, unpaginated
+- ``POST /events/search`` with a JSON body ``{"kinds": [...], "page": {"offset": n, "limit": m}}`` →
+  ``{"results": [...], "total": n}`` (the events of those kinds, offset pagination in the body)
 - ``POST /oauth/token`` (form: grant_type=refresh_token, client_id, client_secret, refresh_token) → a new
   access token and a new, rotated refresh token; the old refresh token stops working.
 
@@ -18,8 +25,11 @@ Knobs: every ``rate_limit_every``-th API request answers 429 with ``Retry-After:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
+import json
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -29,6 +39,12 @@ from typing import Any
 from airbyte_dest_kit.testing.local_server import LocalJsonServer
 
 EPOCH = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+PLANS = [
+    {"id": "free", "price": 0, "active": True, "internal_note": "entry tier"},
+    {"id": "pro", "price": 29, "active": True, "internal_note": "most sold"},
+    {"id": "legacy", "price": 9, "active": False, "internal_note": "closed 2023"},
+    {"id": "team", "price": 99, "active": True, "internal_note": "seats"},
+]
 
 
 def _timestamp(minutes: int) -> str:
@@ -41,6 +57,7 @@ class ServedRequest:
     path: str
     query: dict[str, str]
     status: int
+    body: bytes = b""
 
 
 @dataclass
@@ -49,6 +66,7 @@ class LocalShopApi(LocalJsonServer):
     orders: int = 60
     events: int = 130
     api_key: str = "test-api-key"
+    basic_username: str = "shop"
     rate_limit_every: int = 0
     retry_after: str = "0.05"
     failing_pages: set[tuple[str, int]] = field(default_factory=set)
@@ -87,9 +105,12 @@ class LocalShopApi(LocalJsonServer):
     ) -> tuple[int, dict[str, str], Any]:
         if method == "POST" and path == "/oauth/token":
             return self._token(dict(urllib.parse.parse_qsl(body.decode())))
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        authorization = headers.get("Authorization", "")
+        key = headers.get("X-Api-Key") or query.get("api_key")
+        basic = "Basic " + base64.b64encode(f"{self.basic_username}:{self.api_key}".encode()).decode()
         with self._lock:
-            authorised = token in self._tokens
+            bearer = authorization.removeprefix("Bearer ")
+            authorised = bearer in self._tokens or key == self.api_key or authorization == basic
             self._api_calls += 1
             limited = self.rate_limit_every > 0 and self._api_calls % self.rate_limit_every == 0
         if not authorised:
@@ -101,6 +122,15 @@ class LocalShopApi(LocalJsonServer):
             "/orders": self._orders,
             "/events": self._events,
         }
+        if method == "POST" and path == "/events/search":
+            return 200, {}, self._search(json.loads(body or b"{}"))
+        if method == "GET" and path == "/plans":
+            return 200, {}, {"plans": PLANS}
+        customer_orders = re.fullmatch(r"/customers/(\d+)/orders", path)
+        if method == "GET" and customer_orders:
+            customer = int(customer_orders.group(1))
+            orders = [self.order(i) for i in range(1, self.orders + 1) if self.order(i)["customer_id"] == customer]
+            return 200, {}, {"orders": orders}
         if method != "GET" or path not in pages:
             return 404, {}, {"error": f"no such endpoint: {method} {path}"}
         page_number, payload = pages[path](query)
@@ -133,8 +163,24 @@ class LocalShopApi(LocalJsonServer):
 
     def _events(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
-        return offset, {"items": [self.event(i) for i in range(offset + 1, min(offset + limit, self.events) + 1)]}
+        since, until, kind = query.get("since"), query.get("until"), query.get("kind")
+        if since is None and until is None and kind is None:  # the plain listing stays cheap for large APIs
+            return offset, {"items": [self.event(i) for i in range(offset + 1, min(offset + limit, self.events) + 1)]}
+        matching = [
+            event
+            for event in (self.event(i) for i in range(1, self.events + 1))
+            if (since is None or event["at"] >= since)
+            and (until is None or event["at"] <= until)
+            and (kind is None or event["kind"] == kind)
+        ]
+        return offset, {"items": matching[offset : offset + limit]}
 
-    def answered(self, method: str, path: str, query: dict[str, str], status: int) -> None:
+    def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+        kinds, page = set(request.get("kinds") or ()), request.get("page") or {}
+        offset, limit = int(page.get("offset", 0)), int(page.get("limit", 20))
+        matching = [self.event(i) for i in range(1, self.events + 1) if not kinds or self.event(i)["kind"] in kinds]
+        return {"results": matching[offset : offset + limit], "total": len(matching)}
+
+    def answered(self, method: str, path: str, query: dict[str, str], status: int, body: bytes) -> None:
         with self._lock:
-            self.served.append(ServedRequest(method, path, query, status))
+            self.served.append(ServedRequest(method, path, query, status, body))

@@ -31,8 +31,8 @@ class LocalJsonServer:
         """``(status, extra headers, JSON payload)`` for one request."""
         raise NotImplementedError
 
-    def answered(self, method: str, path: str, query: dict[str, str], status: int) -> None:
-        """Called after each answer (for servers that keep a log of requests)."""
+    def answered(self, method: str, path: str, query: dict[str, str], status: int, body: bytes) -> None:
+        """Called after each answer, with the request's body (for servers that keep a log of requests)."""
 
     @property
     def base_url(self) -> str:
@@ -68,7 +68,7 @@ class LocalJsonServer:
                 query = dict(urllib.parse.parse_qsl(url.query))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 status, headers, payload = server.handle(method, url.path, query, self.headers, body)
-                server.answered(method, url.path, query, status)
+                server.answered(method, url.path, query, status, body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

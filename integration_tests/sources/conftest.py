@@ -16,3 +16,8 @@ def sample_source(tmp_path: Path) -> RunSource:
 @pytest.fixture
 def http_example_source(tmp_path: Path) -> RunSource:
     return runner("source-http-example", tmp_path)
+
+
+@pytest.fixture
+def manifest_source(tmp_path: Path) -> RunSource:
+    return runner("source-declarative-manifest", tmp_path)

@@ -26,8 +26,12 @@ RunSource = Callable[..., Run]
 
 
 def runner(source: str, tmp_path: Path) -> RunSource:
-    def run(command: str, config: Any = None, catalog: Any = None, state: Any = None) -> Run:
+    def run(
+        command: str, config: Any = None, catalog: Any = None, state: Any = None, manifest: Path | None = None
+    ) -> Run:
         argv = [sys.executable, str(ROOT / "sources" / source / "main.py"), command]
+        if manifest is not None:
+            argv += ["--manifest", str(manifest)]
         for flag, value in (("config", config), ("catalog", catalog), ("state", state)):
             if value is None:
                 continue
@@ -40,3 +44,15 @@ def runner(source: str, tmp_path: Path) -> RunSource:
         return Run(subprocess.run(argv, capture_output=True, cwd=ROOT, timeout=60))
 
     return run
+
+
+def pipe(read: list[str], write: list[str]) -> list[dict[str, Any]]:
+    """``read | write`` as two processes; both must succeed. Returns the STATE messages ``write`` echoed."""
+    source = subprocess.Popen(read, stdout=subprocess.PIPE, cwd=ROOT)
+    destination = subprocess.run(write, stdin=source.stdout, capture_output=True, cwd=ROOT, timeout=120)
+    assert source.stdout is not None
+    source.stdout.close()
+    assert source.wait(timeout=60) == 0
+    assert destination.returncode == 0, destination.stdout[-2000:]
+    messages = [json.loads(line) for line in destination.stdout.splitlines()]
+    return [m["state"] for m in messages if m["type"] == "STATE"]

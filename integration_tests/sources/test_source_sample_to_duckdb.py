@@ -4,14 +4,12 @@ resumed from the states the destination echoed."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
-from source_runner import ROOT
+from source_runner import ROOT, pipe
 
 SOURCE = ROOT / "sources" / "source-sample" / "main.py"
 DESTINATION = ROOT / "destinations" / "destination-duckdb" / "main.py"
@@ -28,14 +26,7 @@ def sync(tmp_path: Path, count: int, state: list[dict[str, Any]] | None) -> list
         (tmp_path / "state.json").write_text(json.dumps(state))
         read += ["--state", str(tmp_path / "state.json")]
     write = [sys.executable, str(DESTINATION), "write", "--config", str(destination_config), "--catalog", str(CATALOG)]
-    source = subprocess.Popen(read, stdout=subprocess.PIPE, cwd=ROOT)
-    destination = subprocess.run(write, stdin=source.stdout, capture_output=True, cwd=ROOT, timeout=60)
-    assert source.stdout is not None
-    source.stdout.close()
-    assert source.wait(timeout=60) == 0
-    assert destination.returncode == 0, destination.stdout[-2000:]
-    messages = [orjson.loads(line) for line in destination.stdout.splitlines()]
-    return [m["state"] for m in messages if m["type"] == "STATE"]
+    return pipe(read, write)
 
 
 def last_state_per_stream(states: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -80,3 +80,22 @@ def test_secrets_learned_during_the_run_are_masked_too(tmp_path: Path, run_sourc
     run = run_source(source, "read", CONFIG, configured_catalog([("tokens", "full_refresh")]))
     assert b"fresh-access-token" not in run.output
     assert run.of_type("LOG")[0]["log"]["message"] == "got ****"
+
+
+def test_secrets_reported_while_building_the_streams_are_masked_from_the_first_line(
+    tmp_path: Path, run_source: Any
+) -> None:
+    class KeyStream(LeakyStream):
+        name = "keys"
+
+        def read(self, stream_slice: StreamSlice) -> Iterator[Record]:
+            raise RuntimeError("built-key-4455 rejected")
+
+    def streams(config: Any) -> list[KeyStream]:
+        source.events.new_secret("built-key-4455")  # e.g. a manifest's api_token, before read binds the events
+        return [KeyStream()]
+
+    source = FakeSource(write_spec(tmp_path), streams)
+    run = run_source(source, "read", CONFIG, configured_catalog([("keys", "full_refresh")]))
+    assert b"built-key-4455" not in run.output
+    assert "**** rejected" in run.errors()[0]["message"]

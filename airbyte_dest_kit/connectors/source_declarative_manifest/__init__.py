@@ -1,0 +1,1 @@
+"""The source-declarative-manifest connector: see :mod:`.connector`."""
