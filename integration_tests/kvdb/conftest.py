@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integration_tests.kvdb.kvdb_server import KvdbServer
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def kvdb_server(tmp_path: Path) -> Iterator[KvdbServer]:
+    """A fresh KvDB server process on a free port of 127.0.0.1, with its SQLite file in ``tmp_path``."""
+    with KvdbServer(tmp_path / "kv.sqlite", TOKEN) as server:
+        yield server
