@@ -30,17 +30,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError, SystemFailure
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writer import (
+from airbyte_dest_kit.layout import (
     ADDITIONAL_PROPERTIES,
     EXTRACTED_AT,
     GENERATION_ID,
+    LINE_NUMBER,
     META,
     RAW_ID,
     StreamSpec,
 )
+from airbyte_dest_kit.merge_rule import batch_order_sql
+from airbyte_dest_kit.schema import ColumnType
 
-LINE_NUMBER = "_ab_line"
 _INVALID = "_ab_invalid"
 
 
@@ -188,9 +189,7 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     )
     if stream.dedup:
         keys = ", ".join(quote(k) for k in stream.primary_key)
-        ranking = (f"{quote(stream.cursor)} DESC NULLS LAST, " if stream.cursor else "") + (
-            f"{EXTRACTED_AT} DESC, {LINE_NUMBER} DESC"
-        )
+        ranking = batch_order_sql(stream, quote)  # the winner rule, as in every writer's merge
         # Invalid rows must survive dedup so that they are reported, not silently outranked.
         final = (
             f"SELECT * FROM ({final}) QUALIFY {_INVALID} OR "
@@ -237,7 +236,7 @@ class RecordTyper:
             raise InputError(
                 "RECORD needs an object 'data' and an integer 'emitted_at'", line=first, stream=stream.label
             )
-        return typed.drop_columns([_INVALID]).cast(_with_line(stream.arrow_schema))
+        return typed.drop_columns([_INVALID]).cast(stream.batch_schema)
 
     def _first_line(self, sql: str) -> int | None:
         value: int | None = self._con.sql(sql).fetchall()[0][0]
@@ -245,7 +244,3 @@ class RecordTyper:
 
     def close(self) -> None:
         self._con.close()
-
-
-def _with_line(schema: pa.Schema) -> pa.Schema:
-    return schema.append(pa.field(LINE_NUMBER, pa.int64()))
