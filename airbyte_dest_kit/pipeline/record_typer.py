@@ -16,6 +16,9 @@ JSON ``null`` or a missing field is NULL with no change; a record is never dropp
 - string: strings as they are; any other JSON value is stored as its JSON text, with no change entry.
 - json (objects, arrays, unions, schemaless): the JSON text exactly as the source wrote it.
 
+A stream whose writer stores the source's JSON (``StreamSpec.source_json``) also gets the whole ``data``
+object as JSON text in ``_airbyte_data``, and its ``_airbyte_meta`` lists only the source's changes.
+
 Protocol problems found here (a line that is not JSON, a RECORD without an object ``data`` or without
 ``emitted_at``) raise :class:`InputError` with the first bad line's number.
 """
@@ -37,6 +40,7 @@ from airbyte_dest_kit.layout import (
     LINE_NUMBER,
     META,
     RAW_ID,
+    SOURCE_DATA,
     StreamSpec,
 )
 from airbyte_dest_kit.merge_rule import batch_order_sql
@@ -148,6 +152,8 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
                 reason = f"CASE WHEN {too_big} THEN 'DESTINATION_FIELD_SIZE_LIMITATION' ELSE {reason} END"
             changes.append((f"({raw} IS NOT NULL AND v{index} IS NULL)", _change(column.source_name, reason)))
 
+    if stream.source_json:  # the writer stores the data as the source wrote it: no value changes on the way
+        changes = []
     declared = "[" + ", ".join(literal(c.source_name) for c in columns) + "]"
     removal = literal(orjson.dumps({c.source_name: None for c in columns}).decode())
     present = " + ".join(f"CAST(raw{i} IS NOT NULL AS INTEGER)" for i in range(len(columns))) or "0"
@@ -181,11 +187,16 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     )
     valued = f"SELECT *, {', '.join(values + [''])}{additional} AS additional FROM extracted"
     named = "".join(f"v{i} AS {quote(c.name)}, " for i, c in enumerate(columns))
+    # DuckDB writes the data back as compact JSON: values, large numbers and exponents as they came; only
+    # whitespace, string escapes and a decimal's trailing zeros are spelled its own way.
+    source_data = (
+        f"CAST(json_extract(line, '$.record.data') AS VARCHAR) AS {SOURCE_DATA}, " if stream.source_json else ""
+    )
     final = (
         f"SELECT {named}CAST(uuid() AS VARCHAR) AS {RAW_ID}, "
         f"CAST(make_timestamp(emitted * 1000) AS TIMESTAMPTZ) AS {EXTRACTED_AT}, "
         f"{meta} AS {META}, CAST({stream.generation_id} AS BIGINT) AS {GENERATION_ID}, "
-        f"additional AS {ADDITIONAL_PROPERTIES}, {LINE_NUMBER}, {invalid} AS {_INVALID} FROM valued"
+        f"additional AS {ADDITIONAL_PROPERTIES}, {source_data}{LINE_NUMBER}, {invalid} AS {_INVALID} FROM valued"
     )
     if stream.dedup:
         keys = ", ".join(quote(k) for k in stream.primary_key)

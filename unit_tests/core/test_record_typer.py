@@ -10,8 +10,10 @@ import orjson
 import pytest
 
 from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.layout import Capabilities, build_stream_specs
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.testing.builders import record
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.testing.builders import configured_stream, record
 
 from .helpers import lines_of, spec_for
 
@@ -229,3 +231,25 @@ def test_bad_records_name_their_line(typer: RecordTyper, bad: str, message: str)
     with pytest.raises(InputError, match=message) as raised:
         typer.type_batch(spec, lines, numbers)
     assert raised.value.line == 41
+
+
+def test_a_writer_that_stores_the_source_json_gets_it_and_only_the_sources_changes(typer: RecordTyper) -> None:
+    properties = {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "_airbyte_data": {}}
+    configured = ConfiguredAirbyteStream.model_validate(configured_stream("s", properties, sync_id=5))
+    (spec,) = build_stream_specs([configured], "main", Capabilities(stores_source_json=True))
+    upstream = {"field": "at", "change": "TRUNCATED", "reason": "SOURCE_FIELD_SIZE_LIMITATION"}
+    data = (
+        '{"id": "x1", "at": "2024-01-01T00:00:00Z", "n": 3, "big": 123456789012345678901234567890, "e": 1e400, '
+        '"_airbyte_data": [1]}'
+    )
+    line = '{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":' + data + ',"meta":{"changes":[%s]}}}'
+    lines, numbers = lines_of([line % orjson.dumps(upstream).decode(), line % ""])
+    first, second = typer.type_batch(spec, lines, numbers).to_pylist()
+    assert first["id"] is None  # typed columns still come (for keys and ordering)...
+    assert first["_airbyte_data"] == data.replace(" ", "")  # ...and the data as it was sent, numbers digit for digit
+    assert orjson.loads(first["_airbyte_meta"]) == {"sync_id": 5, "changes": [upstream]}  # no NULLED: nothing was
+    assert orjson.loads(second["_airbyte_meta"]) == {"sync_id": 5, "changes": []}
+    assert [c.name for c in spec.columns] == ["id", "at", "_airbyte_data_1"]  # a property keeps out of its way
+    assert first["_airbyte_data_1"] == "[1]"
+    (plain,) = build_stream_specs([configured], "main", Capabilities())  # other writers: no such column
+    assert RecordTyper(threads=1).type_batch(plain, lines, numbers).to_pylist()[0]["_airbyte_data"] == "[1]"
