@@ -21,7 +21,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,8 +120,10 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         content: bytes | None = None,
+        accept: Collection[int] = (),
     ) -> httpx.Response:
-        """Send with retries; returns a 2xx/3xx response or raises a :class:`ConnectorError` (see module doc)."""
+        """Send with retries; returns a 2xx/3xx response (or one with a status in ``accept``, e.g. a 404 that
+        means "no such key") or raises a :class:`ConnectorError` (see the module docstring)."""
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.max_retries + 1),
             wait=self._wait,
@@ -137,7 +139,8 @@ class HttpClient:
                 f"{method} {self._where(url)} failed after {self.retry.max_retries} retries: "
                 f"{type(exc).__name__}: {exc}; check that the server is up, or try again later"
             ) from exc
-        self._raise_for_status(response)
+        if response.status_code not in accept:
+            self._raise_for_status(response)
         return response
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
