@@ -61,12 +61,15 @@ class KvdbServer:
     # -- talking to it, with the standard library (the code under test is the HTTP client) ---------------
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
+        return json.loads(self.request_text(method, path, body))
+
+    def request_text(self, method: str, path: str, body: Any = None) -> str:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         if self.token is not None:
             request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            return str(response.read().decode())
 
     def set_faults(self, **knobs: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.request("PUT", "/_admin/faults", knobs)
