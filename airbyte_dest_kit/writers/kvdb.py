@@ -32,7 +32,6 @@ connection check's probe.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 import urllib.parse
 import uuid
@@ -47,20 +46,16 @@ from airbyte_dest_kit.errors import ConfigError, TransientError
 from airbyte_dest_kit.http import HttpClient, RetryPolicy
 from airbyte_dest_kit.layout import (
     EXTRACTED_AT,
-    GENERATION_ID,
     LINE_NUMBER,
-    META,
     RAW_ID,
-    SOURCE_DATA,
     Capabilities,
     StreamSpec,
 )
 from airbyte_dest_kit.merge_rule import merge_arrow
 from airbyte_dest_kit.modes import ColumnTypes, MergeTarget, StoreWriter, SwapPair
-from airbyte_dest_kit.naming import unique_names
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits
+from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits, record_values
 
 SYSTEM_PREFIX = "%airbyte/"
 SWAP_MARKERS = SYSTEM_PREFIX + "swap/"
@@ -69,7 +64,6 @@ TXN = Envelope(b'{"txn":[', b"]}")
 DEFAULT_LIMITS = RequestLimits()
 # About a minute of retries (0.25 s doubling to 30 s, jittered) before a sync gives up as transient.
 DEFAULT_RETRY = RetryPolicy(max_retries=8, min_wait=0.25, max_wait=30, jitter=0.25)
-VALUE_FIELDS = (RAW_ID, EXTRACTED_AT, META, GENERATION_ID)
 NULL_KEY_PART = "%00"
 # Columns of the in-memory index of stored versions (besides the ranking columns).
 _KEY, _PK, _TOMBSTONE = "_kv_key", "_kv_pk", "_kv_tombstone"
@@ -168,45 +162,6 @@ def delete_operation(key: str) -> bytes:
 def own_entries(entries: Iterator[Entry], prefix: str) -> Iterator[Entry]:
     """The keys of the table at ``prefix``, not those of tables nested below it."""
     return (e for e in entries if "/" not in e.key[len(prefix) :])
-
-
-def record_values(rows: pa.Table) -> pa.ChunkedArray:
-    """Each row's value: its source data with the four ``_airbyte_*`` fields added, as JSON text."""
-    data = _without_clashes(rows.column(SOURCE_DATA))
-    inner = pc.utf8_slice_codeunits(data, 1, -1)  # the data object's members, without its braces
-    separator = pc.if_else(pc.equal(pc.utf8_length(inner), 0), "", ",")
-    extracted_ms = pc.divide(pc.cast(rows.column(EXTRACTED_AT), pa.int64()), 1000)
-    return pc.binary_join_element_wise(
-        "{",
-        inner,
-        separator,
-        f'"{RAW_ID}":"',
-        rows.column(RAW_ID),
-        f'","{EXTRACTED_AT}":',
-        pc.cast(extracted_ms, pa.string()),
-        f',"{META}":',
-        rows.column(META),
-        f',"{GENERATION_ID}":',
-        pc.cast(rows.column(GENERATION_ID), pa.string()),
-        "}",
-        "",
-    )
-
-
-def _without_clashes(data: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Data objects with a field named like one of the added fields get it renamed by the naming rule (only
-    those rows are parsed again; stdlib json keeps big integers)."""
-    suspects = pc.match_substring(data, '"_airbyte_')
-    if not pc.any(suspects).as_py():
-        return data
-    texts = data.to_pylist()
-    for index in pc.indices_nonzero(pc.fill_null(suspects, False)).to_pylist():
-        fields = json.loads(texts[index])
-        if any(name in fields for name in VALUE_FIELDS):
-            names = unique_names(list(fields), max_bytes=None, case_sensitive=True, taken=VALUE_FIELDS)
-            renamed = dict(zip(names, fields.values(), strict=True))
-            texts[index] = json.dumps(renamed, separators=(",", ":"), ensure_ascii=False)
-    return pa.chunked_array([pa.array(texts, pa.string())])
 
 
 def key_parts(stream: StreamSpec, rows: pa.Table) -> pa.ChunkedArray:
