@@ -17,7 +17,8 @@ JSON ``null`` or a missing field is NULL with no change; a record is never dropp
 - json (objects, arrays, unions, schemaless): the JSON text exactly as the source wrote it.
 
 A stream whose writer stores the source's JSON (``StreamSpec.source_json``) also gets the whole ``data``
-object as JSON text in ``_airbyte_data``, and its ``_airbyte_meta`` lists only the source's changes.
+object in ``_airbyte_data``, as the source wrote it (every token as written, insignificant whitespace
+dropped), and its ``_airbyte_meta`` lists only the source's changes.
 
 Protocol problems found here (a line that is not JSON, a RECORD without an object ``data`` or without
 ``emitted_at``) raise :class:`InputError` with the first bad line's number.
@@ -25,6 +26,7 @@ Protocol problems found here (a line that is not JSON, a RECORD without an objec
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 
 import duckdb
@@ -185,12 +187,16 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"SELECT {', '.join(fields + [''])}TRY_CAST(TRY_CAST(r.record.emitted_at AS DOUBLE) AS BIGINT) AS emitted, "
         f"r.record.meta.changes AS upstream, k, line, {LINE_NUMBER} FROM parsed"
     )
-    valued = f"SELECT *, {', '.join(values + [''])}{additional} AS additional FROM extracted"
+    data_text = "CAST(json_extract(line, '$.record.data') AS VARCHAR) AS source_data, " if stream.source_json else ""
+    valued = f"SELECT *, {', '.join(values + [''])}{data_text}{additional} AS additional FROM extracted"
     named = "".join(f"v{i} AS {quote(c.name)}, " for i, c in enumerate(columns))
-    # DuckDB writes the data back as compact JSON: values, large numbers and exponents as they came; only
-    # whitespace, string escapes and a decimal's trailing zeros are spelled its own way.
+    # DuckDB writes JSON back in its own spelling (a decimal past 17 digits rounded, 1E5 as 100000.0), so its
+    # text is kept only where the line holds it verbatim (compact sources, nearly always); the other rows get
+    # NULL here, and RecordTyper cuts their data out of the line exactly.
     source_data = (
-        f"CAST(json_extract(line, '$.record.data') AS VARCHAR) AS {SOURCE_DATA}, " if stream.source_json else ""
+        f"CASE WHEN contains(line, '\"data\":' || source_data) THEN source_data END AS {SOURCE_DATA}, "
+        if stream.source_json
+        else ""
     )
     final = (
         f"SELECT {named}CAST(uuid() AS VARCHAR) AS {RAW_ID}, "
@@ -221,6 +227,7 @@ class RecordTyper:
             self._con.execute(f"SET threads = {int(threads)}")
         self._strip_nul = strip_nul
         self._sql: dict[tuple[str | None, str], str] = {}
+        self._exact_json: sqlite3.Connection | None = None
 
     def type_batch(self, stream: StreamSpec, lines: pa.ChunkedArray, line_numbers: pa.ChunkedArray) -> pa.Table:
         sql = self._sql.get(stream.key)
@@ -247,7 +254,25 @@ class RecordTyper:
             raise InputError(
                 "RECORD needs an object 'data' and an integer 'emitted_at'", line=first, stream=stream.label
             )
-        return typed.drop_columns([_INVALID]).cast(stream.batch_schema)
+        typed = typed.drop_columns([_INVALID])
+        if stream.source_json:
+            typed = self._with_exact_data(typed, batch)
+        return typed.cast(stream.batch_schema)
+
+    def _with_exact_data(self, typed: pa.Table, batch: pa.Table) -> pa.Table:
+        """Fill the ``_airbyte_data`` DuckDB could not give verbatim, from SQLite: its JSON functions copy
+        every number and string token as written."""
+        column = typed.column(SOURCE_DATA).combine_chunks()
+        missing = pc.is_null(column)
+        if not pc.any(missing).as_py():
+            return typed
+        wanted = pc.filter(typed.column(LINE_NUMBER), missing)
+        lines = pc.take(batch.column("line"), pc.index_in(wanted, batch.column(LINE_NUMBER).combine_chunks()))
+        if self._exact_json is None:
+            self._exact_json = sqlite3.connect(":memory:", check_same_thread=False)  # one typing thread uses it
+        exact = [self._exact_json.execute("SELECT ? -> '$.record.data'", (line,)).fetchone()[0] for line in lines]
+        filled = pc.replace_with_mask(column, missing, pa.array(exact, pa.string()))
+        return typed.set_column(typed.schema.get_field_index(SOURCE_DATA), SOURCE_DATA, filled)
 
     def _first_line(self, sql: str) -> int | None:
         value: int | None = self._con.sql(sql).fetchall()[0][0]
@@ -255,3 +280,5 @@ class RecordTyper:
 
     def close(self) -> None:
         self._con.close()
+        if self._exact_json is not None:
+            self._exact_json.close()
