@@ -25,7 +25,8 @@ def test_append_twice_keys_by_raw_id_and_keeps_values_as_the_source_wrote_them(k
     # Written by hand: the values must come back as these texts say, not as Python would re-encode them.
     raw = (
         '{"type":"RECORD","record":{"stream":"users","emitted_at":' + str(EMITTED) + ',"data":{"id":1,"name":"Ada",'
-        '"at":"2024-01-01T00:00:00Z","score":3,"big":123456789012345678901234567890,"tags":["a",{"b":null}]}}}'
+        '"at":"2024-01-01T00:00:00Z","score":3,"big":123456789012345678901234567890,"tags":["a",{"b":null}],"dec":123456789.123456789,'
+        '"trailing":1.50}}}'
     )
     messages = [
         raw,
@@ -50,12 +51,15 @@ def test_append_twice_keys_by_raw_id_and_keeps_values_as_the_source_wrote_them(k
             "score": 3,
             "big": 123456789012345678901234567890,
             "tags": ["a", {"b": None}],
+            "dec": 123456789.123456789,
+            "trailing": 1.5,
         },
         {"id": "two", "name": "Bo", "at": "yesterday"},
     ]
     assert sorted(v["_airbyte_extracted_at"] for v in stored.values()) == [EMITTED, EMITTED + 1]
     raw_text = kvdb.server.request_text("GET", f"/{kvdb.bucket}/?prefix=users/&values=true&format=json")
-    assert '"big":123456789012345678901234567890' in raw_text  # digit for digit, no float on the way
+    for token in ('"big":123456789012345678901234567890', '"dec":123456789.123456789', '"trailing":1.50'):
+        assert token in raw_text  # digit for digit, no float on the way
     (order_key,) = kvdb.entries("shop%2Feu%25/orders/")  # names percent-encoded, namespace first
     assert order_key.count("/") == 2
 
