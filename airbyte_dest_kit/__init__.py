@@ -12,7 +12,7 @@ from typing import Any
 _EXPORTS = {
     "launch": "airbyte_dest_kit.entrypoint",
     "Destination": "airbyte_dest_kit.destination",
-    "WriterDestination": "airbyte_dest_kit.pipeline.runner",
+    "WriterDestination": "airbyte_dest_kit.writer_destination",
     "Pipeline": "airbyte_dest_kit.pipeline.runner",
     "FlushPolicy": "airbyte_dest_kit.pipeline.flush",
     "Writer": "airbyte_dest_kit.writer",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import abc
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -57,12 +58,19 @@ def validate_config(config: Any, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 MASK = "****"
+# A secret this short also occurs inside ordinary words and numbers: masking every occurrence would turn every
+# log line into asterisks (a one-character password masks half the alphabet), so it is masked only where it
+# stands alone, not inside a longer run of letters, digits and underscores, and the connector says so in a WARN.
+SHORT_SECRET = 4
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
     # Longest first, so a secret that contains another is masked whole.
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if len(secret) >= SHORT_SECRET:
+            text = text.replace(secret, MASK)
+        else:
+            text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", MASK, text)
     return text
 
 
@@ -157,6 +165,12 @@ class Connector(abc.ABC):
         during a run should be added too)."""
         if value and value not in self.secrets:
             self.secrets.append(value)
+            if len(value) < SHORT_SECRET:
+                self.logger.warning(
+                    "a secret of %d character(s) is masked only where it stands alone in a log line (masked "
+                    "everywhere it would hide every line); use a longer secret",
+                    len(value),
+                )
 
     def spec(self) -> dict[str, Any]:
         path = self.spec_path or Path(sys.modules[type(self).__module__].__file__ or ".").parent / "spec.json"

@@ -18,7 +18,7 @@ Hand-written destinations implement :meth:`Destination.write` the way the Airbyt
         sys.exit(launch(MyDestination()))
 
 Destinations that hand the kit a :class:`~airbyte_dest_kit.writer.Writer` instead subclass
-:class:`~airbyte_dest_kit.pipeline.runner.WriterDestination` and get batching, modes and the state ledger.
+:class:`~airbyte_dest_kit.writer_destination.WriterDestination` and get batching, modes and the state ledger.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ A store writer is a :class:`StoreWriter`: it implements the storage operations b
 - a refresh that keeps older generations until the end (``minimum_generation_id > 0`` without truncate)
   deletes rows of generations below the minimum when the stream completes.
 
-The store interface. Tables are named by ``(schema, table)`` from the stream's layout
-(:mod:`airbyte_dest_kit.layout`: every name, staging and tombstones included, is reserved there); a
-store maps a schema and a table to whatever it has (a database schema and table, a folder, a key
+The store interface. Operations name a table by the stream (its ``schema_name``) and a table name from
+the stream's layout (:mod:`airbyte_dest_kit.layout`: every name, staging and tombstones included, is
+reserved there); a store maps them to whatever it has (a database schema and table, a folder, a key
 prefix). Rows are Arrow tables with ``stream.arrow_schema``'s columns, never ``_ab_line``.
 
 Required (:class:`Store`):
@@ -74,7 +74,7 @@ class Store(abc.ABC):
         """Make ``schema`` exist (a database schema, a folder); nothing when the target has none."""
 
     @abc.abstractmethod
-    def columns(self, schema: str, table: str) -> ColumnTypes | None:
+    def columns(self, stream: StreamSpec, table: str) -> ColumnTypes | None:
         """The table's columns in order, or None when the table does not exist."""
 
     @abc.abstractmethod
@@ -88,18 +88,18 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
-        """Append every row of ``source`` to ``target`` (columns by name; ``target`` has all of them)."""
+        """Append every row of ``source`` to ``target``: the columns both have, by name."""
 
     @abc.abstractmethod
-    def drop(self, schema: str, table: str) -> None:
+    def drop(self, stream: StreamSpec, table: str) -> None:
         """Remove ``table`` if it exists."""
 
     @abc.abstractmethod
-    def holds_only_generation(self, schema: str, table: str, generation: int) -> bool:
+    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
         """Whether every row of ``table`` has ``_airbyte_generation_id == generation``."""
 
     @abc.abstractmethod
-    def delete_generations_below(self, schema: str, table: str, minimum: int) -> None:
+    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
         """Delete rows whose ``_airbyte_generation_id`` is NULL or below ``minimum``."""
 
     @contextlib.contextmanager
@@ -114,7 +114,7 @@ class Store(abc.ABC):
 
 @runtime_checkable
 class Swaps(Protocol):
-    def swap(self, schema: str, pairs: Sequence[SwapPair]) -> None:
+    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         """Replace each ``final`` by its ``staging`` (which then no longer exists), all pairs together as
         far as the target can: readers see the old tables or the new ones, and a failure midway must leave
         something the next :meth:`StoreWriter.open` can finish or undo."""
@@ -129,10 +129,10 @@ class Merges(Protocol):
 
 @runtime_checkable
 class Rewrites(Protocol):
-    def read(self, schema: str, table: str) -> pa.Table | None:
+    def read(self, stream: StreamSpec, table: str) -> pa.Table | None:
         """Every row of ``table`` in arrival order, or None when it does not exist."""
 
-    def replace(self, schema: str, contents: Mapping[str, pa.Table]) -> None:
+    def replace(self, stream: StreamSpec, contents: Mapping[str, pa.Table]) -> None:
         """Make each table hold exactly the given rows, all at once as far as the target can."""
 
 
@@ -186,13 +186,13 @@ class StoreWriter(Writer, Store):
             self.opened(stream)
 
     def _open_stream(self, stream: StreamSpec) -> None:
-        schema, wanted = stream.schema_name, [(c.name, c.type) for c in stream.all_columns]
+        wanted = [(c.name, c.type) for c in stream.all_columns]
         staging = self._tables(stream, staging=True)
-        if stream.truncate and self.columns(schema, staging[0]) is not None:
+        if stream.truncate and self.columns(stream, staging[0]) is not None:
             generation = stream.generation_id
-            if not (generation > 0 and self.holds_only_generation(schema, staging[0], generation)):
+            if not (generation > 0 and self.holds_only_generation(stream, staging[0], generation)):
                 for table in staging:
-                    self.drop(schema, table)
+                    self.drop(stream, table)
         for table in self._tables(stream, staging=self._stages(stream)):
             self.evolve(stream, table, wanted)
         if not self._stages(stream):
@@ -201,19 +201,18 @@ class StoreWriter(Writer, Store):
     def _adopt_staged_rows(self, stream: StreamSpec) -> None:
         """A truncate refresh that failed and was then given up leaves its rows staged; a normal sync makes
         them visible by the stream's own mode and drops the staging tables."""
-        schema = stream.schema_name
         finals = self._tables(stream, staging=False)
         for staging, final in zip(self._tables(stream, staging=True), finals, strict=True):
-            staged = self.columns(schema, staging)
+            staged = self.columns(stream, staging)
             if staged is None:
                 continue
-            # the final table learns any column only the staged rows have
-            self.evolve(stream, final, [(name, kind or ColumnType.STRING) for name, kind in staged.items()])
+            # the final table learns any column only the staged rows have (of a type the kit writes)
+            self.evolve(stream, final, [(name, kind) for name, kind in staged.items() if kind is not None])
             if isinstance(self, Merges) and stream.dedup:  # merged like one batch: staged rows are one per key
                 self.merge(stream, self._merge_target(finals), staging)
             else:
                 self.copy_rows(stream, staging, final)
-            self.drop(schema, staging)
+            self.drop(stream, staging)
 
     def write(self, stream: StreamSpec, batch: pa.Table) -> None:
         rows = batch.select(stream.arrow_schema.names)  # without _ab_line, in the table's column order
@@ -225,7 +224,6 @@ class StoreWriter(Writer, Store):
                 self.append(stream, tables[0], rows)
 
     def finish(self, stream: StreamSpec) -> None:
-        schema = stream.schema_name
         staging, finals = self._tables(stream, staging=True), self._tables(stream, staging=False)
         if stream.dedup and isinstance(self, Rewrites) and not isinstance(self, Merges):
             self._merge_staged_in_arrow(stream, self, staging, finals)
@@ -234,29 +232,28 @@ class StoreWriter(Writer, Store):
             if stream.truncate:
                 assert isinstance(self, Swaps), "build_stream_specs refuses truncation without swap"
                 previous = [stream.previous_table_name, stream.previous_tombstone_table_name]
-                self.swap(schema, [SwapPair(*names) for names in zip(staging, finals, previous, strict=False)])
+                self.swap(stream, [SwapPair(*names) for names in zip(staging, finals, previous, strict=False)])
             elif stream.minimum_generation_id > 0:
                 for table in finals:
-                    self.delete_generations_below(schema, table, stream.minimum_generation_id)
+                    self.delete_generations_below(stream, table, stream.minimum_generation_id)
 
     def _merge_staged_in_arrow(
         self, stream: StreamSpec, store: Rewrites, staging: Sequence[str], finals: Sequence[str]
     ) -> None:
         """Dedup on a store without merge: everything staged since the last completion, merged with what the
         final tables hold (unless truncating) by the winner rule, then written in one replace."""
-        schema = stream.schema_name
 
         def rows(tables: Sequence[str]) -> list[pa.Table]:
-            return [t for t in (store.read(schema, name) for name in tables) if t is not None]
+            return [t for t in (store.read(stream, name) for name in tables) if t is not None]
 
         older = [] if stream.truncate else rows(finals)
         (incoming,) = rows(staging[:1]) or [stream.arrow_schema.empty_table()]
         live, deleted = merge_arrow(stream, older, incoming)
         if not stream.truncate and stream.minimum_generation_id > 0:
             live = _generations_from(live, stream.minimum_generation_id)
-        store.replace(schema, dict(zip(finals, [live, deleted], strict=False)))
+        store.replace(stream, dict(zip(finals, [live, deleted], strict=False)))
         for table in staging:
-            self.drop(schema, table)
+            self.drop(stream, table)
 
 
 def _generations_from(rows: pa.Table, minimum: int) -> pa.Table:

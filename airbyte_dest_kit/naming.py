@@ -9,7 +9,8 @@ The rule, the same for every writer (each dialect supplies its length limit and 
 3. Names that would collide once compared the way the database compares them (case-insensitively on
    DuckDB and MySQL; also against the ``_airbyte_*`` columns) are resolved in schema order: the first
    keeps its name, later ones get ``_1``, ``_2``, … (rule 2 applied again if that makes them too long).
-4. An empty name becomes ``_``.
+4. An empty name becomes ``_``, and a NUL character (which no database keeps in a name: DuckDB cuts the
+   name there, PostgreSQL refuses it) becomes ``_``, before rules 2 and 3.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ def unique_names(
     used = {canonical(n) for n in taken}
     result = []
     for original in names:
-        candidate = fit_name(original or "_", max_bytes)
+        base = (original or "_").replace("\x00", "_")
+        candidate = fit_name(base, max_bytes)
         counter = 0
         while canonical(candidate) in used:
             counter += 1
-            candidate = fit_name(f"{original or '_'}_{counter}", max_bytes)
+            candidate = fit_name(f"{base}_{counter}", max_bytes)
         used.add(canonical(candidate))
         result.append(candidate)
     return result

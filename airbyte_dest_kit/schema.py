@@ -9,7 +9,7 @@ schemaless values are kept as JSON text. A nullable single type (``["null", "str
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -134,7 +134,7 @@ def widen(existing: ColumnType, wanted: ColumnType) -> ColumnType:
 
 
 def plan_evolution(
-    existing: dict[str, ColumnType | None], wanted: list[tuple[str, ColumnType]], *, case_sensitive: bool
+    existing: Mapping[str, ColumnType | None], wanted: Sequence[tuple[str, ColumnType]], *, case_sensitive: bool
 ) -> tuple[list[tuple[str, ColumnType]], list[tuple[str, ColumnType]]]:
     """``(columns to add, columns to retype)`` so a table holds ``wanted`` without dropping anything.
 

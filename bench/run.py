@@ -5,6 +5,7 @@ Data set: source-sample with ``count`` users and purchases (plus 240 products), 
 
 Rows printed (each a separate process; peak RSS of that process):
 - destination-duckdb, append, all streams: the product.
+- destination-local-file, append, Parquet and JSON lines: no database in the way.
 - plain pipeline (bench/plain_pipeline.py): orjson + lists of dicts + from_pylist + DuckDB insert.
 - DuckDB read_ndjson: DuckDB's own JSON reader loading the same file into one table per stream
   (the native ceiling).
@@ -24,6 +25,7 @@ import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +42,7 @@ WORK = ROOT / ".bench"
 SOURCE = ROOT / "sources" / "source-sample" / "main.py"
 SOURCE_CATALOG = ROOT / "sources" / "source-sample" / "sample_files" / "configured_catalog.json"
 DESTINATION = ROOT / "destinations" / "destination-duckdb" / "main.py"
+LOCAL_FILE = ROOT / "destinations" / "destination-local-file" / "main.py"
 
 
 @dataclass
@@ -115,6 +118,16 @@ def bench_destination_duckdb(messages: Path, catalog: Path, records: int) -> Res
     return Result("destination-duckdb (append)", records, seconds, rss)
 
 
+def bench_local_file(messages: Path, catalog: Path, records: int, file_format: str) -> Result:
+    folder = WORK / f"files-{file_format}"
+    shutil.rmtree(folder, ignore_errors=True)
+    config = WORK / f"files-{file_format}.json"
+    config.write_text(json.dumps({"destination_path": str(folder), "format": file_format}))
+    command = [sys.executable, str(LOCAL_FILE), "write", "--config", str(config), "--catalog", str(catalog)]
+    seconds, rss = run_process(command, stdin_path=messages)
+    return Result(f"destination-local-file ({file_format}, append)", records, seconds, rss)
+
+
 def bench_plain_pipeline(messages: Path, records: int) -> Result:
     database = fresh_database("plain.duckdb")
     seconds, rss = run_process([sys.executable, str(ROOT / "bench" / "plain_pipeline.py"), str(database)], messages)
@@ -175,6 +188,8 @@ def main() -> None:
 
     benches: list[Callable[[], Result]] = [
         lambda: bench_destination_duckdb(messages, catalog, records),
+        lambda: bench_local_file(messages, catalog, records, "parquet"),
+        lambda: bench_local_file(messages, catalog, records, "jsonl"),
         lambda: bench_plain_pipeline(messages, records),
         lambda: bench_native(messages, records),
         lambda: bench_source(args.count),

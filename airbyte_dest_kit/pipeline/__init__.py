@@ -1,1 +1,1 @@
-"""The streaming pipeline for Writer-based destinations (see ``runner.WriterDestination``)."""
+"""The streaming pipeline for Writer-based destinations (see ``airbyte_dest_kit.writer_destination``)."""

@@ -15,8 +15,9 @@ MiB = 1 << 20
 @dataclass(frozen=True)
 class FlushPolicy:
     """Flush a stream's buffer when it holds ``max_rows`` records or ``max_bytes`` of raw JSON, or when its
-    oldest record has waited ``max_age_seconds`` (so no STATE waits for ever on a quiet stream); and while
-    all buffers together exceed ``max_total_bytes``, flush the largest first.
+    oldest record has waited ``max_age_seconds``; and while all buffers together exceed ``max_total_bytes``,
+    flush the largest first. The pipeline adds two triggers of its own: a stream that reported its end, and
+    a stream whose buffered records a STATE has waited on for ``max_state_wait_seconds``.
 
     The defaults keep peak memory well under 1 GiB: raw lines are typed in DuckDB a batch at a time.
     """
@@ -25,6 +26,9 @@ class FlushPolicy:
     max_bytes: int = 32 * MiB  # measured: smaller batches keep typing and writing overlapped
     max_age_seconds: float = 30.0
     max_total_bytes: int = 192 * MiB
+    # A STATE waiting on buffered records of its stream gets them written after this long (the pipeline
+    # applies it: the ledger knows which states wait on what), so acknowledgements follow the input closely.
+    max_state_wait_seconds: float = 2.0
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -34,6 +38,8 @@ class FlushPolicy:
             "max_bytes": "Write a stream's buffer once its raw JSON reaches this many bytes.",
             "max_age_seconds": "Write a stream's buffer once its oldest record waited this long (seconds).",
             "max_total_bytes": "While all buffers together hold more raw JSON than this, write the largest first.",
+            "max_state_wait_seconds": "Write a stream's buffer once a STATE has waited this long (seconds) for records "
+            "in it.",
         }
         properties: dict[str, Any] = {}
         for f in fields(cls):

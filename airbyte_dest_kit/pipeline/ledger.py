@@ -2,9 +2,12 @@
 
 A STATE is held with a *watermark*: for a STREAM state, how many records of its stream had arrived before
 it; for a GLOBAL or LEGACY state, that count for every stream. It is released once every stream it
-covers has committed at least that many records. Releases keep arrival order: a state never overtakes an
-earlier one, even when it is covered first (the platform treats each echo as "everything before this is
-safe").
+covers has committed at least that many records.
+
+Order follows what the platform persists (protocol §3.3): STREAM states are merged per stream, so a
+STREAM state only keeps the order of its own stream's states, and one stream never waits for another
+stream's records or states; a GLOBAL or LEGACY state replaces the whole state, so it is released only
+after every state that came before it, and every state after it waits for it.
 
 Each released state is the received message, verbatim (unknown keys such as the platform's ``id`` kept),
 plus ``destinationStats.recordCount``: records of its scope since that scope's previous state, as a float.
@@ -12,7 +15,6 @@ plus ``destinationStats.recordCount``: records of its scope since that scope's p
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,14 +26,19 @@ StreamKey = tuple[str | None, str]
 class HeldState:
     line_number: int
     message: dict[str, Any]
+    scope: StreamKey | None  # the stream of a STREAM state; None for GLOBAL / LEGACY
     watermark: dict[StreamKey, int]
+    held_at: float
 
 
 def state_scope(state: Mapping[str, Any]) -> StreamKey | None:
-    """The stream a STREAM state belongs to, or ``None`` for GLOBAL / LEGACY (type absent ⇒ LEGACY)."""
+    """The stream a STREAM state belongs to, or ``None`` for GLOBAL / LEGACY (type absent ⇒ LEGACY).
+
+    ``state`` has passed the codec's shape checks (:func:`~airbyte_dest_kit.protocol.codec.check_state`).
+    """
     if state.get("type") != "STREAM":
         return None
-    return stream_key((state.get("stream") or {}).get("stream_descriptor") or {})
+    return stream_key(state["stream"]["stream_descriptor"])
 
 
 def stream_key(descriptor: Mapping[str, Any]) -> StreamKey:
@@ -42,17 +49,15 @@ def stream_key(descriptor: Mapping[str, Any]) -> StreamKey:
 
 class StateLedger:
     def __init__(self) -> None:
-        self._held: deque[HeldState] = deque()
+        self._held: list[HeldState] = []
         self._committed: dict[StreamKey, int] = {}
         self._counted_at_stream_state: dict[StreamKey, int] = {}
         self._counted_at_global_state = 0
         self.released = 0
 
-    def hold(self, message: dict[str, Any], line_number: int, seen: Mapping[StreamKey, int]) -> None:
-        """Hold a STATE message; ``seen`` is the number of records of each stream that came before it.
-
-        Stream keys are ``(namespace or None, name)``.
-        """
+    def hold(self, message: dict[str, Any], line_number: int, seen: Mapping[StreamKey, int], now: float) -> None:
+        """Hold a STATE message; ``seen`` is the number of records of each stream that came before it,
+        ``now`` the monotonic time it arrived. Stream keys are ``(namespace or None, name)``."""
         state = message["state"]
         scope = state_scope(state)
         if scope is None:
@@ -68,25 +73,52 @@ class StateLedger:
         stats = dict(state.get("destinationStats") or {})
         stats["recordCount"] = float(count)
         message["state"] = {**state, "destinationStats": stats}
-        self._held.append(HeldState(line_number, message, watermark))
+        self._held.append(HeldState(line_number, message, scope, watermark, now))
 
     def committed(self, key: StreamKey, count: int) -> None:
         """``count`` records of stream ``key`` (in arrival order) are now durable."""
         self._committed[key] = count
 
+    def _covered(self, held: HeldState) -> bool:
+        return all(self._committed.get(key, 0) >= needed for key, needed in held.watermark.items())
+
     def release(self) -> list[dict[str, Any]]:
-        """Pop, in arrival order, every held state whose records are all committed."""
-        out = []
-        while self._held and all(
-            self._committed.get(key, 0) >= needed for key, needed in self._held[0].watermark.items()
-        ):
-            out.append(self._held.popleft().message)
+        """Every held state that is covered and not behind an earlier state it must follow, in arrival order."""
+        out: list[dict[str, Any]] = []
+        kept: list[HeldState] = []
+        blocked_streams: set[StreamKey] = set()
+        everything_blocked = False  # an earlier GLOBAL / LEGACY state waits: every later state waits too
+        for held in self._held:
+            if held.scope is None:
+                must_wait = everything_blocked or bool(kept)
+            else:
+                must_wait = everything_blocked or held.scope in blocked_streams
+            if not must_wait and self._covered(held):
+                out.append(held.message)
+                continue
+            kept.append(held)
+            if held.scope is None:
+                everything_blocked = True
+            else:
+                blocked_streams.add(held.scope)
+        self._held = kept
         self.released += len(out)
         return out
 
+    def oldest_waits(self) -> dict[StreamKey, tuple[float, int]]:
+        """Per stream that a held state still waits for: ``(when the oldest such state arrived, how many of
+        the stream's records it needs)``. The pipeline flushes a stream whose buffer holds needed records once
+        a state has waited long for them, so no state waits long."""
+        oldest: dict[StreamKey, tuple[float, int]] = {}
+        for held in self._held:
+            for key, needed in held.watermark.items():
+                if self._committed.get(key, 0) < needed and key not in oldest:
+                    oldest[key] = (held.held_at, needed)
+        return oldest
+
     def discard_after(self, line_number: int) -> None:
         """Drop states that arrived after ``line_number``: input from there on is not being committed."""
-        self._held = deque(h for h in self._held if h.line_number < line_number)
+        self._held = [h for h in self._held if h.line_number < line_number]
 
     @property
     def pending(self) -> int:

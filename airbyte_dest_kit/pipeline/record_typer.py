@@ -46,9 +46,17 @@ from airbyte_dest_kit.layout import (
     StreamSpec,
 )
 from airbyte_dest_kit.merge_rule import batch_order_sql
+from airbyte_dest_kit.pipeline.line_repair import repair_record_line
 from airbyte_dest_kit.schema import ColumnType
 
 _INVALID = "_ab_invalid"
+_VERBATIM = "_ab_verbatim"
+_DUPLICATE_KEYS = "_ab_duplicate_keys"
+
+
+def output_name(index: int) -> str:
+    """The typing query's name for the declared column at ``index``."""
+    return f"col{index}"
 
 
 def quote(identifier: str) -> str:
@@ -112,17 +120,22 @@ def _pointer_token(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
 
-def _change(field: str, reason: str) -> str:
-    return f"{{'field': {literal(field)}, 'change': 'NULLED', 'reason': {reason}}}"
+def _change(field: str, reason: str, change: str = "NULLED") -> str:
+    return f"{{'field': {literal(field)}, 'change': {literal(change)}, 'reason': {reason}}}"
+
+
+def _serialization_change(field: str) -> str:
+    """A value kept without the characters the target cannot store (NUL on PostgreSQL)."""
+    return _change(field, "'DESTINATION_SERIALIZATION_ERROR'", "TRUNCATED")
 
 
 def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nul: bool = False) -> str:
     """The query that turns ``batch_table(line, _ab_line)`` into ``stream.arrow_schema`` + ``_ab_line``."""
     columns = stream.columns
     # json_transform matches keys exactly but refuses a structure with two keys that differ only in case
-    # ("Foo" and "foo"): those properties are read with case-sensitive JSON pointers instead.
+    # ("Foo" and "foo"), and cuts a key at a NUL: those properties are read with JSON pointers instead.
     folded = Counter(c.source_name.casefold() for c in columns)
-    by_pointer = [c for c in columns if folded[c.source_name.casefold()] > 1]
+    by_pointer = [c for c in columns if folded[c.source_name.casefold()] > 1 or "\x00" in c.source_name]
     leaves = {c.source_name: "JSON" if c.type is ColumnType.JSON else "VARCHAR" for c in columns if c not in by_pointer}
     record: dict[str, object] = {"emitted_at": "VARCHAR", "meta": {"changes": "JSON"}}
     if leaves:  # DuckDB rejects an empty structure (a stream with no declared properties)
@@ -146,7 +159,7 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         value, too_big = _cast(raw, column.type)
         if strip_nul and column.type in (ColumnType.STRING, ColumnType.JSON, ColumnType.TIME_TZ):
             value, had_nul = _without_nul(value, column.type)
-            changes.append((had_nul, _change(column.source_name, "'DESTINATION_SERIALIZATION_ERROR'")))
+            changes.append((had_nul, _serialization_change(column.source_name)))
         values.append(f"{value} AS v{index}")
         if column.type not in (ColumnType.STRING, ColumnType.JSON):
             reason = "'DESTINATION_TYPECAST_ERROR'"
@@ -160,11 +173,17 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     removal = literal(orjson.dumps({c.source_name: None for c in columns}).decode())
     present = " + ".join(f"CAST(raw{i} IS NOT NULL AS INTEGER)" for i in range(len(columns))) or "0"
     # Nested CASEs, not AND: DuckDB evaluates both sides of AND / OR for every row, but a CASE branch only for
-    # the rows that reach it, and most rows never need the costly part.
+    # the rows that reach it, and most rows never need the costly part. Only a row with more keys than
+    # declared fields present can have undeclared fields or a key twice.
     additional = (
         f"CASE WHEN len(k) > ({present}) THEN CASE WHEN len(list_filter(k, lambda x: NOT list_contains({declared}, x)))"
         f" > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), {removal}) AS VARCHAR) END END"
     )
+    # A key twice in one object: DuckDB reads the first, the JSON parsers sources use keep the last, so the
+    # typer has such lines rewritten (line_repair) and types them again.
+    duplicate_keys = f"CASE WHEN len(k) > ({present}) THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
+    if strip_nul:
+        changes.append((_without_nul("additional", ColumnType.JSON)[1], _serialization_change(ADDITIONAL_PROPERTIES)))
     # The change list is built only for rows that have a change: most rows take the constant.
     any_change = " OR ".join(condition for condition, _ in changes) or "FALSE"
     own = (
@@ -173,43 +192,53 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         + "], lambda x: x IS NOT NULL)"
     )
     plain_meta = literal(orjson.dumps({"sync_id": stream.sync_id, "changes": []}).decode())
-    meta = (
-        f"CASE WHEN upstream IS NULL AND NOT coalesce({any_change}, FALSE) THEN {plain_meta} "
-        f"ELSE CAST(to_json({{'sync_id': {stream.sync_id}, 'changes': list_concat("
-        f"COALESCE(CAST(upstream AS JSON[]), []), list_transform({own if changes else '[]'}, lambda x: to_json(x)))}}) "
-        "AS VARCHAR) END"
+    with_changes = (
+        f"CAST(to_json({{'sync_id': {stream.sync_id}, 'changes': list_concat("
+        "COALESCE(CASE WHEN json_type(upstream) = 'ARRAY' THEN CAST(upstream AS JSON[]) END, []), "
+        f"list_transform({own if changes else '[]'}, lambda x: to_json(x)))}}) AS VARCHAR)"
     )
+    if strip_nul:  # upstream change entries are kept as the source wrote them, less any NUL
+        with_changes = _without_nul(with_changes, ColumnType.JSON)[0]
+    meta = f"CASE WHEN upstream IS NULL AND NOT coalesce({any_change}, FALSE) THEN {plain_meta} ELSE {with_changes} END"
     invalid = (  # an empty key list is an empty object or no object at all: only those rows are parsed again
         "CASE WHEN emitted IS NULL OR k IS NULL THEN TRUE "
+        "WHEN upstream IS NOT NULL AND json_type(upstream) <> 'ARRAY' THEN TRUE "
         "WHEN len(k) = 0 THEN json_type(line, '$.record.data') IS DISTINCT FROM 'OBJECT' ELSE FALSE END"
     )
+    additional_value = _without_nul("additional", ColumnType.JSON)[0] if strip_nul else "additional"
     extracted = (
         f"SELECT {', '.join(fields + [''])}TRY_CAST(TRY_CAST(r.record.emitted_at AS DOUBLE) AS BIGINT) AS emitted, "
         f"r.record.meta.changes AS upstream, k, line, {LINE_NUMBER} FROM parsed"
     )
+    # DuckDB writes JSON back in its own spelling (a decimal past 17 digits rounded, 1E5 as 100000.0): its text
+    # of the data is flagged verbatim where the line holds it as it is (compact sources, nearly always), and
+    # RecordTyper cuts the other rows' data out of their lines exactly.
     data_text = "CAST(json_extract(line, '$.record.data') AS VARCHAR) AS source_data, " if stream.source_json else ""
-    valued = f"SELECT *, {', '.join(values + [''])}{data_text}{additional} AS additional FROM extracted"
-    named = "".join(f"v{i} AS {quote(c.name)}, " for i, c in enumerate(columns))
-    # DuckDB writes JSON back in its own spelling (a decimal past 17 digits rounded, 1E5 as 100000.0), so its
-    # text is kept only where the line holds it verbatim (compact sources, nearly always); the other rows get
-    # NULL here, and RecordTyper cuts their data out of the line exactly.
-    source_data = (
-        f"CASE WHEN contains(line, '\"data\":' || source_data) THEN source_data END AS {SOURCE_DATA}, "
-        if stream.source_json
-        else ""
+    valued = (
+        f"SELECT *, {', '.join(values + [''])}{data_text}{additional} AS additional, "
+        f"{duplicate_keys} AS duplicate_keys FROM extracted"
     )
+    # Declared columns leave the query under positional names (the Arrow result is renamed): a property name
+    # may hold characters a SQL result column cannot carry (DuckDB cuts names at a NUL).
+    named = "".join(f"v{i} AS {output_name(i)}, " for i in range(len(columns)))
+    source_data = f"source_data AS {SOURCE_DATA}, " if stream.source_json else ""
+    verbatim = f", contains(line, '\"data\":' || source_data) AS {_VERBATIM}" if stream.source_json else ""
     final = (
         f"SELECT {named}CAST(uuid() AS VARCHAR) AS {RAW_ID}, "
         f"CAST(make_timestamp(emitted * 1000) AS TIMESTAMPTZ) AS {EXTRACTED_AT}, "
         f"{meta} AS {META}, CAST({stream.generation_id} AS BIGINT) AS {GENERATION_ID}, "
-        f"additional AS {ADDITIONAL_PROPERTIES}, {source_data}{LINE_NUMBER}, {invalid} AS {_INVALID} FROM valued"
+        f"{additional_value} AS {ADDITIONAL_PROPERTIES}, {source_data}{LINE_NUMBER}, {invalid} AS {_INVALID}, "
+        f"duplicate_keys AS {_DUPLICATE_KEYS}{verbatim} FROM valued"
     )
     if stream.dedup:
-        keys = ", ".join(quote(k) for k in stream.primary_key)
-        ranking = batch_order_sql(stream, quote)  # the winner rule, as in every writer's merge
-        # Invalid rows must survive dedup so that they are reported, not silently outranked.
+        position = {c.name: output_name(i) for i, c in enumerate(columns)}
+        keys = ", ".join(position[k] for k in stream.primary_key)
+        # the winner rule, as in every writer's merge (declared columns by their names in this query)
+        ranking = batch_order_sql(stream, lambda name: position.get(name, name))
+        # Invalid rows must survive dedup so that they are reported, not silently outranked; rows read
+        # again must survive so that the next pass sees them.
         final = (
-            f"SELECT * FROM ({final}) QUALIFY {_INVALID} OR "
+            f"SELECT * FROM ({final}) QUALIFY {_INVALID} OR {_DUPLICATE_KEYS} OR "
             f"row_number() OVER (PARTITION BY {keys} ORDER BY {ranking}) = 1"
         )
     # No ORDER BY: DuckDB keeps input order for this query unless dedup reorders (preserve_insertion_order),
@@ -234,51 +263,90 @@ class RecordTyper:
         if sql is None:
             sql = self._sql[stream.key] = build_typing_sql(stream, strip_nul=self._strip_nul)
         batch = pa.table({"line": lines, LINE_NUMBER: line_numbers})
-        self._con.register("batch", batch)
-        try:
-            typed = self._con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            bad = self._first_line(f"SELECT min({LINE_NUMBER}) FROM batch WHERE NOT json_valid(line)")
-            if bad is not None:
-                raise InputError("not valid JSON; every stdin line must be one AirbyteMessage", line=bad) from None
-            raise SystemFailure(
-                f"typing records of stream {stream.label!r} failed: {exc}",
-                internal_message=repr(exc),
-                stream=stream.label,
-            ) from exc
-        finally:
-            self._con.unregister("batch")
+        typed = self._run(stream, sql, batch)
+        duplicate_keys = typed.column(_DUPLICATE_KEYS)
+        if pc.any(duplicate_keys).as_py():
+            typed = self._run(stream, sql, _repaired(batch, pc.filter(typed.column(LINE_NUMBER), duplicate_keys)))
         invalid = typed.column(_INVALID)
         if pc.any(invalid).as_py():
             first = pc.min(pc.filter(typed.column(LINE_NUMBER), invalid)).as_py()
             raise InputError(
-                "RECORD needs an object 'data' and an integer 'emitted_at'", line=first, stream=stream.label
+                "RECORD needs an object 'data', an integer 'emitted_at' and, if it has 'meta', an array 'meta.changes'",
+                line=first,
+                stream=stream.label,
             )
-        typed = typed.drop_columns([_INVALID])
         if stream.source_json:
             typed = self._with_exact_data(typed, batch)
-        return typed.cast(stream.batch_schema)
+        names = [c.name for c in stream.all_columns] + [LINE_NUMBER]
+        return typed.drop_columns([_INVALID, _DUPLICATE_KEYS]).rename_columns(names).cast(stream.batch_schema)
 
     def _with_exact_data(self, typed: pa.Table, batch: pa.Table) -> pa.Table:
-        """Fill the ``_airbyte_data`` DuckDB could not give verbatim, from SQLite: its JSON functions copy
-        every number and string token as written."""
-        column = typed.column(SOURCE_DATA).combine_chunks()
-        missing = pc.is_null(column)
-        if not pc.any(missing).as_py():
+        """``_airbyte_data`` exactly as each line holds it where DuckDB's text is not verbatim, from SQLite (its
+        JSON functions copy every number and string token as written); a line SQLite cannot read (one the
+        typer repaired) keeps DuckDB's text."""
+        verbatim = typed.column(_VERBATIM)
+        typed = typed.drop_columns([_VERBATIM])
+        rewrite = pc.invert(pc.fill_null(verbatim, True)).combine_chunks()
+        if not pc.any(rewrite).as_py():
             return typed
-        wanted = pc.filter(typed.column(LINE_NUMBER), missing)
+        column = typed.column(SOURCE_DATA).combine_chunks()
+        wanted = pc.filter(typed.column(LINE_NUMBER), rewrite)
         lines = pc.take(batch.column("line"), pc.index_in(wanted, batch.column(LINE_NUMBER).combine_chunks()))
         if self._exact_json is None:
             self._exact_json = sqlite3.connect(":memory:", check_same_thread=False)  # one typing thread uses it
-        exact = [self._exact_json.execute("SELECT ? -> '$.record.data'", (line,)).fetchone()[0] for line in lines]
-        filled = pc.replace_with_mask(column, missing, pa.array(exact, pa.string()))
+        exact = []
+        for line, duckdb_text in zip(lines.to_pylist(), pc.filter(column, rewrite).to_pylist(), strict=True):
+            try:
+                exact.append(self._exact_json.execute("SELECT ? -> '$.record.data'", (line,)).fetchone()[0])
+            except sqlite3.Error:
+                exact.append(duckdb_text)
+        filled = pc.replace_with_mask(column, rewrite, pa.array(exact, pa.string()))
         return typed.set_column(typed.schema.get_field_index(SOURCE_DATA), SOURCE_DATA, filled)
 
-    def _first_line(self, sql: str) -> int | None:
-        value: int | None = self._con.sql(sql).fetchall()[0][0]
-        return value
+    def _run(self, stream: StreamSpec, sql: str, batch: pa.Table) -> pa.Table:
+        """The typing query over ``batch``; lines DuckDB cannot parse are repaired once, or reported."""
+        for attempt in range(2):
+            self._con.register("batch", batch)
+            try:
+                return self._con.sql(sql).to_arrow_table()
+            except duckdb.Error as exc:
+                query = f"SELECT {LINE_NUMBER} FROM batch WHERE NOT json_valid(line) ORDER BY {LINE_NUMBER}"
+                numbers = pa.array([number for (number,) in self._con.execute(query).fetchall()], pa.int64())
+                if len(numbers) == 0:
+                    raise SystemFailure(
+                        f"typing records of stream {stream.label!r} failed: {exc}",
+                        internal_message=repr(exc),
+                        stream=stream.label,
+                    ) from exc
+                if attempt:
+                    raise InputError(
+                        "not valid JSON; every stdin line must be one AirbyteMessage", line=numbers[0].as_py()
+                    ) from None
+            finally:
+                self._con.unregister("batch")
+            batch = _repaired(batch, numbers)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def close(self) -> None:
         self._con.close()
         if self._exact_json is not None:
             self._exact_json.close()
+
+
+def _repaired(batch: pa.Table, line_numbers: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """``batch`` with the lines of ``line_numbers`` rewritten by :func:`repair_record_line`."""
+    mask = pc.is_in(batch.column(LINE_NUMBER), value_set=pa.array(line_numbers.to_pylist(), pa.int64()))
+    replacements = []
+    for line, number in zip(
+        pc.filter(batch.column("line"), mask).to_pylist(),
+        pc.filter(batch.column(LINE_NUMBER), mask).to_pylist(),
+        strict=True,
+    ):
+        repaired = repair_record_line(line)
+        if repaired is None:
+            raise InputError("not valid JSON; every stdin line must be one AirbyteMessage", line=number)
+        replacements.append(repaired)
+    lines = pc.replace_with_mask(
+        batch.column("line").combine_chunks(), mask.combine_chunks(), pa.array(replacements, pa.large_string())
+    )
+    return batch.set_column(0, "line", lines)

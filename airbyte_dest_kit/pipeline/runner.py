@@ -20,16 +20,14 @@ then come back to their buffers and are cut at that line the same way.
 
 from __future__ import annotations
 
-import abc
 import functools
 import signal
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
-from airbyte_dest_kit.destination import Destination
 from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError
 from airbyte_dest_kit.pipeline.buffer import StreamBuffer
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
@@ -39,8 +37,8 @@ from airbyte_dest_kit.pipeline.progress import Progress
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, log_message
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
-from airbyte_dest_kit.writer import StreamSpec, Writer, build_stream_specs
+from airbyte_dest_kit.protocol.shapes import check_record, check_state, check_stream_status
+from airbyte_dest_kit.writer import StreamSpec, Writer
 
 TICK_SECONDS = 1.0
 
@@ -65,6 +63,7 @@ class Pipeline:
         self.ledger = StateLedger()
         self.progress = Progress(self._log, progress_interval)
         self.statuses: dict[StreamKey, str] = {}
+        self._ended: set[StreamKey] = set()  # streams that reported COMPLETE / INCOMPLETE since the last flush
         self.skipped: Counter[str] = Counter()
         self.states_in = 0
         self.lines_read = 0
@@ -122,10 +121,30 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer in self.policy.due(self.buffers.values(), now):
+            for buffer in self._due(now):
                 self._submit(buffer, worker)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
+
+    def _due(self, now: float) -> list[StreamBuffer]:
+        """Buffers to write now: the flush policy's, a stream that reported its end (nothing more is coming),
+        and a stream whose buffered records a STATE has waited on for ``max_state_wait_seconds``."""
+        due = self.policy.due(self.buffers.values(), now)
+        ended, self._ended = self._ended, set()
+        for key in ended:
+            if self.buffers[key].rows and self.buffers[key] not in due:
+                due.append(self.buffers[key])
+        for key, (since, needed) in self.ledger.oldest_waits().items():
+            buffer = self.buffers.get(key)
+            if (
+                buffer is not None
+                and buffer.rows
+                and needed > buffer.seen - buffer.rows  # some of the records it needs are still buffered
+                and now - since >= self.policy.max_state_wait_seconds
+                and buffer not in due
+            ):
+                due.append(buffer)
+        return due
 
     def _submit(self, buffer: StreamBuffer, worker: FlushWorker) -> None:
         lines, numbers = buffer.peek()
@@ -188,20 +207,26 @@ class Pipeline:
         message = decode_line(item.text, item.line_number)
         kind = message.get("type")
         if kind == "RECORD":
-            record = message.get("record")
-            if not isinstance(record, dict) or not isinstance(record.get("stream"), str):
-                raise InputError("RECORD message needs a 'record' object with a 'stream' name", line=item.line_number)
-            key = (record.get("namespace"), record["stream"])
+            descriptor = check_record(message, item.line_number)
+            key = stream_key(descriptor)
             self._buffer_for(key, item.line_number).add_line(item.text, item.line_number)
         elif kind == "STATE":
-            if not isinstance(message.get("state"), dict):
-                raise InputError("STATE message needs a 'state' object", line=item.line_number)
+            check_state(message, item.line_number)
             self.states_in += 1
             seen = {key: buffer.seen for key, buffer in self.buffers.items()}
-            self.ledger.hold(message, item.line_number, seen)
-        elif kind == "TRACE" and (message.get("trace") or {}).get("type") == "STREAM_STATUS":
-            status = message["trace"].get("stream_status") or {}
-            self.statuses[stream_key(status.get("stream_descriptor") or {})] = str(status.get("status"))
+            self.ledger.hold(message, item.line_number, seen, time.monotonic())
+        elif kind == "TRACE":
+            trace = message.get("trace")
+            if not isinstance(trace, dict):
+                raise InputError("TRACE 'trace' must be a JSON object", line=item.line_number)
+            if trace.get("type") != "STREAM_STATUS":
+                self.skipped["TRACE"] += 1
+                return
+            descriptor, status = check_stream_status(trace, item.line_number)
+            key = stream_key(descriptor)
+            self.statuses[key] = status
+            if status in ("COMPLETE", "INCOMPLETE") and key in self.buffers:
+                self._ended.add(key)  # nothing more is coming for it: write what it has now
         else:
             self.skipped[str(kind)] += 1
 
@@ -217,44 +242,3 @@ class Pipeline:
                     + ("; the staged overwrite was not swapped in" if spec.truncate else ""),
                     "WARN",
                 )
-
-
-class WriterDestination(Destination):
-    """A destination made of a :class:`Writer`; the pipeline does the rest::
-
-        class DestinationDuckDB(WriterDestination):
-            default_schema = "main"
-
-            def create_writer(self, config):
-                return DuckDBWriter(config["destination_path"])
-
-    The config key ``schema`` names the schema for streams without a namespace (else
-    ``default_schema``); the optional ``buffering`` object tunes the :class:`FlushPolicy`.
-    """
-
-    default_schema = "main"
-
-    @abc.abstractmethod
-    def create_writer(self, config: Mapping[str, Any]) -> Writer:
-        """A writer for this config (do not connect yet: ``check`` / ``open`` do)."""
-
-    def spec(self) -> dict[str, Any]:
-        spec = super().spec()
-        properties = spec["connectionSpecification"].setdefault("properties", {})
-        properties.setdefault("buffering", FlushPolicy.json_schema())
-        return spec
-
-    def check(self, config: Mapping[str, Any]) -> None:
-        writer = self.create_writer(config)
-        try:
-            writer.check()
-        finally:
-            writer.close()
-
-    def run_write(
-        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
-    ) -> None:
-        policy = FlushPolicy.from_config(config)
-        writer = self.create_writer(config)
-        specs = build_stream_specs(catalog.streams, config.get("schema") or self.default_schema, writer.capabilities)
-        Pipeline(writer, specs, out, policy).run(stdin)

@@ -7,6 +7,7 @@ this module only decodes what the caller asks for.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -22,16 +23,42 @@ READ_SIZE = 1 << 20
 
 
 def decode_line(line: bytes | str, line_number: int) -> dict[str, Any]:
-    """Parse one message line; a line that is not a JSON object raises :class:`InputError`."""
+    """Parse one message line; a line that is not a JSON object raises :class:`InputError`.
+
+    orjson first; what it refuses is tried with Python's parser, which takes a lone surrogate escape
+    (``"\ud800"``: valid JSON text that some sources produce), so such a STATE can still be echoed.
+    """
     try:
         message = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number
-        ) from None
+        try:
+            message = loads_lenient(line)
+        except ValueError:
+            raise InputError(
+                f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number
+            ) from None
     if not isinstance(message, dict):
         raise InputError("a message must be a JSON object", line=line_number)
     return message
+
+
+def loads_lenient(text: bytes | str) -> Any:
+    """Python's parser: the last of duplicate keys wins (as with orjson), a lone surrogate escape is kept as a
+    surrogate code point; NaN and Infinity are still refused (they are not JSON)."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def dumps(message: Any) -> bytes:
+    """Compact JSON; a string holding a lone surrogate (decoded by Python's parser) goes out escaped as it
+    came in, where orjson refuses it."""
+    try:
+        return orjson.dumps(message)
+    except orjson.JSONEncodeError:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -102,7 +129,7 @@ class MessageWriter:
     def write(self, message: dict[str, Any] | BaseModel, *, flush: bool = False) -> None:
         if isinstance(message, BaseModel):
             message = message.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        self._stream.write(orjson.dumps(message) + b"\n")
+        self._stream.write(dumps(message) + b"\n")
         if flush:
             self._stream.flush()
 

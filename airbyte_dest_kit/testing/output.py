@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
+from airbyte_dest_kit.protocol.codec import loads_lenient
 
 
 def parse_message(line: bytes | str) -> dict[str, Any]:
-    """One stdout line as a message: strict like orjson (no NaN, no lone surrogates), exact like json (big ints)."""
-    orjson.loads(line)
-    message: dict[str, Any] = json.loads(line)
+    """One stdout line as a message: no NaN / Infinity, big integers exact, and a lone surrogate escape kept
+    (valid JSON text, which a destination echoes in a STATE as it came)."""
+    message = loads_lenient(line)
+    if not isinstance(message, dict):
+        raise ValueError(f"not a message object: {line!r}")
     return message
 
 

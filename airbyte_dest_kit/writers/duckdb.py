@@ -1,40 +1,31 @@
 """DuckDB, the embedded default: a database file the user can open with any DuckDB client.
 
-- append: each batch is one ``INSERT … BY NAME`` transaction.
-- overwrite / truncate refresh: rows go to ``<table>_airbyte_tmp`` during the sync; when the stream
-  completes, one transaction drops the old table and renames the staging table in its place. A failed sync
-  leaves the old table as it was and keeps the staging table; the next attempt of the same generation
-  (``generation_id > 0``) continues it, any other sync starts it afresh.
-- append_dedup: the batch (already one row per key, see the record typer) is merged in one transaction:
-  an existing row loses to an incoming one unless its cursor is greater, or the incoming cursor is NULL
-  and its is not, or cursors tie and it was extracted later. Keys compare NULL-safely. A winning row
-  with a non-null ``_ab_cdc_deleted_at`` deletes its key, and is kept in ``<table>_airbyte_deletes`` (a
-  tombstone) so that an older version of the row arriving in a later batch or sync does not bring the key
-  back; a newer version does. A key is in at most one of the two tables.
-- schema evolution: new properties add columns, changed types widen (``schema.widen``), nothing is dropped.
+A store (:mod:`airbyte_dest_kit.modes` applies the modes): each operation is plain DuckDB SQL, batches are
+Arrow tables scanned in place. ``swap`` drops the final table and renames the staging one in the same
+transaction; ``merge`` deletes the rows that lose against the batch by the winner rule
+(:func:`merge_rule.existing_wins_sql`), then inserts the batch rows whose key is left with no row, live
+ones into the table and deletions into the tombstones. Schema evolution adds columns and widens types
+(``schema.plan_evolution``), never drops.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from airbyte_dest_kit.errors import ConfigError, TransientError
-from airbyte_dest_kit.naming import fit_name
-from airbyte_dest_kit.pipeline.record_typer import LINE_NUMBER, quote
+from airbyte_dest_kit.errors import ConfigError, ConnectorError, TransientError
+from airbyte_dest_kit.layout import GENERATION_ID, Capabilities, StreamSpec
+from airbyte_dest_kit.merge_rule import existing_wins_sql
+from airbyte_dest_kit.modes import MergeTarget, StoreWriter, SwapPair
+from airbyte_dest_kit.pipeline.record_typer import quote
 from airbyte_dest_kit.schema import ColumnType, plan_evolution
-from airbyte_dest_kit.writer import (
-    EXTRACTED_AT,
-    GENERATION_ID,
-    TOMBSTONE_SUFFIX,
-    Capabilities,
-    StreamSpec,
-    Writer,
-)
 
 SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -51,6 +42,9 @@ SQL_TYPES = {
 # DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 1 GiB.
 MEMORY_LIMIT = "256MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
+_DISK_FULL = ("no space left", "file too large", "disk full", "could not write")
+
+log = logging.getLogger("airbyte.writers.duckdb")
 
 
 def _error_for(path: str, exc: duckdb.Error) -> Exception:
@@ -63,17 +57,31 @@ def _error_for(path: str, exc: duckdb.Error) -> Exception:
     return ConfigError(f"cannot open DuckDB file {path!r} (config key 'destination_path'): {text}")
 
 
-def qualified(schema: str, table: str) -> str:
-    return f"{quote(schema)}.{quote(table)}"
+def _write_failure(path: str, exc: duckdb.Error) -> ConnectorError | None:
+    """The error to report for a failed write the user can act on (the disk is full), else None."""
+    text = str(exc)
+    if not any(marker in text.lower() for marker in _DISK_FULL):
+        return None
+    return TransientError(
+        f"DuckDB could not write to {path!r} (config key 'destination_path'): the disk is full or the file hit a "
+        "size limit. Free space (or point destination_path at a larger disk) and retry: every echoed state's "
+        "records are committed, and a retry resumes from the last one",
+        internal_message=text,
+    )
 
 
-class DuckDBWriter(Writer):
-    capabilities = Capabilities(supports_dedup=True, supports_truncate=True, case_sensitive_identifiers=False)
+class DuckDBWriter(StoreWriter):
+    naming = Capabilities(case_sensitive_identifiers=False)
 
     def __init__(self, path: str, *, threads: int | None = None) -> None:
         self.path = path
         self.threads = threads
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._catalog = ""
+
+    def qualified(self, schema: str, table: str) -> str:
+        _ = self.con  # connects, which reads the catalog name
+        return f"{quote(self._catalog)}.{quote(schema)}.{quote(table)}"
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -88,188 +96,137 @@ class DuckDBWriter(Writer):
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            # Names are qualified with the database (catalog) name: a schema named like the file (schema
+            # "airbyte" in airbyte.duckdb) would otherwise be an ambiguous reference.
+            self._catalog = self._con.execute("SELECT current_database()").fetchall()[0][0]
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")
         return self._con
 
     def check(self) -> None:
-        probe = qualified("main", "_airbyte_connection_check")
+        probe = self.qualified("main", f"_airbyte_connection_check_{uuid.uuid4().hex[:8]}")  # never a stream's table
         self.con.execute(f"CREATE OR REPLACE TABLE {probe} (id INTEGER)")
         self.con.execute(f"INSERT INTO {probe} VALUES (1)")
         self.con.execute(f"DROP TABLE {probe}")
 
-    # -- layout -----------------------------------------------------------------------------------
+    # -- the store -------------------------------------------------------------------------------
 
-    def _columns(self, schema: str, table: str) -> dict[str, ColumnType | None] | None:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction. A failed ROLLBACK (the connection may be unusable after a disk-full error) is
+        logged, never raised: the error that caused it is the one to report."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error as rollback_error:
+                log.warning("ROLLBACK after %r failed too: %s", exc, rollback_error)
+            if isinstance(exc, duckdb.Error):
+                failure = _write_failure(self.path, exc)
+                if failure is not None:
+                    raise failure from exc
+            raise
+
+    def create_schema(self, schema: str) -> None:
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self._catalog)}.{quote(schema)}")
+
+    def columns(self, stream: StreamSpec, table: str) -> dict[str, ColumnType | None] | None:
         rows = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, table],
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [self._catalog, stream.schema_name, table],
         ).fetchall()
         return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
 
-    def _ensure_table(self, stream: StreamSpec, table: str) -> None:
-        self._evolve(stream.schema_name, table, [(c.name, c.type) for c in stream.all_columns])
-
-    def _evolve(self, schema: str, table: str, wanted: list[tuple[str, ColumnType]]) -> None:
-        """Create ``table`` with ``wanted`` columns, or add and widen its columns to hold them."""
-        existing = self._columns(schema, table)
-        target = qualified(schema, table)
+    def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        existing = self.columns(stream, table)
+        target = self.qualified(stream.schema_name, table)
         if existing is None:
-            columns = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in wanted)
-            self.con.execute(f"CREATE TABLE {target} ({columns})")
+            listed = ", ".join(f"{quote(name)} {SQL_TYPES[kind]}" for name, kind in columns)
+            self.con.execute(f"CREATE TABLE {target} ({listed})")
             return
-        adds, retypes = plan_evolution(existing, wanted, case_sensitive=self.capabilities.case_sensitive_identifiers)
+        adds, retypes = plan_evolution(
+            existing, list(columns), case_sensitive=self.capabilities.case_sensitive_identifiers
+        )
         for name, kind in adds:
             self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
         for name, kind in retypes:
             self.con.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {SQL_TYPES[kind]}")
 
-    @staticmethod
-    def _tables(stream: StreamSpec, table: str) -> list[str]:
-        """``table`` and, for streams that keep tombstones, its deletes table."""
-        return [table, _tombstones(table)] if stream.keeps_tombstones else [table]
+    def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        with self._registered(stream, rows) as batch:
+            self.con.execute(f"INSERT INTO {self.qualified(stream.schema_name, table)} BY NAME SELECT * FROM {batch}")
 
-    def _staging_is_resumable(self, stream: StreamSpec) -> bool:
-        """A staging table left by a failed attempt of this same generation holds rows worth keeping."""
-        if stream.generation_id <= 0:
-            return False
-        target = qualified(stream.schema_name, stream.staging_table_name)
+    def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
+        common = [
+            quote(name) for name in self.columns(stream, source) or {} if name in (self.columns(stream, target) or {})
+        ]
+        into, source_table = (self.qualified(stream.schema_name, t) for t in (target, source))
+        listed = ", ".join(common)
+        self.con.execute(f"INSERT INTO {into} ({listed}) SELECT {listed} FROM {source_table}")
+
+    def drop(self, stream: StreamSpec, table: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {self.qualified(stream.schema_name, table)}")
+
+    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
+        target = self.qualified(stream.schema_name, table)
         rows = self.con.execute(
-            f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?", [stream.generation_id]
+            f"SELECT count(*) FROM {target} WHERE {GENERATION_ID} IS DISTINCT FROM ?",
+            [generation],
         ).fetchall()
         return bool(rows[0][0] == 0)
 
-    def open(self, streams: Sequence[StreamSpec]) -> None:
-        for stream in streams:
-            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(stream.schema_name)}")
-            tables = self._tables(stream, self._target_table(stream))
-            if stream.truncate:
-                staging = self._columns(stream.schema_name, tables[0])
-                if staging is not None and not self._staging_is_resumable(stream):
-                    for table in tables:
-                        self.con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, table)}")
-            for table in tables:
-                self._ensure_table(stream, table)
-            if not stream.truncate:
-                self._adopt_staged_rows(stream)
+    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
+        target = self.qualified(stream.schema_name, table)
+        self.con.execute(f"DELETE FROM {target} WHERE coalesce({GENERATION_ID}, -1) < ?", [minimum])
 
-    def _adopt_staged_rows(self, stream: StreamSpec) -> None:
-        """A truncate refresh that failed and was then given up leaves its rows staged; a normal sync makes
-        them visible, by the stream's own mode, and drops the staging tables, in one transaction: nothing a
-        refresh wrote is lost (protocol: a cancelled truncate keeps the rows of every sync)."""
-        schema = stream.schema_name
-        pairs = zip(
-            self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
-        )
-        staged = [(staging, final) for staging, final in pairs if self._columns(schema, staging) is not None]
-        for staging, final in staged:  # the final tables learn any column only the staged rows have
-            columns = self._columns(schema, staging) or {}
-            self._evolve(schema, final, [(name, kind or ColumnType.STRING) for name, kind in columns.items()])
-        if not staged:
+    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
+        for pair in pairs:  # one transaction (the modes open it): DuckDB's DDL is transactional
+            self.drop(stream, pair.final)
+            staging = self.qualified(stream.schema_name, pair.staging)
+            self.con.execute(f"ALTER TABLE {staging} RENAME TO {quote(pair.final)}")
+
+    def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
+        if isinstance(source, str):
+            self._merge(stream, target, self.qualified(stream.schema_name, source))
             return
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            for staging, final in staged:
-                source = qualified(schema, staging)
-                if stream.dedup:  # merged like one batch (staged rows are one per key already)
-                    self.con.execute(f"CREATE TEMP VIEW _airbyte_batch AS SELECT *, 0 AS {LINE_NUMBER} FROM {source}")
-                    self._merge(stream)
-                    self.con.execute("DROP VIEW _airbyte_batch")
-                else:
-                    self.con.execute(f"INSERT INTO {qualified(schema, final)} BY NAME SELECT * FROM {source}")
-                self.con.execute(f"DROP TABLE {source}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        with self._registered(stream, source) as batch:
+            self._merge(stream, target, batch)
 
-    # -- writing ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _target_table(stream: StreamSpec) -> str:
-        return stream.staging_table_name if stream.truncate else stream.table_name
-
-    def _target(self, stream: StreamSpec) -> str:
-        return qualified(stream.schema_name, self._target_table(stream))
-
-    def write(self, stream: StreamSpec, batch: pa.Table) -> None:
-        con = self.con
-        con.register("_airbyte_batch", batch)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                if stream.dedup:
-                    self._merge(stream)
-                else:
-                    con.execute(
-                        f"INSERT INTO {self._target(stream)} BY NAME "
-                        f"SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch"
-                    )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        finally:
-            con.unregister("_airbyte_batch")
-
-    def _merge(self, stream: StreamSpec) -> None:
-        tables = [qualified(stream.schema_name, t) for t in self._tables(stream, self._target_table(stream))]
+    def _merge(self, stream: StreamSpec, target: MergeTarget, batch: str) -> None:
+        schema = stream.schema_name
+        tables = [self.qualified(schema, t) for t in (target.live, target.tombstones) if t is not None]
         same_key = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in stream.primary_key)
-        extracted_later = f"t.{EXTRACTED_AT} > b.{EXTRACTED_AT}"
-        if stream.cursor:
-            c = quote(stream.cursor)
-            existing_wins = (
-                f"(t.{c} > b.{c}) OR (t.{c} IS NOT NULL AND b.{c} IS NULL) "
-                f"OR (t.{c} IS NOT DISTINCT FROM b.{c} AND {extracted_later})"
-            )
-        else:
-            existing_wins = extracted_later
         for table in tables:
-            # coalesce: with NULL cursors the comparison is NULL, which must read as "existing does not win"
             self.con.execute(
-                f"DELETE FROM {table} AS t USING _airbyte_batch AS b "
-                f"WHERE {same_key} AND NOT coalesce({existing_wins}, FALSE)"
+                f"DELETE FROM {table} AS t USING {batch} AS b "
+                f"WHERE {same_key} AND NOT {existing_wins_sql(stream, quote)}"
             )
         # What is left for a key in either table won against the batch; only keys with nothing left land.
         unclaimed = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {same_key})" for table in tables)
         deleted = f"b.{quote(stream.cdc_deleted_column)} IS NOT NULL" if stream.cdc_deleted_column else "FALSE"
         self.con.execute(
-            f"INSERT INTO {tables[0]} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b "
-            f"WHERE {unclaimed} AND NOT ({deleted})"
+            f"INSERT INTO {tables[0]} BY NAME SELECT * FROM {batch} AS b WHERE {unclaimed} AND NOT ({deleted})"
         )
-        if stream.keeps_tombstones:
+        if len(tables) > 1:
             self.con.execute(
-                f"INSERT INTO {tables[1]} BY NAME SELECT * EXCLUDE ({LINE_NUMBER}) FROM _airbyte_batch AS b "
-                f"WHERE {unclaimed} AND {deleted}"
+                f"INSERT INTO {tables[1]} BY NAME SELECT * FROM {batch} AS b WHERE {unclaimed} AND {deleted}"
             )
 
-    def finish(self, stream: StreamSpec) -> None:
-        pairs = zip(
-            self._tables(stream, stream.staging_table_name), self._tables(stream, stream.table_name), strict=True
-        )
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
+    @contextlib.contextmanager
+    def _registered(self, stream: StreamSpec, rows: pa.Table) -> Iterator[str]:
+        """``rows`` as a view DuckDB scans in place, under the layout's scratch name (never a stream's)."""
+        self.con.register(stream.scratch_table_name, rows)
         try:
-            for staging, final in pairs:
-                if stream.truncate:
-                    con.execute(f"DROP TABLE IF EXISTS {qualified(stream.schema_name, final)}")
-                    con.execute(f"ALTER TABLE {qualified(stream.schema_name, staging)} RENAME TO {quote(final)}")
-                elif stream.minimum_generation_id > 0:
-                    con.execute(
-                        f"DELETE FROM {qualified(stream.schema_name, final)} "
-                        f"WHERE coalesce({GENERATION_ID}, -1) < {int(stream.minimum_generation_id)}"
-                    )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            yield quote(stream.scratch_table_name)
+        finally:
+            self.con.unregister(stream.scratch_table_name)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
-
-
-def _tombstones(table: str) -> str:
-    return fit_name(table + TOMBSTONE_SUFFIX, DuckDBWriter.capabilities.max_identifier_bytes)

@@ -188,8 +188,8 @@ class KvdbWriter(StoreWriter):
     def _prefix(self, schema: str, table: str) -> str:
         return table_prefix(schema, table)
 
-    def _entries(self, schema: str, table: str) -> Iterator[Entry]:
-        prefix = self._prefix(schema, table)
+    def _entries(self, stream: StreamSpec, table: str) -> Iterator[Entry]:
+        prefix = self._prefix(stream.schema_name, table)
         return own_entries(self.client.entries(prefix), prefix)
 
     # -- the connection check ------------------------------------------------------------------------
@@ -218,9 +218,9 @@ class KvdbWriter(StoreWriter):
         self._finish_interrupted_swaps(streams)
         super().open(streams)
 
-    def columns(self, schema: str, table: str) -> ColumnTypes | None:
+    def columns(self, stream: StreamSpec, table: str) -> ColumnTypes | None:
         """A prefix holds no column types; it "exists" while it holds a key."""
-        return {} if next(self._entries(schema, table), None) is not None else None
+        return {} if next(self._entries(stream, table), None) is not None else None
 
     def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
         """Nothing to do: each value carries its own fields."""
@@ -241,23 +241,25 @@ class KvdbWriter(StoreWriter):
         self.client.apply([set_operation(k, v) for k, v in copied.items()])
         return set(copied)
 
-    def drop(self, schema: str, table: str) -> None:
+    def drop(self, stream: StreamSpec, table: str) -> None:
         self._indexes.clear()
-        self.client.apply([delete_operation(e.key) for e in self._entries(schema, table)])
+        self.client.apply([delete_operation(e.key) for e in self._entries(stream, table)])
 
-    def holds_only_generation(self, schema: str, table: str, generation: int) -> bool:
-        return all(e.generation == generation for e in self._entries(schema, table))
+    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
+        return all(e.generation == generation for e in self._entries(stream, table))
 
-    def delete_generations_below(self, schema: str, table: str, minimum: int) -> None:
+    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
         self._indexes.clear()
-        old = [e.key for e in self._entries(schema, table) if e.generation is None or e.generation < minimum]
+        old = [e.key for e in self._entries(stream, table) if e.generation is None or e.generation < minimum]
         self.client.apply([delete_operation(k) for k in old])
 
     # -- swap ----------------------------------------------------------------------------------------
 
-    def swap(self, schema: str, pairs: Sequence[SwapPair]) -> None:
+    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         self._indexes.clear()
-        prefixes = [[self._prefix(schema, p.staging), self._prefix(schema, p.final)] for p in pairs]
+        prefixes = [
+            [self._prefix(stream.schema_name, p.staging), self._prefix(stream.schema_name, p.final)] for p in pairs
+        ]
         marker = SWAP_MARKERS + prefixes[0][1]
         # From here on the swap is decided: a sync that finds the marker finishes it.
         self.client.apply([set_operation(marker, orjson.dumps({"pairs": prefixes}).decode())])
@@ -287,7 +289,7 @@ class KvdbWriter(StoreWriter):
         tombstone_prefix = self._prefix(schema, target.tombstones) if target.tombstones else None
         index = self._index(stream, live_prefix, tombstone_prefix)
         if isinstance(source, str):  # a staged table (rows one per key already), values as they are stored
-            incoming, values = self._stored_versions(stream, list(self._entries(schema, source)))
+            incoming, values = self._stored_versions(stream, list(self._entries(stream, source)))
         else:
             incoming, values = source, record_values(source)
         incoming_ids = incoming.column(RAW_ID)

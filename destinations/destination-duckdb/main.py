@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airbyte_dest_kit.entrypoint import launch
-from airbyte_dest_kit.pipeline.runner import WriterDestination
+from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.http import RetryPolicy
-from airbyte_dest_kit.pipeline.runner import WriterDestination
+from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.http import RequestLimits
 from airbyte_dest_kit.writers.kvdb import DEFAULT_RETRY, KvdbClient, KvdbWriter
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.pipeline.runner import WriterDestination
+from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.sql import SQLWriter, create_sql_writer
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -78,7 +78,7 @@ class DestinationPostgres(WriterDestination):
             database=config["database"],
         )
         connect_args = {**extra_params(config.get("jdbc_url_params")), **ssl_params(config.get("ssl_mode"))}
-        return create_sql_writer(url, schema=config.get("schema") or self.default_schema, connect_args=connect_args)
+        return create_sql_writer(url, schema=config["schema"], connect_args=connect_args)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.pipeline.runner import WriterDestination
-from airbyte_dest_kit.protocol.codec import MessageWriter
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.sql import ConfigKeys, SQLWriter, create_sql_writer
 
 # Every connection setting lives in the URL, so every connection error points at it.
@@ -37,21 +35,14 @@ def _url(config: Mapping[str, Any]) -> sa.URL:
 class DestinationSQL(WriterDestination):
     default_schema = "public"
 
-    def with_default_schema(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """The config with ``schema`` filled in: ``main`` on SQLite (its only built-in schema)."""
-        fallback = "main" if _url(config).get_backend_name() == "sqlite" else self.default_schema
-        return {**config, "schema": config.get("schema") or fallback}
+    def default_schema_for(self, config: Mapping[str, Any]) -> str:
+        """``main`` on SQLite (its only built-in schema)."""
+        return "main" if _url(config).get_backend_name() == "sqlite" else self.default_schema
 
     def create_writer(self, config: Mapping[str, Any]) -> SQLWriter:
-        config = self.with_default_schema(config)
         return create_sql_writer(
             _url(config), schema=config["schema"], config_keys=URL_KEYS, load_method=config.get("load_method") or "bulk"
         )
-
-    def run_write(
-        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
-    ) -> None:
-        super().run_write(self.with_default_schema(config), catalog, stdin, out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""One ``target`` fixture, parametrised over every writer, so each scenario runs against each of them.
+"""One ``target`` fixture, parametrised over every writer, so each scenario runs against each of them
+(the file destination once per format: Parquet partitioned by day, gzipped JSON lines, CSV).
 
 A target gives a config, the destination's main.py, and ``read_table(schema, table)`` → rows as dicts
 in one comparable form (see ``sqltargets.plain``).
@@ -6,8 +7,9 @@ in one comparable form (see ``sqltargets.plain``).
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -98,7 +100,50 @@ def _sqlite(tmp: Path) -> Iterator[Target]:
     engine.dispose()
 
 
-FACTORIES = {"duckdb": _duckdb, "postgres": _postgres, "mariadb": _mariadb, "sqlite": _sqlite}
+# How each file format is read back: every nested value as JSON text (one form for every target).
+FILE_READERS = {
+    "parquet": "read_parquet('{glob}.parquet', union_by_name = true, hive_partitioning = false)",
+    "jsonl": "read_json('{glob}.jsonl.gz', format = 'newline_delimited', maximum_depth = 1, union_by_name = true)",
+    "csv": "read_csv('{glob}.csv', header = true, allow_quoted_nulls = false, union_by_name = true)",
+}
+FILE_CONFIGS = {  # partitioning and gzip ride along, so every scenario covers them too
+    "parquet": {"format": "parquet", "partitioning": {"granularity": "day"}},
+    "jsonl": {"format": "jsonl", "gzip": True},
+    "csv": {"format": "csv"},
+}
+
+
+def _files(file_format: str) -> Callable[[Path], Iterator[Target]]:
+    def factory(tmp: Path) -> Iterator[Target]:
+        root = tmp / "files"
+
+        def read(schema: str, table: str) -> list[dict[str, object]]:
+            folder = root / schema / table
+            if not any(folder.rglob("part-*")):
+                return []
+            reader = FILE_READERS[file_format].format(glob=f"{folder}/**/*")
+            with duckdb.connect() as con:
+                con.execute("SET TimeZone = 'UTC'")
+                cursor = con.execute(f"SELECT * FROM {reader}")
+                names = [d[0] for d in cursor.description]
+                rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            if file_format == "jsonl":  # every value was read as its JSON text
+                rows = [{k: None if v is None else json.loads(v) for k, v in row.items()} for row in rows]
+            return rows
+
+        config = {"destination_path": str(root), "schema": "main", **FILE_CONFIGS[file_format]}
+        yield Target(f"files-{file_format}", DESTINATIONS / "destination-local-file/main.py", config, "main", read, tmp)
+
+    return factory
+
+
+FACTORIES = {
+    "duckdb": _duckdb,
+    "postgres": _postgres,
+    "mariadb": _mariadb,
+    "sqlite": _sqlite,
+    **{f"files-{f}": _files(f) for f in FILE_READERS},
+}
 
 
 @pytest.fixture(params=list(FACTORIES))

@@ -233,3 +233,49 @@ def test_awkward_names_and_values_round_trip(target: Target) -> None:
     ]
     assert rows[1]["order"] == ""  # empty string stays distinct from NULL
     assert rows[1]["select"] is None
+
+
+def _two_streams(*streams: dict[str, Any]) -> dict[str, Any]:
+    return {"streams": [s for c in streams for s in c["streams"]]}
+
+
+def _sync_both(target: Target, cat: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> None:
+    messages: list[Any] = []
+    for index, (stream, data) in enumerate(rows.items()):
+        messages += [record(stream, d, emitted_at=1_700_000_000_000 + index) for d in data]
+        messages += [state(stream, index), complete(stream)]
+    result = target.run(messages, cat)
+    assert result.returncode == 0, result.stdout
+    assert len(result.of_type("STATE")) == len(rows)
+
+
+def test_overwrite_beside_a_stream_named_like_its_staging_table(target: Target) -> None:
+    # Before the names were reserved together, the second sync swapped users_airbyte_tmp's rows into users
+    # and lost that stream.
+    cat = _two_streams(catalog("users", PROPS, "overwrite"), catalog("users_airbyte_tmp", PROPS, "append"))
+    _sync_both(target, cat, {"users": [{"id": 1}, {"id": 2}], "users_airbyte_tmp": [{"id": 10}] * 7})
+    _sync_both(target, cat, {"users": [{"id": 3}], "users_airbyte_tmp": [{"id": 11}] * 3})
+    assert _ids(target.read_table(target.schema, "users")) == [3]
+    assert _ids(target.read_table(target.schema, "users_airbyte_tmp")) == [10] * 7 + [11] * 3
+
+
+def test_dedup_with_deletes_beside_a_stream_named_like_its_tombstones(target: Target) -> None:
+    # Before, the other stream's rows acted as tombstones and deleted live users.
+    props = {**PROPS, "_ab_cdc_deleted_at": {"type": ["null", "string"]}}
+    cat = _two_streams(
+        catalog("users", props, "append_dedup", primary_key=["id"], cursor="updated"),
+        catalog("users_airbyte_deletes", props, "append"),
+    )
+    live = [{"id": i, "updated": 1} for i in (1, 2, 3, 4)]
+    others = [{"id": i, "updated": 9, "_ab_cdc_deleted_at": "2024-01-01T00:00:00Z"} for i in (1, 2, 3)]
+    _sync_both(target, cat, {"users": live, "users_airbyte_deletes": others})
+    newer = [{"id": i, "updated": 2} for i in (1, 2, 3, 5)]  # newer versions of live users, and a new one
+    _sync_both(target, cat, {"users": newer, "users_airbyte_deletes": others})
+    users = target.read_table(target.schema, "users")
+    assert sorted((r["id"], r["updated"]) for r in users) == [(1, 2), (2, 2), (3, 2), (4, 1), (5, 2)]
+    assert _ids(target.read_table(target.schema, "users_airbyte_deletes")) == [1, 1, 2, 2, 3, 3]
+    # and its own deletes still work, kept apart from the other stream
+    gone = {"id": 2, "updated": 2, "_ab_cdc_deleted_at": "2024-01-02T00:00:00Z"}
+    _sync_both(target, cat, {"users": [gone], "users_airbyte_deletes": []})
+    assert _ids(target.read_table(target.schema, "users")) == [1, 3, 4, 5]
+    assert _ids(target.read_table(target.schema, "users_airbyte_deletes")) == [1, 1, 2, 2, 3, 3]

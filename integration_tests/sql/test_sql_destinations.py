@@ -216,7 +216,44 @@ def test_postgres_strips_nul_bytes_with_a_change(pg_schema: tuple[sa.Engine, str
     (row,) = sql_rows(engine, f'"{schema}"."s"')
     assert row["text"] == "ab"
     assert row["_airbyte_meta"]["changes"] == [
-        {"field": "text", "change": "NULLED", "reason": "DESTINATION_SERIALIZATION_ERROR"}
+        {"field": "text", "change": "TRUNCATED", "reason": "DESTINATION_SERIALIZATION_ERROR"}
+    ]
+
+
+@pytest.mark.parametrize("mode", ["append", "append_dedup"])
+def test_postgres_nul_in_an_undeclared_field_is_stripped_not_fatal(
+    pg_schema: tuple[sa.Engine, str], tmp_path: Path, mode: str
+) -> None:
+    # Undeclared fields land in _airbyte_additional_properties (jsonb, which refuses \u0000), and upstream
+    # change entries in _airbyte_meta: a NUL in a value, a property name or a change must not fail the batch
+    # (nor every retry of it), nor lose the good record beside it.
+    engine, schema = pg_schema
+    cat = catalog("s", {"id": {"type": "integer"}}, mode, primary_key=["id"] if mode == "append_dedup" else ())
+    upstream = [{"field": "x\u0000", "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
+    messages = [
+        record("s", {"id": 0}),
+        record("s", {"id": 1, "extra": "a\u0000b"}),
+        record("s", {"id": 2, "ke\u0000y": 1}, meta={"changes": upstream}),
+        state("s", 1),
+        complete("s"),
+    ]
+    result = run_destination(POSTGRES_MAIN, pg_config(schema), cat, messages, tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.of_type("STATE") == [echoed(state("s", 1), 3)]
+    rows = {row["id"]: row for row in sql_rows(engine, f'"{schema}"."s"')}
+    assert sorted(rows) == [0, 1, 2]
+    assert rows[0]["_airbyte_additional_properties"] is None
+    assert rows[1]["_airbyte_additional_properties"] == {"extra": "ab"}
+    assert rows[2]["_airbyte_additional_properties"] == {"key": 1}
+    stripped = {
+        "field": "_airbyte_additional_properties",
+        "change": "TRUNCATED",
+        "reason": "DESTINATION_SERIALIZATION_ERROR",
+    }
+    assert rows[1]["_airbyte_meta"]["changes"] == [stripped]
+    assert rows[2]["_airbyte_meta"]["changes"] == [
+        {"field": "x", "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"},
+        stripped,
     ]
 
 

@@ -127,3 +127,51 @@ def test_two_streams_that_collide_as_table_names_get_distinct_tables() -> None:
     streams = [ConfiguredAirbyteStream.model_validate(configured_stream(n, {})) for n in ("Users", "users")]
     specs = build_stream_specs(streams, "main", Capabilities(case_sensitive_identifiers=False))
     assert [s.table_name for s in specs] == ["Users", "users_1"]
+
+
+def test_every_kit_name_is_reserved_beside_the_streams_own_tables() -> None:
+    names = ["users", "users_airbyte_tmp", "users_airbyte_deletes", "users_airbyte_old", "_airbyte_batch"]
+    streams = [ConfiguredAirbyteStream.model_validate(configured_stream(n, {})) for n in names]
+    specs = build_stream_specs(streams, "main", Capabilities(case_sensitive_identifiers=False))
+    assert [s.table_name for s in specs] == names  # every stream keeps its own name
+    users = specs[0]
+    kit_names = [
+        users.staging_table_name,
+        users.tombstone_table_name,
+        users.staging_tombstone_table_name,
+        users.previous_table_name,
+        users.previous_tombstone_table_name,
+        users.scratch_table_name,
+    ]
+    assert kit_names == [
+        "users_airbyte_tmp_1",
+        "users_airbyte_deletes_1",
+        "users_airbyte_tmp_1_airbyte_deletes",
+        "users_airbyte_old_1",
+        "users_airbyte_deletes_1_airbyte_old",
+        "_airbyte_batch_1",
+    ]
+    every = [s.table_name for s in specs] + [
+        name
+        for s in specs
+        for name in (
+            s.staging_table_name,
+            s.tombstone_table_name,
+            s.staging_tombstone_table_name,
+            s.previous_table_name,
+            s.previous_tombstone_table_name,
+        )
+    ]
+    assert len({n.casefold() for n in every}) == len(every)  # no name serves two purposes
+
+
+def test_kit_names_fit_the_identifier_limit_and_stay_distinct() -> None:
+    long = "s" * 70
+    streams = [ConfiguredAirbyteStream.model_validate(configured_stream(n, {})) for n in (long, long + "x")]
+    specs = build_stream_specs(streams, "main", Capabilities(max_identifier_bytes=63, case_sensitive_identifiers=True))
+    every = [
+        name
+        for s in specs
+        for name in (s.table_name, s.staging_table_name, s.tombstone_table_name, s.staging_tombstone_table_name)
+    ]
+    assert all(len(n.encode()) <= 63 for n in every) and len(set(every)) == len(every)

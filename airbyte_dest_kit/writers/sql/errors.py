@@ -51,6 +51,15 @@ _UNREACHABLE_TEXT = (
 )
 
 
+def config_keys(*names: str) -> str:
+    """``config key 'url'`` or ``config keys 'host' and 'port'``: each key named once."""
+    distinct = list(dict.fromkeys(names))
+    quoted = [repr(name) for name in distinct]
+    if len(quoted) == 1:
+        return f"config key {quoted[0]}"
+    return f"config keys {', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def _codes(exc: BaseException) -> tuple[str | None, int | None]:
     orig = getattr(exc, "orig", None) or exc
     sqlstate = getattr(orig, "sqlstate", None)
@@ -67,7 +76,7 @@ def translate(exc: sa.exc.DBAPIError, keys: ConfigKeys, *, user: str | None, sch
     # psycopg reports failures during connect without a SQLSTATE: the server's text is all there is.
     if sqlstate in _AUTH_SQLSTATES or number in _AUTH_MYSQL or re.search(_AUTH_TEXT, lowered):
         return ConfigError(
-            f"the server rejected user {user!r}: check config keys {keys.username!r} and {keys.password!r}",
+            f"the server rejected user {user!r}: check {config_keys(keys.username, keys.password)}",
             internal_message=text,
         )
     if sqlstate == "3D000" or number in _UNKNOWN_DATABASE_MYSQL or re.search(r'database ".*" does not exist', lowered):
@@ -90,7 +99,7 @@ def translate(exc: sa.exc.DBAPIError, keys: ConfigKeys, *, user: str | None, sch
         )
     if number in _UNREACHABLE_MYSQL or any(t in lowered for t in _UNREACHABLE_TEXT):
         return TransientError(
-            f"cannot reach the database server: check config keys {keys.host!r} and {keys.port!r}, and that "
+            f"cannot reach the database server: check {config_keys(keys.host, keys.port)}, and that "
             f"the server is running and accepts connections from here. Server said: {text}",
             internal_message=text,
         )
