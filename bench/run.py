@@ -13,6 +13,10 @@ Rows printed (each a separate process; peak RSS of that process):
 - destination-postgres (COPY), the executemany reference path through SQLAlchemy, destination-sql on
   MariaDB and on SQLite (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
 
+Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-faker's order, fed to
+destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
+its echo.
+
 Then destination-kvdb against its local server on loopback (bench/bench_kvdb.py), on a smaller data set of
 ``--kvdb-count`` records: records/s and requests per setting of the request-size sweep; ``--skip-kvdb``
 leaves it out.
@@ -36,6 +40,7 @@ from typing import TypeVar
 
 import bench_kvdb
 import bench_sql
+import checkpoint_lag
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
@@ -207,6 +212,15 @@ def main() -> None:
             f"| {result.name} | {result.records_per_second:,.0f} | {mb_per_s:,.0f} | "
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
+    config = WORK / "lag.json"
+    config.write_text(json.dumps({"destination_path": str(fresh_database("lag.duckdb"))}))
+    shaped = checkpoint_lag.faker_shaped(messages, WORK / "messages.faker.jsonl")
+    lag = checkpoint_lag.measure(shaped, catalog, config, rate_mb=20.0, root=ROOT)
+    print(
+        f"\ncheckpoint lag, faker-shaped input at 20 MB/s: {lag['states_echoed']}/{lag['states_in']} states echoed, "
+        f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
+        f"of a {lag['sync_s']} s sync"
+    )
     by_name = {r.name: r for r in results}
     postgres = by_name.get("destination-postgres (ADBC ingest)")
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")

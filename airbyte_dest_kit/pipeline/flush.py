@@ -28,7 +28,7 @@ class FlushPolicy:
     max_total_bytes: int = 192 * MiB
     # A STATE waiting on buffered records of its stream gets them written after this long (the pipeline
     # applies it: the ledger knows which states wait on what), so acknowledgements follow the input closely.
-    max_state_wait_seconds: float = 2.0
+    max_state_wait_seconds: float = 1.0
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

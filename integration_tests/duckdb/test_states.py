@@ -37,8 +37,9 @@ def test_state_lines_are_flushed_and_unchanged_in_key_order(dest):
 
 
 def _live(dest) -> LiveRun:
-    # Batches of 2 rows; nothing is flushed for age during the test.
-    return LiveRun(dest.popen(TWO_STREAMS, {"buffering": {"max_rows": 2, "max_age_seconds": 600}}))
+    # Batches of 2 rows; nothing is flushed for age, nor for a waiting state, during the test.
+    buffering = {"max_rows": 2, "max_age_seconds": 600, "max_state_wait_seconds": 600}
+    return LiveRun(dest.popen(TWO_STREAMS, {"buffering": buffering}))
 
 
 def test_stream_state_waits_only_for_its_own_streams_records(dest):

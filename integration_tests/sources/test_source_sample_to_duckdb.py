@@ -38,9 +38,9 @@ def sync(tmp_path: Path, count: int, state: list[dict[str, Any]] | None) -> list
     return [m["state"] for m in messages if m["type"] == "STATE"]
 
 
-def last_state_per_stream(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_stream = {s["stream"]["stream_descriptor"]["name"]: s for s in states}
-    return list(by_stream.values())
+def last_state_per_stream(states: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each stream's last echoed state (streams' states may interleave in any order; each keeps its own)."""
+    return {s["stream"]["stream_descriptor"]["name"]: s for s in states}
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -59,16 +59,16 @@ def test_sample_source_into_duckdb_then_an_incremental_sync_from_the_echoed_stat
     assert rows(tmp_path, "select count(*), count(distinct id), max(id) from main.users") == [(2500, 2500, 2500)]
     assert rows(tmp_path, "select count(*) from main.purchases") == [(2500,)]
     resumed_from = last_state_per_stream(first)
-    assert {s["stream"]["stream_descriptor"]["name"] for s in resumed_from} == {"users", "purchases", "products"}
+    assert set(resumed_from) == {"users", "purchases", "products"}
 
-    second = sync(tmp_path, 3200, resumed_from)
+    second = sync(tmp_path, 3200, list(resumed_from.values()))
     new_users = sum(
         s["sourceStats"]["recordCount"] for s in second if s["stream"]["stream_descriptor"]["name"] == "users"
     )
     assert new_users == 700  # only ids 2501..3200 were read
     assert rows(tmp_path, "select count(*), count(distinct id), max(id) from main.users") == [(3200, 3200, 3200)]
     assert rows(tmp_path, "select count(*) from main.products") == [(240,)]
-    final_users = last_state_per_stream(second)[0]
+    final_users = last_state_per_stream(second)["users"]
     assert (
         final_users["stream"]["stream_state"]["updated_at"]
         == rows(tmp_path, "select strftime(max(updated_at) at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ') from main.users")[
