@@ -67,13 +67,16 @@ Timed = TypeVar("Timed", Result, bench_kvdb.KvdbRun)
 
 
 def run_process(
-    command: list[str], stdin_path: Path | None = None, stdout_path: Path | None = None
+    command: list[str],
+    stdin_path: Path | None = None,
+    stdout_path: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one child process, which must succeed."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdin=stdin, stdout=stdout)
+    process = subprocess.Popen(command, stdin=stdin, stdout=stdout, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     for handle in (stdin, stdout):
@@ -115,12 +118,17 @@ def fresh_database(name: str) -> Path:
     return path
 
 
-def bench_destination_duckdb(messages: Path, catalog: Path, records: int) -> Result:
+def bench_destination_duckdb(messages: Path, catalog: Path, records: int, checkout: Path | None = None) -> Result:
+    """destination-duckdb of this tree, or of another ``checkout`` (a before/after in the same rounds)."""
     config = WORK / "duckdb.json"
     config.write_text(json.dumps({"destination_path": str(fresh_database("destination.duckdb"))}))
-    command = [sys.executable, str(DESTINATION), "write", "--config", str(config), "--catalog", str(catalog)]
-    seconds, rss = run_process(command, stdin_path=messages)
-    return Result("destination-duckdb (append)", records, seconds, rss)
+    root = checkout or ROOT
+    main = root / DESTINATION.relative_to(ROOT)
+    command = [sys.executable, str(main), "write", "--config", str(config), "--catalog", str(catalog)]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    seconds, rss = run_process(command, stdin_path=messages, env=env)
+    name = "destination-duckdb (append)" if checkout is None else f"destination-duckdb before ({checkout.name})"
+    return Result(name, records, seconds, rss)
 
 
 def bench_local_file(messages: Path, catalog: Path, records: int, file_format: str) -> Result:
@@ -183,6 +191,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
+    parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
     parser.add_argument("--kvdb-count", type=int, default=200_000, help="records in destination-kvdb's data set")
     parser.add_argument("--skip-kvdb", action="store_true", help="leave out destination-kvdb and its sweep")
     args = parser.parse_args()
@@ -193,6 +202,7 @@ def main() -> None:
 
     benches: list[Callable[[], Result]] = [
         lambda: bench_destination_duckdb(messages, catalog, records),
+        *([lambda: bench_destination_duckdb(messages, catalog, records, args.before)] if args.before else []),
         lambda: bench_local_file(messages, catalog, records, "parquet"),
         lambda: bench_local_file(messages, catalog, records, "jsonl"),
         lambda: bench_plain_pipeline(messages, records),

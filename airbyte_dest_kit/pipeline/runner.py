@@ -13,9 +13,10 @@ One ``write`` runs like this::
 Failure rules: input from a bad line on (malformed JSON, a stream not in the catalog, a RECORD without
 data) is never written and no state after it is echoed; what came before is committed and its states
 echoed; then a TRACE ERROR naming the line. SIGTERM does the same at the point reading stopped. A writer
-failure stops everything at once: no further commit, no further state. A bad line is sometimes found
-only when its batch is typed (the router does not parse JSON): lines already handed to the flush worker
-then come back to their buffers and are cut at that line the same way.
+failure stops everything at once: no further commit, no further state. A bad RECORD line is sometimes
+found only when its batch is typed (the router does not parse JSON): lines already handed to the flush
+worker then come back to their buffers and are cut at that line the same way; batches of other streams
+written before it was found stay written, and their own STREAM states (covered) may have been echoed.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Pipeline:
         worker = FlushWorker(lambda: RecordTyper(strip_nul=strip_nul, threads=1), self.writer)
         try:
             worker.call(lambda: self.writer.open(self.specs))
+            self._log(f"writing {len(self.specs)} stream(s): {', '.join(spec.label for spec in self.specs)}")
             try:
                 self._consume(ChunkReader(stdin), worker)
             except InputError as exc:

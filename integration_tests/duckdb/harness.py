@@ -156,6 +156,11 @@ class Destination:
         reader = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
         reader.start()
         assert proc.stdin is not None
+        # The first LOG line says the destination is set up and reading: pieces sent earlier would only
+        # pile up in the pipe while it starts (slowly, on a busy machine) and arrive as one chunk.
+        deadline = time.monotonic() + 60
+        while not out and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         for start in range(0, len(messages), piece):
             proc.stdin.write(encode(messages[start : start + piece]))
             proc.stdin.flush()

@@ -8,8 +8,12 @@ message type replaced by one of the wrong JSON type, removed, or written twice. 
 
 - the sync ends cleanly or with an :class:`InputError` naming exactly the mutated line; never any other
   error (an "Unexpected error", a writer refusing a value);
-- every record before the mutated line is committed, and every state before it echoed;
-- nothing from a record after a failing line is committed, and no state after it echoed.
+- every record before the mutated line is committed, and every state before it echoed; every echoed state
+  is covered (the records of its scope before it are committed);
+- after a failing line nothing of its stream is committed and no state covering its stream is echoed (a
+  bad RECORD found only when its batch is typed may come after other streams' batches and their own
+  STREAM states were committed: those are covered, so echoing them is safe); a bad line of any other kind
+  stops everything at once.
 
 Examples per target: ``FUZZ_EXAMPLES`` (default 40; CI runs that bounded number with a fixed seed).
 """
@@ -169,19 +173,37 @@ def check_invariants(
         assert isinstance(error, InputError), f"{type(error).__name__}: {error}"
         assert error.line == line, f"error names line {error.line}, the mutated line is {line}: {error}"
     end = index if error is not None else len(messages)
-    untouched = [(i, m) for i, m in enumerate(messages) if i != index]
-    before = [m for i, m in untouched if i < end]
-    after = [m for i, m in untouched if i > end]
-    expected_states = {json.dumps(m["state"]["id"]) for m in before if m["type"] == "STATE"}
-    echoed_ids = [json.dumps(s["state"].get("id")) for s in echoed]  # the mutated state's id may be a list
-    known = {json.dumps(m["state"]["id"]) for _, m in untouched if m["type"] == "STATE"}
-    assert expected_states <= set(echoed_ids), f"states before line {line} not echoed"
-    strays = [i for i in echoed_ids if i not in expected_states]
-    assert all(i not in known for i in strays), f"a state after the bad line {line} was echoed: {strays}"
-    assert len(strays) <= (1 if error is None else 0)  # only the mutated state itself, when it stayed valid
-    assert {m["record"]["data"]["uid"] for m in before if m["type"] == "RECORD"} <= uids
-    if error is not None:
-        assert not {m["record"]["data"]["uid"] for m in after if m["type"] == "RECORD"} & uids
+    untouched = {i: m for i, m in enumerate(messages) if i != index}
+    by_id = {json.dumps(m["state"]["id"]): i for i, m in untouched.items() if m["type"] == "STATE"}
+    found = [by_id.get(json.dumps(s["state"].get("id"))) for s in echoed]  # None: the mutated state itself
+    assert found.count(None) <= (1 if error is None else 0)
+    echoed_at = [at for at in found if at is not None]
+
+    def uid(i: int) -> int:
+        return int(untouched[i]["record"]["data"]["uid"])
+
+    records = [i for i, m in untouched.items() if m["type"] == "RECORD"]
+    # Everything before the end is committed, and every state before it echoed.
+    assert {uid(i) for i in records if i < end} <= uids
+    assert {i for i in by_id.values() if i < end} <= set(echoed_at), f"states before line {line} not echoed"
+    # Every echoed state is covered: the records of its scope before it are committed.
+    for at in echoed_at:
+        state = untouched[at]["state"]
+        scope = state["stream"]["stream_descriptor"]["name"] if state["type"] == "STREAM" else None
+        assert {uid(i) for i in records if i < at and scope in (None, untouched[i]["record"]["stream"])} <= uids
+    if error is None:
+        return
+    # After a bad line: nothing of its stream, and no state covering its stream. (A bad RECORD found only when
+    # its batch is typed may come after other streams' batches were committed, with their own states.)
+    bad = messages[index]
+    bad_stream = bad["record"]["stream"] if bad["type"] == "RECORD" else None
+    for at in echoed_at:
+        state = untouched[at]["state"]
+        if at > index:
+            assert state["type"] == "STREAM", f"a {state['type']} state after the bad line {line} was echoed"
+            assert bad_stream not in (None, state["stream"]["stream_descriptor"]["name"]), at
+    after = [i for i in records if i > index and bad_stream in (None, untouched[i]["record"]["stream"])]
+    assert not {uid(i) for i in after} & uids
 
 
 def read_uids_duckdb(path: Path) -> set[int]:
