@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError, SystemFailure
+from airbyte_dest_kit.json_text import exact_json_connection
 from airbyte_dest_kit.layout import (
     ADDITIONAL_PROPERTIES,
     EXTRACTED_AT,
@@ -293,7 +294,7 @@ class RecordTyper:
         wanted = pc.filter(typed.column(LINE_NUMBER), rewrite)
         lines = pc.take(batch.column("line"), pc.index_in(wanted, batch.column(LINE_NUMBER).combine_chunks()))
         if self._exact_json is None:
-            self._exact_json = sqlite3.connect(":memory:", check_same_thread=False)  # one typing thread uses it
+            self._exact_json = exact_json_connection()
         exact = []
         for line, duckdb_text in zip(lines.to_pylist(), pc.filter(column, rewrite).to_pylist(), strict=True):
             try:

@@ -32,7 +32,6 @@ connection check's probe.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
@@ -44,6 +43,7 @@ import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import ConfigError, TransientError
 from airbyte_dest_kit.http import HttpClient, RetryPolicy
+from airbyte_dest_kit.json_text import exact_json_connection
 from airbyte_dest_kit.layout import (
     EXTRACTED_AT,
     LINE_NUMBER,
@@ -66,7 +66,7 @@ DEFAULT_LIMITS = RequestLimits()
 DEFAULT_RETRY = RetryPolicy(max_retries=8, min_wait=0.25, max_wait=30, jitter=0.25)
 NULL_KEY_PART = "%00"
 # Columns of the in-memory index of stored versions (besides the ranking columns).
-_KEY, _PK, _TOMBSTONE = "_kv_key", "_kv_pk", "_kv_tombstone"
+_KEY, _PK = "_kv_key", "_kv_pk"
 
 
 def segment(name: str) -> str:
@@ -109,7 +109,7 @@ class KvdbClient:
         client = HttpClient(base_url, headers=headers, retry=retry, credentials_key="secret_key")
         self.poster = BatchPoster(client, limits, concurrency)
         self._path = "/" + urllib.parse.quote(bucket, safe="")
-        self._json = sqlite3.connect(":memory:", check_same_thread=False)  # splits JSON keeping its text
+        self._json = exact_json_connection()  # splits listings keeping each value's text
 
     @property
     def requests_sent(self) -> int:
@@ -185,11 +185,8 @@ class KvdbWriter(StoreWriter):
         self._typer: RecordTyper | None = None  # types stored versions, for dedup
         self._indexes: dict[tuple[str, str | None], pa.Table] = {}
 
-    def _prefix(self, schema: str, table: str) -> str:
-        return table_prefix(schema, table)
-
     def _entries(self, stream: StreamSpec, table: str) -> Iterator[Entry]:
-        prefix = self._prefix(stream.schema_name, table)
+        prefix = table_prefix(stream.schema_name, table)
         return own_entries(self.client.entries(prefix), prefix)
 
     # -- the connection check ------------------------------------------------------------------------
@@ -226,14 +223,14 @@ class KvdbWriter(StoreWriter):
         """Nothing to do: each value carries its own fields."""
 
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
-        prefix = self._prefix(stream.schema_name, table)
+        prefix = table_prefix(stream.schema_name, table)
         keys = rows.column(RAW_ID).to_pylist()
         values = record_values(rows).to_pylist()
         self.client.apply([set_operation(prefix + k, v) for k, v in zip(keys, values, strict=True)])
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         self._indexes.clear()
-        self._copy(self._prefix(stream.schema_name, source), self._prefix(stream.schema_name, target))
+        self._copy(table_prefix(stream.schema_name, source), table_prefix(stream.schema_name, target))
 
     def _copy(self, source: str, target: str) -> set[str]:
         """Set every key of ``source`` under ``target``, values as they are; the keys set."""
@@ -258,7 +255,7 @@ class KvdbWriter(StoreWriter):
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         self._indexes.clear()
         prefixes = [
-            [self._prefix(stream.schema_name, p.staging), self._prefix(stream.schema_name, p.final)] for p in pairs
+            [table_prefix(stream.schema_name, p.staging), table_prefix(stream.schema_name, p.final)] for p in pairs
         ]
         marker = SWAP_MARKERS + prefixes[0][1]
         # From here on the swap is decided: a sync that finds the marker finishes it.
@@ -276,7 +273,7 @@ class KvdbWriter(StoreWriter):
         self.client.apply([delete_operation(marker)])
 
     def _finish_interrupted_swaps(self, streams: Sequence[StreamSpec]) -> None:
-        finals = {self._prefix(s.schema_name, s.table_name) for s in streams}
+        finals = {table_prefix(s.schema_name, s.table_name) for s in streams}
         for entry in self.client.entries(SWAP_MARKERS):
             if entry.key[len(SWAP_MARKERS) :] in finals:
                 self._complete_swap(entry.key, orjson.loads(entry.value)["pairs"])
@@ -285,8 +282,8 @@ class KvdbWriter(StoreWriter):
 
     def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
         schema = stream.schema_name
-        live_prefix = self._prefix(schema, target.live)
-        tombstone_prefix = self._prefix(schema, target.tombstones) if target.tombstones else None
+        live_prefix = table_prefix(schema, target.live)
+        tombstone_prefix = table_prefix(schema, target.tombstones) if target.tombstones else None
         index = self._index(stream, live_prefix, tombstone_prefix)
         if isinstance(source, str):  # a staged table (rows one per key already), values as they are stored
             incoming, values = self._stored_versions(stream, list(self._entries(stream, source)))
@@ -302,12 +299,12 @@ class KvdbWriter(StoreWriter):
         text_of = dict(zip(incoming_ids.to_pylist(), values.to_pylist(), strict=True))
         writes: dict[str, str] = {}
         new_rows = []
-        for rows, prefix, tombstone in ((won_live, live_prefix, False), (won_deleted, tombstone_prefix, True)):
+        for rows, prefix in ((won_live, live_prefix), (won_deleted, tombstone_prefix)):
             if prefix is None or rows.num_rows == 0:
                 continue  # a deletion without a tombstone table just removes the key
             keys = pc.binary_join_element_wise(prefix, key_parts(stream, rows), "")
             writes.update(zip(keys.to_pylist(), (text_of[i] for i in rows.column(RAW_ID).to_pylist()), strict=True))
-            new_rows.append(_indexed(stream, rows, keys, tombstone))
+            new_rows.append(_indexed(stream, rows, keys))
         changed = pa.concat_arrays([key_parts(stream, t).combine_chunks() for t in (won_live, won_deleted)]).unique()
         replaced = pc.is_in(affected.column(_PK), value_set=changed)
         # Versions a new winner replaces go, unless their key is written again (disjoint sets and deletes
@@ -323,13 +320,13 @@ class KvdbWriter(StoreWriter):
         if cached is not None:
             return cached
         parts = []
-        for prefix, tombstone in ((live_prefix, False), (tombstone_prefix, True)):
+        for prefix in (live_prefix, tombstone_prefix):
             if prefix is None:
                 continue
             entries = list(own_entries(self.client.entries(prefix), prefix))
             rows, _ = self._stored_versions(stream, entries)
             keys = pa.chunked_array([pa.array([e.key for e in entries], pa.string())])
-            parts.append(_indexed(stream, rows, keys, tombstone))
+            parts.append(_indexed(stream, rows, keys))
         index = pa.concat_tables(parts)
         self._indexes[(live_prefix, tombstone_prefix)] = index
         return index
@@ -359,15 +356,11 @@ class KvdbWriter(StoreWriter):
         self.client.close()
 
 
-def _indexed(stream: StreamSpec, rows: pa.Table, keys: pa.ChunkedArray | pa.Array, tombstone: bool) -> pa.Table:
+def _indexed(stream: StreamSpec, rows: pa.Table, keys: pa.ChunkedArray | pa.Array) -> pa.Table:
     """``rows`` as index rows: the columns the winner rule reads, the others NULL (memory), plus the key."""
     needed = {*stream.primary_key, EXTRACTED_AT, RAW_ID}
     needed |= {c for c in (stream.cursor, stream.cdc_deleted_column) if c}
     schema = stream.arrow_schema
     columns = [rows.column(f.name) if f.name in needed else pa.nulls(rows.num_rows, f.type) for f in schema]
     table = pa.Table.from_arrays(columns, schema=schema)
-    return (
-        table.append_column(_KEY, keys)
-        .append_column(_PK, key_parts(stream, rows))
-        .append_column(_TOMBSTONE, pa.array([tombstone] * rows.num_rows, pa.bool_()))
-    )
+    return table.append_column(_KEY, keys).append_column(_PK, key_parts(stream, rows))

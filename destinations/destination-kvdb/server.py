@@ -424,6 +424,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if sqlite3.sqlite_version_info < (3, 38, 0):  # the -> operator keeps values as the client wrote them
+        raise SystemExit(f"SQLite {sqlite3.sqlite_version} is too old for this server: it needs 3.38 or later")
     faults = Faults(**{f.name: getattr(args, f.name) for f in fields(Faults)})
     store = KvStore(args.data)
     KvHandler.verbose = args.verbose

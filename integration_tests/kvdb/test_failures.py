@@ -45,13 +45,13 @@ def assert_complete(kvdb: KvdbDestination, count: int) -> None:
 
 def test_a_server_failing_for_a_while_then_recovering_loses_and_doubles_nothing(kvdb: KvdbDestination) -> None:
     faults = {"failure_rate": 0.2, "throttle_rate": 0.15, "retry_after": 0.02, "drop_rate": 0.2, "seed": 7}
-    kvdb.server.set_faults(**faults, fault_limit=60)
-    run = kvdb.write(TWO_STREAMS, lines(3000, 300), {"request_max_entries": 100}).assert_ok()
+    kvdb.server.set_faults(**faults, fault_limit=40)
+    run = kvdb.write(TWO_STREAMS, lines(2000, 200), {"request_max_entries": 60}).assert_ok()
     assert len(run.states()) == 20
     stats = kvdb.server.stats()
-    assert stats["fault_fail"] > 5 and stats["fault_throttle"] > 5 and stats["fault_drop"] > 5
-    assert stats["fault_fail"] + stats["fault_throttle"] + stats["fault_drop"] == 60  # then it recovered
-    assert_complete(kvdb, 3000)
+    assert stats["fault_fail"] > 3 and stats["fault_throttle"] > 3 and stats["fault_drop"] > 3
+    assert stats["fault_fail"] + stats["fault_throttle"] + stats["fault_drop"] == 40  # then it recovered
+    assert_complete(kvdb, 2000)
 
 
 def test_a_server_that_never_recovers_fails_the_sync_as_transient(kvdb: KvdbDestination) -> None:
@@ -65,7 +65,7 @@ def test_a_server_that_never_recovers_fails_the_sync_as_transient(kvdb: KvdbDest
 
 def test_a_server_restarted_mid_sync(kvdb: KvdbDestination) -> None:
     live = kvdb.live(TWO_STREAMS, {"buffering": {"max_rows": 200}, "request_max_entries": 50})
-    feeder = threading.Thread(target=lambda: live.send(lines(4000, 200)), daemon=True)
+    feeder = threading.Thread(target=lambda: live.send(lines(3000, 150)), daemon=True)
     feeder.start()
     states = [live.next_state(timeout=60) for _ in range(4)]
     assert all(states), live.seen[-3:]
@@ -75,7 +75,7 @@ def test_a_server_restarted_mid_sync(kvdb: KvdbDestination) -> None:
     assert code == 0, rest
     assert len([m for m in live.seen if m["type"] == "STATE"]) == 40
     assert kvdb.server.stats()["transactions"] > 0, "the restart came too late: the new server got no writes"
-    assert_complete(kvdb, 4000)
+    assert_complete(kvdb, 3000)
 
 
 def test_a_wrong_token_is_a_config_error_naming_secret_key(kvdb: KvdbDestination) -> None:
