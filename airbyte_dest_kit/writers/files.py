@@ -79,13 +79,19 @@ class FileFormat:
         options = {"jsonl": "FORMAT json", "parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER"}[self.format]
         return options + (", COMPRESSION gzip" if self.gzip else "")
 
-    def reader(self, path: str, columns: Mapping[str, str]) -> str:
-        types = "{" + ", ".join(f"{literal(n)}: {literal(t)}" for n, t in columns.items()) + "}"
+    def read(self, con: duckdb.DuckDBPyConnection, path: str, columns: Mapping[str, str]) -> pa.Table:
+        """One local file's rows, ``columns`` in their DuckDB types (those the file has)."""
         if self.format == "parquet":
-            return f"read_parquet({literal(path)}, hive_partitioning = false)"
-        if self.format == "jsonl":
-            return f"read_json({literal(path)}, format = 'newline_delimited', columns = {types})"
-        return f"read_csv({literal(path)}, header = true, allow_quoted_nulls = false, columns = {types})"
+            query = f"SELECT * FROM read_parquet({literal(path)}, hive_partitioning = false)"
+        elif self.format == "jsonl":  # a key missing from a line (a file older than a new column) reads as NULL
+            types = "{" + ", ".join(f"{literal(n)}: {literal(t)}" for n, t in columns.items()) + "}"
+            query = f"SELECT * FROM read_json({literal(path)}, format = 'newline_delimited', columns = {types})"
+        else:  # a CSV file has the columns of its own time: read as text, typed by name
+            text = f"read_csv({literal(path)}, header = true, all_varchar = true, allow_quoted_nulls = false)"
+            header = con.sql(f"SELECT * FROM {text} LIMIT 0").columns
+            casts = ", ".join(f"CAST({quote(n)} AS {columns[n]}) AS {quote(n)}" for n in header if n in columns)
+            query = f"SELECT {casts} FROM {text}"
+        return con.sql(query).to_arrow_table()
 
 
 @dataclass(frozen=True)
@@ -379,7 +385,7 @@ class FileWriter(StoreWriter):
                     pafs.copy_files(
                         path, local, source_filesystem=self.fs, destination_filesystem=pafs.LocalFileSystem()
                     )
-                part = self.con.sql(f"SELECT * FROM {self.format.reader(local, types)}").to_arrow_table()
+                part = self.format.read(self.con, local, types)
                 parts.append(part.select([n for n in schema.names if n in part.column_names]))
         return pa.concat_tables(parts, promote_options="permissive").cast(schema)
 

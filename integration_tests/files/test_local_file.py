@@ -133,3 +133,22 @@ def test_an_overwrite_swap_interrupted_between_its_renames_is_finished_by_the_ne
     ids = duckdb.sql(f"SELECT id FROM read_json('{schema}/a/*.jsonl') ORDER BY id").fetchall()
     assert ids == [(2,), (3,)]
     assert sorted(p.name for p in schema.iterdir()) == ["a"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl", "parquet"])
+def test_dedup_merges_files_written_before_a_new_column(tmp_path: Path, file_format: str) -> None:
+    root = tmp_path / "out"
+    config = {"destination_path": str(root), "format": file_format}
+    narrow = {"id": {"type": "integer"}, "v": {"type": "integer"}}
+    wide = {**narrow, "color": {"type": "string"}}
+
+    def dedup(props: dict[str, Any]) -> dict[str, Any]:
+        return catalog(configured_stream("a", props, mode="append_dedup", primary_key=["id"], cursor="v"))
+
+    first = [record("a", {"id": 1, "v": 1}), record("a", {"id": 2, "v": 1}), stream_status("a", "COMPLETE")]
+    _run(tmp_path, config, dedup(narrow), first)
+    second = [record("a", {"id": 2, "v": 2, "color": "red"}), stream_status("a", "COMPLETE")]
+    _run(tmp_path, config, dedup(wide), second)
+    reader = {"parquet": "read_parquet", "jsonl": "read_json", "csv": "read_csv"}[file_format]
+    rows = duckdb.sql(f"SELECT id, v, color FROM {reader}('{root}/default/a/*', union_by_name = true) ORDER BY id")
+    assert rows.fetchall() == [(1, 1, None), (2, 2, "red")]
