@@ -9,8 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__version__ = "0.1.0"
+
 _EXPORTS = {
     "launch": "airbyte_dest_kit.entrypoint",
+    "execute": "airbyte_dest_kit.entrypoint",
     "Destination": "airbyte_dest_kit.destination",
     "WriterDestination": "airbyte_dest_kit.writer_destination",
     "Pipeline": "airbyte_dest_kit.pipeline.runner",

@@ -20,7 +20,7 @@ import pydantic
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog, DestinationSyncMode
+from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, ConfiguredAirbyteCatalog, DestinationSyncMode
 
 
 def read_json_file(path: str, what: str) -> Any:
@@ -149,8 +149,9 @@ class _StdoutLogHandler(logging.Handler):
 class Connector(abc.ABC):
     """Base of :class:`Destination` and :class:`Source`.
 
-    ``spec()`` reads ``spec.json`` from the connector's folder (the folder of the module that defines the
-    subclass, or ``spec_path`` when set), so a connector is a folder with ``main.py`` and ``spec.json``.
+    ``spec()`` reads ``spec.json`` (or ``spec.yaml``) from the connector's folder (the folder of the module
+    that defines the subclass), or ``spec_path`` when set; so a connector is a folder with ``main.py`` and
+    its spec file.
     """
 
     spec_path: Path | None = None
@@ -173,14 +174,15 @@ class Connector(abc.ABC):
                 )
 
     def spec(self) -> dict[str, Any]:
-        path = self.spec_path or Path(sys.modules[type(self).__module__].__file__ or ".").parent / "spec.json"
-        spec = read_json_file(str(path), "spec")
-        if not isinstance(spec, dict) or "connectionSpecification" not in spec:
-            raise ConfigError(f"spec file {path} must hold an object with 'connectionSpecification'")
-        return spec
+        from airbyte_dest_kit.spec_file import find_spec_file, read_spec_file  # it imports this module
 
-    def check(self, config: Mapping[str, Any]) -> None:
-        """Raise a :class:`ConnectorError` saying what to fix when ``config`` cannot be used."""
+        folder = Path(sys.modules[type(self).__module__].__file__ or ".").parent
+        return read_spec_file(self.spec_path or find_spec_file([folder]))
+
+    def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus | None:
+        """Raise a :class:`ConnectorError` saying what to fix when ``config`` cannot be used (or return an
+        ``AirbyteConnectionStatus``, as airbyte-cdk connectors do: a FAILED one is reported as FAILED)."""
+        return None
 
     def load_config(self, path: str) -> dict[str, Any]:
         spec = self.spec()

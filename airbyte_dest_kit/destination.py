@@ -15,7 +15,11 @@ Hand-written destinations implement :meth:`Destination.write` the way the Airbyt
                     yield message                   # ...then echo the state (unknown keys are kept)
 
     if __name__ == "__main__":
-        sys.exit(launch(MyDestination()))
+        launch(MyDestination())
+
+Each STATE ``write`` yields goes out as it came in plus ``destinationStats.recordCount`` (the records of its
+scope handed to ``write`` since that scope's previous state), as the protocol asks; a ``check`` may raise or
+return an ``AirbyteConnectionStatus``.
 
 Destinations that hand the kit a :class:`~airbyte_dest_kit.writer.Writer` instead subclass
 :class:`~airbyte_dest_kit.writer_destination.WriterDestination` and get batching, modes and the state ledger.
@@ -26,13 +30,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import pydantic
 
 from airbyte_dest_kit.connector import Connector, load_catalog
+from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.pipeline.ledger import StreamKey, state_scope, stream_key
 from airbyte_dest_kit.protocol.codec import MessageWriter, decode_line, iter_lines
 from airbyte_dest_kit.protocol.models import AirbyteMessage, ConfiguredAirbyteCatalog, Type
 
@@ -65,6 +72,10 @@ class Destination(Connector):
         write.add_argument("--config", required=True, help="path to the config JSON file")
         write.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
 
+    def run(self, args: Sequence[str]) -> None:
+        """``MyDestination().run(sys.argv[1:])``, as airbyte-cdk's destinations start: :func:`launch` it."""
+        launch(self, args)
+
     def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
         config = self.load_config(args.config)
         catalog = load_catalog(args.catalog)
@@ -75,8 +86,12 @@ class Destination(Connector):
     ) -> None:
         """Feed typed messages to :meth:`write` and print what it yields, flushing after each STATE."""
         skipped: dict[str, int] = {}
-        for message in self.write(config, catalog, typed_messages(stdin, skipped)):
-            out.write(message, flush=_is_state(message))
+        counts = StateRecordCounts()
+        for message in self.write(config, catalog, counts.track(typed_messages(stdin, skipped))):
+            if _is_state(message):
+                out.write(counts.stamp(message), flush=True)
+            else:
+                out.write(message)
         if skipped:
             log.info("skipped messages of unknown type: %s", skipped)
 
@@ -90,3 +105,64 @@ class Destination(Connector):
 def _is_state(message: AirbyteMessage | dict[str, Any]) -> bool:
     kind = message.get("type") if isinstance(message, dict) else message.type
     return kind in ("STATE", Type.STATE)
+
+
+def _as_dict(message: AirbyteMessage | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(message, dict):
+        return message
+    dumped: dict[str, Any] = message.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    return dumped
+
+
+class StateRecordCounts:
+    """``destinationStats.recordCount`` for states a hand-written ``write`` yields.
+
+    :meth:`track` counts the records handed to ``write`` and notes each incoming STATE with its count: for a
+    STREAM state the records of its stream since that stream's previous state, for GLOBAL / LEGACY all records
+    since the previous GLOBAL / LEGACY state. :meth:`stamp` finds the yielded state among the noted ones (by
+    content: ``write`` may yield the object it received or an equal copy) and returns the received message
+    plus the count. Noted states that ``write`` skipped add their count to the next echoed state of their
+    scope, so the counts still sum up to the records written.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[StreamKey, int] = {}
+        self._counted_at_stream_state: dict[StreamKey, int] = {}
+        self._counted_at_global_state = 0
+        self._noted: deque[tuple[dict[str, Any], StreamKey | None, int]] = deque()
+        self._skipped: dict[StreamKey | None, int] = {}
+
+    def track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+        for message in messages:
+            if message.type == Type.RECORD and message.record is not None:
+                key = stream_key({"name": message.record.stream, "namespace": message.record.namespace})
+                self._seen[key] = self._seen.get(key, 0) + 1
+            elif message.type == Type.STATE:
+                self._note(_as_dict(message))
+            yield message
+
+    def _note(self, message: dict[str, Any]) -> None:
+        scope = state_scope(message["state"])
+        if scope is None:
+            total = sum(self._seen.values())
+            count, self._counted_at_global_state = total - self._counted_at_global_state, total
+        else:
+            current = self._seen.get(scope, 0)
+            count = current - self._counted_at_stream_state.get(scope, 0)
+            self._counted_at_stream_state[scope] = current
+        self._noted.append((message, scope, count))
+
+    def stamp(self, message: AirbyteMessage | dict[str, Any]) -> dict[str, Any]:
+        """The yielded state as received plus ``destinationStats``; unchanged if it was never received."""
+        yielded = _as_dict(message)
+        position = next((i for i, (received, _, _) in enumerate(self._noted) if received == yielded), None)
+        if position is None:
+            return yielded
+        for _ in range(position):  # states write() chose not to echo
+            _, scope, count = self._noted.popleft()
+            self._skipped[scope] = self._skipped.get(scope, 0) + count
+        received, scope, count = self._noted.popleft()
+        count += self._skipped.pop(scope, 0)
+        state = received["state"]
+        stats = {**(state.get("destinationStats") or {}), "recordCount": float(count)}
+        return {**received, "state": {**state, "destinationStats": stats}}

@@ -1,10 +1,14 @@
 """The command line every connector shares: ``spec``, ``check --config`` plus the connector's own commands.
 
-``launch(connector)`` is what a connector's ``main.py`` calls. Guarantees:
+``launch(connector)`` is what a connector's ``main.py`` calls; like airbyte-cdk's ``launch`` it returns
+``None`` on success and exits the process with status 1 on failure (``sys.exit(launch(...))`` works too).
+:func:`execute` is the same run returning the exit code instead, for running a connector in-process.
+Guarantees:
 
 - ``spec`` prints exactly one SPEC message.
 - ``check`` prints exactly one CONNECTION_STATUS: FAILED with an actionable message on any failure
-  (config validation included), never a traceback on stdout, and exits 0.
+  (a raised exception, config validation, or a returned ``AirbyteConnectionStatus`` with status FAILED),
+  never a traceback on stdout, and exits 0.
 - any other command that fails prints a TRACE ERROR whose ``failure_type`` follows the exception type
   (see :mod:`airbyte_dest_kit.errors`) and exits 1.
 - ``airbyte_secret`` config values (and secrets added with ``Connector.add_secret``) are masked in every
@@ -24,6 +28,7 @@ from typing import IO
 from airbyte_dest_kit.connector import Connector, _StdoutLogHandler, mask_secrets, mask_trace
 from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_message, error_trace_message
+from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, Status
 
 
 def build_parser(connector: Connector) -> argparse.ArgumentParser:
@@ -42,8 +47,25 @@ def _failure_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def launch(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[bytes] | None = None) -> int:
-    """Run one command; returns the process exit code (``sys.exit(launch(MyDestination()))``)."""
+def check_outcome(result: object) -> tuple[bool, str | None]:
+    """``(succeeded, message)`` for what ``check`` returned: ``None`` (it did not raise) or a status."""
+    if result is None:
+        return True, None
+    if isinstance(result, AirbyteConnectionStatus):
+        return result.status == Status.SUCCEEDED, result.message
+    # Anything else is a defect in the connector; reporting it as a success could hide a bad config.
+    return False, f"check() returned {type(result).__name__}, expected None or AirbyteConnectionStatus"
+
+
+def launch(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[bytes] | None = None) -> None:
+    """Run one command; on failure exit the process with the failure's status, as airbyte-cdk's ``launch``."""
+    code = execute(connector, argv, stdout)
+    if code:
+        raise SystemExit(code)
+
+
+def execute(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """Run one command and return the process exit code (0 or 1) instead of exiting."""
     args = build_parser(connector).parse_args(argv)
     out = MessageWriter(stdout or sys.stdout.buffer)
     connector.out = out
@@ -58,13 +80,13 @@ def launch(connector: Connector, argv: Sequence[str] | None = None, stdout: IO[b
             out.write({"type": "SPEC", "spec": connector.spec()})
         elif args.command == "check":
             try:
-                connector.check(connector.load_config(args.config))
+                succeeded, message = check_outcome(connector.check(connector.load_config(args.config)))
             except Exception as exc:  # noqa: BLE001 - check answers with one status, whatever failed
-                out.write(connection_status_message(False, mask_secrets(_failure_message(exc), connector.secrets)))
+                succeeded, message = False, _failure_message(exc)
                 if not isinstance(exc, ConnectorError):
                     connector.logger.debug(traceback.format_exc())
-            else:
-                out.write(connection_status_message(True))
+            masked = None if message is None else mask_secrets(message, connector.secrets)
+            out.write(connection_status_message(succeeded, masked))
         else:
             connector.run_command(args, out)
     except BaseException as exc:

@@ -120,6 +120,7 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
         accept: Collection[int] = (),
     ) -> httpx.Response:
         """Send with retries; returns a 2xx/3xx response (or one with a status in ``accept``, e.g. a 404 that
@@ -133,7 +134,9 @@ class HttpClient:
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
         try:
-            response: httpx.Response = retrying(self._send, method, url, params=params, json=json, content=content)
+            response: httpx.Response = retrying(
+                self._send, method, url, params=params, json=json, content=content, headers=headers
+            )
         except httpx.TransportError as exc:
             raise TransientError(
                 f"{method} {self._where(url)} failed after {self.retry.max_retries} retries: "

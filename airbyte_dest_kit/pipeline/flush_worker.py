@@ -183,6 +183,12 @@ class FlushWorker:
         return done
 
     @property
+    def backlog(self) -> int:
+        """Batches and calls submitted and not yet written."""
+        with self._state:
+            return self._submitted - self._written
+
+    @property
     def failed(self) -> bool:
         with self._state:
             return self._failure is not None

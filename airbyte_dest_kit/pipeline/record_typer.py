@@ -176,13 +176,15 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     # Nested CASEs, not AND: DuckDB evaluates both sides of AND / OR for every row, but a CASE branch only for
     # the rows that reach it, and most rows never need the costly part. Only a row with more keys than
     # declared fields present can have undeclared fields or a key twice.
+    # (present is computed once, in its own step: DuckDB does not share it between the two expressions.)
     additional = (
-        f"CASE WHEN len(k) > ({present}) THEN CASE WHEN len(list_filter(k, lambda x: NOT list_contains({declared}, x)))"
-        f" > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), {removal}) AS VARCHAR) END END"
+        "CASE WHEN len(k) > present THEN CASE WHEN len(list_filter(k, lambda x: NOT "
+        f"list_contains({declared}, x))) > 0 THEN CAST(json_merge_patch(json_extract(line, '$.record.data'), "
+        f"{removal}) AS VARCHAR) END END"
     )
     # A key twice in one object: DuckDB reads the first, the JSON parsers sources use keep the last, so the
     # typer has such lines rewritten (line_repair) and types them again.
-    duplicate_keys = f"CASE WHEN len(k) > ({present}) THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
+    duplicate_keys = "CASE WHEN len(k) > present THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
     if strip_nul:
         changes.append((_without_nul("additional", ColumnType.JSON)[1], _serialization_change(ADDITIONAL_PROPERTIES)))
     # The change list is built only for rows that have a change: most rows take the constant.
@@ -211,13 +213,14 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"SELECT {', '.join(fields + [''])}TRY_CAST(TRY_CAST(r.record.emitted_at AS DOUBLE) AS BIGINT) AS emitted, "
         f"r.record.meta.changes AS upstream, k, line, {LINE_NUMBER} FROM parsed"
     )
+    counted = f"SELECT *, {present} AS present FROM extracted"
     # DuckDB writes JSON back in its own spelling (a decimal past 17 digits rounded, 1E5 as 100000.0): its text
     # of the data is flagged verbatim where the line holds it as it is (compact sources, nearly always), and
     # RecordTyper cuts the other rows' data out of their lines exactly.
     data_text = "CAST(json_extract(line, '$.record.data') AS VARCHAR) AS source_data, " if stream.source_json else ""
     valued = (
         f"SELECT *, {', '.join(values + [''])}{data_text}{additional} AS additional, "
-        f"{duplicate_keys} AS duplicate_keys FROM extracted"
+        f"{duplicate_keys} AS duplicate_keys FROM counted"
     )
     # Declared columns leave the query under positional names (the Arrow result is renamed): a property name
     # may hold characters a SQL result column cannot carry (DuckDB cuts names at a NUL).
@@ -244,7 +247,9 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         )
     # No ORDER BY: DuckDB keeps input order for this query unless dedup reorders (preserve_insertion_order),
     # and nothing downstream depends on row order; sorting cost a fifth of the typing time.
-    return f"WITH parsed AS ({parsed}), extracted AS ({extracted}), valued AS ({valued}) {final}"
+    return (
+        f"WITH parsed AS ({parsed}), extracted AS ({extracted}), counted AS ({counted}), valued AS ({valued}) {final}"
+    )
 
 
 class RecordTyper:

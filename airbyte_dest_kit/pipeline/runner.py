@@ -123,19 +123,23 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer in self._due(now):
+            for buffer in self._due(now, keeping_up=worker.backlog == 0):
                 self._submit(buffer, worker)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _due(self, now: float) -> list[StreamBuffer]:
+    def _due(self, now: float, *, keeping_up: bool) -> list[StreamBuffer]:
         """Buffers to write now: the flush policy's, a stream that reported its end (nothing more is coming),
-        and a stream whose buffered records a STATE has waited on for ``max_state_wait_seconds``."""
+        and, while the flush worker keeps up, a stream whose buffered records a STATE has waited on for
+        ``max_state_wait_seconds``. (A worker with a backlog would only queue those small batches behind
+        it: the states come no sooner, and throughput drops.)"""
         due = self.policy.due(self.buffers.values(), now)
         ended, self._ended = self._ended, set()
         for key in ended:
             if self.buffers[key].rows and self.buffers[key] not in due:
                 due.append(self.buffers[key])
+        if not keeping_up:
+            return due
         for key, (since, needed) in self.ledger.oldest_waits().items():
             buffer = self.buffers.get(key)
             if (

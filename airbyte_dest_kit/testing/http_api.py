@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import threading
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from airbyte_dest_kit.testing.local_server import LocalJsonServer
 
 EPOCH = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
 
@@ -44,7 +44,7 @@ class ServedRequest:
 
 
 @dataclass
-class LocalShopApi:
+class LocalShopApi(LocalJsonServer):
     customers: int = 95
     orders: int = 60
     events: int = 130
@@ -57,12 +57,13 @@ class LocalShopApi:
     refresh_token: str = "refresh-0"
     served: list[ServedRequest] = field(default_factory=list)
 
+    thread_name = "local-shop-api"
+
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._api_calls = 0
         self._tokens = {self.api_key}
         self._token_counter = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -75,38 +76,13 @@ class LocalShopApi:
     def event(self, i: int) -> dict[str, Any]:
         return {"id": i, "kind": ("click", "view", "purchase")[i % 3], "at": _timestamp(i * 2)}
 
-    # -- lifecycle --------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start the API first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LocalShopApi:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        threading.Thread(target=self._server.serve_forever, name="local-shop-api", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> LocalShopApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def requests_to(self, path: str) -> list[ServedRequest]:
         with self._lock:
             return [r for r in self.served if r.path == path]
 
     # -- request handling -------------------------------------------------------------------------
 
-    def _handle(
+    def handle(
         self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes
     ) -> tuple[int, dict[str, str], Any]:
         if method == "POST" and path == "/oauth/token":
@@ -159,35 +135,6 @@ class LocalShopApi:
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
         return offset, {"items": [self.event(i) for i in range(offset + 1, min(offset + limit, self.events) + 1)]}
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, so clients' connection pools are exercised
-
-            def _serve(self, method: str) -> None:
-                url = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(url.query))
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                status, headers, payload = api._handle(method, url.path, query, self.headers, body)
-                with api._lock:
-                    api.served.append(ServedRequest(method, url.path, query, status))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # the name http.server dispatches to
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the served list
-                pass
-
-        return Handler
+    def answered(self, method: str, path: str, query: dict[str, str], status: int) -> None:
+        with self._lock:
+            self.served.append(ServedRequest(method, path, query, status))

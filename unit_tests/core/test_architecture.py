@@ -50,6 +50,7 @@ def test_public_api_is_exactly_what_we_promise() -> None:
         "Writer",
         "WriterDestination",
         "WriterError",
+        "execute",
         "launch",
     ]
     for name in airbyte_dest_kit.__all__:

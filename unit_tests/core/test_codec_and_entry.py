@@ -14,10 +14,11 @@ import pytest
 
 from airbyte_dest_kit.connector import validate_config
 from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.entrypoint import launch
+from airbyte_dest_kit.entrypoint import execute
 from airbyte_dest_kit.errors import ConfigError, InputError, TransientError
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, error_trace_message
 from airbyte_dest_kit.protocol.models import Type
+from airbyte_dest_kit.testing.builders import echoed
 
 
 def test_decode_line_names_the_line() -> None:
@@ -113,7 +114,7 @@ def run_cli(tmp_path: Path, args: list[str], stdin: bytes = b"", monkeypatch: An
     argv = [a.replace("CONFIG", str(config)).replace("CATALOG", str(catalog)) for a in args]
     out = io.BytesIO()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = launch(EchoDestination(), argv, stdout=out)
+    code = execute(EchoDestination(), argv, stdout=out)
     return code, [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -134,7 +135,7 @@ def test_hand_written_write_echoes_states_verbatim_and_masks_failures(tmp_path: 
         tmp_path, ["write", "--config", "CONFIG", "--catalog", "CATALOG"], stdin, monkeypatch=monkeypatch
     )
     assert code == 1
-    assert messages[0] == state
+    assert messages[0] == echoed(state, 0)
     error = messages[-1]["trace"]["error"]
     assert error["failure_type"] == "system_error"
     assert "****" in error["message"] and "hunter2" not in json.dumps(messages)

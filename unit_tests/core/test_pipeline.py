@@ -129,6 +129,29 @@ def test_a_quiet_source_still_gets_its_state_echoed_by_the_age_bound(monkeypatch
     assert any(m["log"]["message"].startswith("progress: 1 records") for _, m in out.lines if m["type"] == "LOG")
 
 
+@pytest.mark.parametrize("trigger", ["a waiting state", "a finished stream"])
+def test_a_state_does_not_wait_for_the_age_bound(monkeypatch: Any, trigger: str) -> None:
+    # The age bound is far away: only a STATE waiting max_state_wait_seconds on its stream's buffered records,
+    # or the stream reporting COMPLETE, can get the state echoed before the input ends.
+    monkeypatch.setattr(runner, "TICK_SECONDS", 0.05)
+    writer, out, closed_at = MemoryWriter(), TimedOutput(), []
+    specs = build_stream_specs(
+        [ConfiguredAirbyteStream.model_validate(configured_stream(s, PROPS)) for s in ("a", "b")],
+        "main",
+        MemoryWriter.capabilities,
+    )
+    first: list[Any] = [record("a", {"id": 1}), record("b", {"id": 1}), stream_state("a", {"n": "a1"})]
+    if trigger == "a finished stream":
+        first.append(stream_status("a", "COMPLETE"))
+    stdin = piped(first, [record("b", {"id": 2})], pause=1.5, closed_at=closed_at)
+    wait = 0.2 if trigger == "a waiting state" else 600
+    policy = FlushPolicy(max_rows=1000, max_age_seconds=600, max_state_wait_seconds=wait)
+    Pipeline(writer, specs, MessageWriter(out), policy).run(stdin)
+    (echoed_at,) = [at for at, m in out.lines if m["type"] == "STATE"]
+    assert echoed_at < closed_at[0]
+    assert [batch.num_rows for stream, batch in writer.batches if stream == "b"] == [2]  # no state waited on b
+
+
 def test_a_writer_failure_stops_commits_and_states_at_once() -> None:
     writer = MemoryWriter(fail_on_write=2)  # stream a's batch lands, stream b's fails
     output, error = run(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from source_fakes import SourceRun
 
-from airbyte_dest_kit.sources import Source, launch
+from airbyte_dest_kit.sources import Source, execute
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def run_source(tmp_path: Path):  # type: ignore[no-untyped-def]
                 path.write_text(json.dumps(value))
                 argv += [f"--{flag}", str(path)]
         stdout = io.BytesIO()
-        exit_code = launch(source, argv, stdout=stdout)
+        exit_code = execute(source, argv, stdout=stdout)
         return SourceRun(exit_code, stdout.getvalue())
 
     return run

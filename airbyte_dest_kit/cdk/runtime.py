@@ -1,0 +1,189 @@
+"""The adapters that run airbyte-cdk style connectors on the kit's runtime.
+
+Each wraps the connector a user wrote against :mod:`airbyte_dest_kit.cdk` in the kit's own connector class,
+so the kit's command line does the work: config validation naming the key, secrets masked in every LOG,
+CONNECTION_STATUS and TRACE ERROR, bad input lines reported as TRACE ERRORs with their line number, states
+echoed verbatim with ``destinationStats``, stream statuses, ``sourceStats`` and per-stream failures on read,
+and a non-zero exit when a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from airbyte_dest_kit.cdk.connector import spec_as_dict
+from airbyte_dest_kit.cdk.logger import AirbyteLogger
+from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, SyncMode, Type
+from airbyte_dest_kit.connector import load_catalog
+from airbyte_dest_kit.destination import Destination as KitDestination
+from airbyte_dest_kit.protocol.codec import MessageWriter
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.sources.source import Source as KitSource
+from airbyte_dest_kit.sources.state import StreamKey
+from airbyte_dest_kit.sources.stream import Record, StreamSlice
+from airbyte_dest_kit.sources.stream import Stream as KitStream
+
+if TYPE_CHECKING:
+    from airbyte_dest_kit.cdk.destinations.destination import Destination
+    from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
+    from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream
+
+LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
+
+
+class DestinationRuntime(KitDestination):
+    """A kit destination whose spec, check and write are the airbyte-cdk style connector's."""
+
+    def __init__(self, connector: Destination) -> None:
+        super().__init__()
+        self.connector = connector
+
+    def spec(self) -> dict[str, Any]:
+        return spec_as_dict(self.connector.spec(AirbyteLogger()))
+
+    def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        return self.connector.check(AirbyteLogger(), config)
+
+    def write(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, input_messages: Iterator[AirbyteMessage]
+    ) -> Iterable[AirbyteMessage | dict[str, Any]]:
+        # airbyte-cdk passes these by keyword, so connectors written for it name them so.
+        return self.connector.write(config=config, configured_catalog=catalog, input_messages=input_messages)
+
+
+class SourceRuntime(KitSource):
+    """A kit source whose spec, check and streams are the airbyte-cdk style ``AbstractSource``'s."""
+
+    def __init__(self, connector: AbstractSource) -> None:
+        super().__init__()
+        self.connector = connector
+        self.sync_modes: dict[StreamKey, SyncMode] = {}
+
+    def spec(self) -> dict[str, Any]:
+        return spec_as_dict(self.connector.spec(AirbyteLogger()))
+
+    def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        return self.connector.check(AirbyteLogger(), config)
+
+    def streams(self, config: Mapping[str, Any]) -> Sequence[KitStream]:
+        streams = self.connector.streams(config)
+        for stream in streams:
+            stream.events = self.events  # HTTP streams report rate limits through the kit's events
+        return [StreamRuntime(stream, self.sync_modes) for stream in streams]
+
+    def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
+        if args.command == "read":  # airbyte-cdk streams are told their sync mode; the kit's are not
+            for configured in load_catalog(args.catalog).streams:
+                key = (configured.stream.namespace, configured.stream.name)
+                self.sync_modes[key] = configured.sync_mode
+        super().run_command(args, out)
+
+
+def wrapped_key(key: str | Sequence[str] | Sequence[Sequence[str]] | None) -> list[list[str]] | None:
+    """airbyte-cdk's primary key forms (``"id"``, ``["a", "b"]``, ``[["a"], ["b", "c"]]``) as paths."""
+    if not key:
+        return None
+    if isinstance(key, str):
+        return [[key]]
+    return [[part] if isinstance(part, str) else list(part) for part in key]
+
+
+class StreamRuntime(KitStream):
+    """An airbyte-cdk style stream read by the kit's reader.
+
+    Its state is the stream's ``state`` property when it has one (``IncrementalMixin``), else the running
+    result of the deprecated ``get_updated_state(state, record)``.
+    """
+
+    def __init__(self, stream: Stream, sync_modes: Mapping[StreamKey, SyncMode]) -> None:
+        super().__init__()
+        self.stream = stream
+        self._sync_modes = sync_modes
+        self._legacy_state: dict[str, Any] = {}
+        self._has_state_property = isinstance(getattr(type(stream), "state", None), property)
+
+    # The kit's streams declare these on the class; here they are read from the wrapped stream.
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return str(self.stream.name)
+
+    @property
+    def namespace(self) -> str | None:  # type: ignore[override]
+        namespace: str | None = self.stream.namespace
+        return namespace
+
+    @property
+    def primary_key(self) -> list[list[str]] | None:  # type: ignore[override]
+        return wrapped_key(self.stream.primary_key)
+
+    @property
+    def cursor_path(self) -> list[str]:
+        cursor = self.stream.cursor_field
+        return [cursor] if isinstance(cursor, str) else list(cursor or [])
+
+    @property
+    def cursor_field(self) -> str | None:  # type: ignore[override]
+        return ".".join(self.cursor_path) or None
+
+    @property
+    def checkpoint_interval(self) -> int | None:  # type: ignore[override]
+        interval: int | None = self.stream.state_checkpoint_interval
+        return interval
+
+    def json_schema(self) -> dict[str, Any]:
+        return dict(self.stream.get_json_schema())
+
+    def as_airbyte_stream(self) -> dict[str, Any]:
+        stream = super().as_airbyte_stream()
+        if self.cursor_path:
+            stream["default_cursor_field"] = self.cursor_path
+            stream["source_defined_cursor"] = bool(self.stream.source_defined_cursor)
+        return stream
+
+    @property
+    def sync_mode(self) -> SyncMode:
+        return self._sync_modes.get((self.namespace, self.name), SyncMode.full_refresh)
+
+    def current_state(self) -> dict[str, Any]:
+        return dict(cast("IncrementalMixin", self.stream).state) if self._has_state_property else self._legacy_state
+
+    def load_state(self, stream_state: Mapping[str, Any] | None) -> None:
+        if self._has_state_property:
+            cast("IncrementalMixin", self.stream).state = dict(stream_state or {})
+        else:
+            self._legacy_state = dict(stream_state or {})
+
+    def dump_state(self) -> dict[str, Any]:
+        return self.current_state()
+
+    def slices(self) -> Iterable[StreamSlice]:
+        return self.stream.stream_slices(
+            sync_mode=self.sync_mode, cursor_field=self.cursor_path, stream_state=self.current_state()
+        )
+
+    def read(self, stream_slice: StreamSlice) -> Iterator[Record]:
+        records = self.stream.read_records(
+            sync_mode=self.sync_mode,
+            cursor_field=self.cursor_path,
+            stream_slice=stream_slice,
+            stream_state=self.current_state(),
+        )
+        for item in records:
+            data = self._record_data(item)
+            if data is None:
+                continue
+            if not self._has_state_property:
+                self._legacy_state = dict(self.stream.get_updated_state(self._legacy_state, data))
+            yield data
+
+    def _record_data(self, item: Mapping[str, Any] | AirbyteMessage) -> dict[str, Any] | None:
+        """A record's data; a LOG message a stream yields is logged; other messages are not records."""
+        if not isinstance(item, AirbyteMessage):
+            return dict(item)
+        if item.type == Type.RECORD and item.record is not None:
+            return dict(item.record.data)
+        if item.type == Type.LOG and item.log is not None:
+            self.stream.logger.log(LOG_LEVELS.get(item.log.level.value, 20), item.log.message)
+        return None

@@ -1,0 +1,61 @@
+"""The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
+``source-sample`` and ``source-http-example`` once the package is installed (``[project.scripts]``), and
+the ``main.py`` launchers in a checkout.
+
+A command imports its connector only when it runs, after checking that the modules its extra brings are
+installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
+the platform, the same sentence on stderr for a person) and exits 1, instead of a ``ModuleNotFoundError``.
+
+Adding a connector: a package here holding ``connector.py`` and ``spec.json``, a :class:`Command` below,
+a line under ``[project.scripts]`` in ``pyproject.toml`` (``my-connector =
+"airbyte_dest_kit.connectors:my_connector"``), and, for a checkout, a ``main.py`` that calls the command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from airbyte_dest_kit.entrypoint import launch
+from airbyte_dest_kit.extras import missing_extra
+from airbyte_dest_kit.protocol.codec import MessageWriter, error_trace_message
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str  # the module defining the connector class, under airbyte_dest_kit.connectors
+    connector: str
+    extra: str | None = None  # the pip extra holding its dependencies…
+    requires: tuple[str, ...] = ()  # …and the modules that extra brings
+
+    def __call__(self, argv: Sequence[str] | None = None) -> None:
+        if self.extra is not None:
+            error = missing_extra(self.extra, self.requires, self.name)
+            if error is not None:
+                MessageWriter(sys.stdout.buffer).write(error_trace_message(error), flush=True)
+                print(error.message, file=sys.stderr)
+                raise SystemExit(1)
+        module = importlib.import_module(f"{__name__}.{self.module}")
+        launch(getattr(module, self.connector)(), argv)
+
+
+destination_duckdb = Command("destination-duckdb", "destination_duckdb.connector", "DestinationDuckDB")
+destination_postgres = Command(
+    "destination-postgres",
+    "destination_postgres.connector",
+    "DestinationPostgres",
+    extra="postgres",
+    requires=("sqlalchemy", "psycopg"),
+)
+destination_sql = Command(
+    "destination-sql", "destination_sql.connector", "DestinationSQL", extra="sql", requires=("sqlalchemy",)
+)
+source_sample = Command("source-sample", "source_sample.connector", "SourceSample")
+source_http_example = Command(
+    "source-http-example", "source_http_example.connector", "SourceHttpExample", extra="http", requires=("httpx",)
+)
+
+COMMANDS = (destination_duckdb, destination_postgres, destination_sql, source_sample, source_http_example)

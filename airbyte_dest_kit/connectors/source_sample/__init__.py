@@ -1,0 +1,1 @@
+"""The source-sample connector: see :mod:`.connector`; its spec.json ships next to it."""

@@ -1,0 +1,3 @@
+from .destination import DestinationKeyValue
+
+__all__ = ["DestinationKeyValue"]

@@ -1,0 +1,3 @@
+from .source import SourceShop
+
+__all__ = ["SourceShop"]
