@@ -174,3 +174,25 @@ def test_many_records_in_many_requests(kvdb: KvdbDestination) -> None:
     kvdb.write(users("append"), messages, {"request_max_entries": 400, "concurrent_requests": 3}).assert_ok()
     assert sorted(v["id"] for v in kvdb.data("users/")) == list(range(5000))
     assert kvdb.server.stats()["transactions"] - before >= 5000 // 400
+
+
+def test_dedup_truncate_refresh_replaces_the_generation_and_a_cancelled_one_is_adopted(kvdb: KvdbDestination) -> None:
+    def dedup(generation: int, minimum: int) -> dict[str, Any]:
+        options = {"primary_key": ["id"], "generation_id": generation, "minimum_generation_id": minimum}
+        return users("append_dedup", **options)
+
+    kvdb.write(dedup(1, 0), [record("users", {"id": i, "name": "gen 1"}) for i in (1, 2)]).assert_ok()
+    # A dedup refresh that truncates: merged in staging, swapped in at the end, one key per id.
+    refreshed = [record("users", {"id": 2, "name": "gen 2 a"}), record("users", {"id": 2, "name": "gen 2 b"})]
+    kvdb.write(dedup(2, 2), [*refreshed, record("users", {"id": 3, "name": "gen 2"})]).assert_ok()
+    assert {k: v["name"] for k, v in kvdb.entries("users/").items()} == {"users/2": "gen 2 b", "users/3": "gen 2"}
+    # A refresh that fails is then given up: the next normal sync adopts its staged keys (protocol 4.6).
+    kvdb.write(dedup(3, 3), [record("users", {"id": 4, "name": "gen 3, cancelled"}), "not json"]).assert_failed()
+    assert set(kvdb.entries("users/")) == {"users/2", "users/3"}
+    kvdb.write(dedup(4, 0), [record("users", {"id": 3, "name": "gen 4"})]).assert_ok()
+    assert {k: v["name"] for k, v in kvdb.entries("users/").items()} == {
+        "users/2": "gen 2 b",
+        "users/3": "gen 4",
+        "users/4": "gen 3, cancelled",
+    }
+    assert kvdb.entries("users_airbyte_tmp/") == {}
