@@ -19,6 +19,7 @@ _EXPORTS = {
     "Pipeline": "airbyte_dest_kit.pipeline.runner",
     "FlushPolicy": "airbyte_dest_kit.pipeline.flush",
     "Writer": "airbyte_dest_kit.writer",
+    "StoreWriter": "airbyte_dest_kit.modes",
     "Capabilities": "airbyte_dest_kit.writer",
     "StreamSpec": "airbyte_dest_kit.writer",
     "Column": "airbyte_dest_kit.writer",

@@ -156,9 +156,6 @@ class StoreWriter(Writer, Store):
 
     # -- which tables a stream uses ----------------------------------------------------------------
 
-    def _merges_per_batch(self, stream: StreamSpec) -> bool:
-        return stream.dedup and isinstance(self, Merges)
-
     def _stages(self, stream: StreamSpec) -> bool:
         """Batches go to staging: a truncate, or a dedup stream merged only when it completes."""
         return stream.truncate or (stream.dedup and not isinstance(self, Merges))

@@ -12,10 +12,14 @@ typing records, batching, the state ledger, progress, error reporting) is the pi
         def write(self, stream, batch):              # durable when it returns
             self.rows.extend(batch.to_pylist())
 
-Modes are resolved once, here (:func:`resolve_mode`): ``append``, ``overwrite`` (= append + truncate),
-``append_dedup``, and the refresh encoding ``minimum_generation_id == generation_id > 0`` (truncate on top
-of the requested mode). A mode a writer cannot do is a :class:`ConfigError` before any data is read,
-never a silent fallback.
+A writer with only ``write`` applies modes itself and declares which in its :class:`Capabilities`. A
+writer that is a store (:class:`airbyte_dest_kit.modes.StoreWriter`) gets every mode from
+:mod:`airbyte_dest_kit.modes` instead, and its capabilities from the operations it implements.
+
+Modes are resolved once (:func:`resolve_mode`, in :mod:`airbyte_dest_kit.layout`): ``append``,
+``overwrite`` (= append + truncate), ``append_dedup``, and the refresh encoding
+``minimum_generation_id == generation_id > 0`` (truncate on top of the requested mode). A mode a writer
+cannot do is a :class:`ConfigError` before any data is read, never a silent fallback.
 """
 
 from __future__ import annotations

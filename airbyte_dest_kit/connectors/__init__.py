@@ -1,6 +1,6 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``source-sample`` and ``source-http-example`` once the package is installed (``[project.scripts]``), and
-the ``main.py`` launchers in a checkout.
+``destination-local-file``, ``source-sample`` and ``source-http-example`` once the package is installed
+(``[project.scripts]``), and the ``main.py`` launchers in a checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
@@ -53,9 +53,17 @@ destination_postgres = Command(
 destination_sql = Command(
     "destination-sql", "destination_sql.connector", "DestinationSQL", extra="sql", requires=("sqlalchemy",)
 )
+destination_local_file = Command("destination-local-file", "destination_local_file.connector", "DestinationLocalFile")
 source_sample = Command("source-sample", "source_sample.connector", "SourceSample")
 source_http_example = Command(
     "source-http-example", "source_http_example.connector", "SourceHttpExample", extra="http", requires=("httpx",)
 )
 
-COMMANDS = (destination_duckdb, destination_postgres, destination_sql, source_sample, source_http_example)
+COMMANDS = (
+    destination_duckdb,
+    destination_postgres,
+    destination_sql,
+    destination_local_file,
+    source_sample,
+    source_http_example,
+)

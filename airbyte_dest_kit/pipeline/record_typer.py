@@ -184,7 +184,7 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
     )
     # A key twice in one object: DuckDB reads the first, the JSON parsers sources use keep the last, so the
     # typer has such lines rewritten (line_repair) and types them again.
-    duplicate_keys = "CASE WHEN len(k) > present THEN len(list_distinct(k)) < len(k) ELSE FALSE END"
+    duplicate_keys = "CASE WHEN len(k) > present THEN list_unique(k) < len(k) ELSE FALSE END"
     if strip_nul:
         changes.append((_without_nul("additional", ColumnType.JSON)[1], _serialization_change(ADDITIONAL_PROPERTIES)))
     # The change list is built only for rows that have a change: most rows take the constant.

@@ -1,40 +1,23 @@
-"""destination-local-file: land Airbyte messages as JSON lines, Parquet or CSV files in a folder or in S3.
+"""destination-local-file: land Airbyte messages as JSON lines, Parquet or CSV files (a folder or S3).
 
-python main.py spec
-python main.py check --config sample_files/config.json
-cat messages.jsonl | python main.py write --config sample_files/config.json --catalog catalog.json
+    python main.py spec
+    python main.py check --config sample_files/config.json
+    cat sample_files/messages.jsonl | python main.py write --config sample_files/config.json \
+        --catalog sample_files/configured_catalog.json
+
+The connector lives in ``airbyte_dest_kit.connectors.destination_local_file``;
+installed, it is the ``destination-local-file`` command.
 """
 
-from __future__ import annotations
-
 import sys
-from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
 
-from airbyte_dest_kit.entrypoint import launch
-from airbyte_dest_kit.writer_destination import WriterDestination
-from airbyte_dest_kit.writers.files import FileFormat, FileWriter, ObjectStorage, Partitioning
+try:
+    import airbyte_dest_kit  # noqa: F401 - installed (editable or not)
+except ImportError:  # running from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-
-class DestinationLocalFile(WriterDestination):
-    default_schema = "default"
-
-    def create_writer(self, config: Mapping[str, Any]) -> FileWriter:
-        partitioning = config.get("partitioning")
-        size = config.get("target_file_size_mb")
-        return FileWriter(
-            config["destination_path"],
-            FileFormat(config.get("format") or "parquet", gzip=bool(config.get("gzip"))),
-            partitioning=Partitioning(**partitioning) if partitioning is not None else None,
-            target_file_bytes=int(size * 1024 * 1024) if size else None,
-            storage=ObjectStorage(
-                endpoint=config.get("s3_endpoint"),
-                region=config.get("s3_region"),
-                access_key_id=config.get("aws_access_key_id"),
-                secret_access_key=config.get("aws_secret_access_key"),
-            ),
-        )
-
+from airbyte_dest_kit.connectors import destination_local_file
 
 if __name__ == "__main__":
-    sys.exit(launch(DestinationLocalFile()))
+    destination_local_file()

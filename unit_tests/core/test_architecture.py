@@ -44,6 +44,7 @@ def test_public_api_is_exactly_what_we_promise() -> None:
         "FlushPolicy",
         "InputError",
         "Pipeline",
+        "StoreWriter",
         "StreamSpec",
         "SystemFailure",
         "TransientError",
