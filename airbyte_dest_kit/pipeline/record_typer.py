@@ -310,28 +310,32 @@ class RecordTyper:
         return typed.set_column(typed.schema.get_field_index(SOURCE_DATA), SOURCE_DATA, filled)
 
     def _run(self, stream: StreamSpec, sql: str, batch: pa.Table) -> pa.Table:
-        """The typing query over ``batch``; lines DuckDB cannot parse are repaired once, or reported."""
-        for attempt in range(2):
-            self._con.register("batch", batch)
-            try:
-                return self._con.sql(sql).to_arrow_table()
-            except duckdb.Error as exc:
-                query = f"SELECT {LINE_NUMBER} FROM batch WHERE NOT json_valid(line) ORDER BY {LINE_NUMBER}"
-                numbers = pa.array([number for (number,) in self._con.execute(query).fetchall()], pa.int64())
-                if len(numbers) == 0:
-                    raise SystemFailure(
-                        f"typing records of stream {stream.label!r} failed: {exc}",
-                        internal_message=repr(exc),
-                        stream=stream.label,
-                    ) from exc
-                if attempt:
-                    raise InputError(
-                        "not valid JSON; every stdin line must be one AirbyteMessage", line=numbers[0].as_py()
-                    ) from None
-            finally:
-                self._con.unregister("batch")
-            batch = _repaired(batch, numbers)
-        raise AssertionError("unreachable: the second attempt returns or raises")
+        """The typing query over ``batch``. Lines DuckDB cannot parse are rewritten once by line_repair (which
+        reports a line that is not JSON at all); a line still unreadable after that is reported too."""
+        typed, unreadable = self._query(stream, sql, batch)
+        if typed is None:
+            typed, unreadable = self._query(stream, sql, _repaired(batch, unreadable))
+        if typed is None:
+            raise InputError("not valid JSON; every stdin line must be one AirbyteMessage", line=unreadable[0].as_py())
+        return typed
+
+    def _query(self, stream: StreamSpec, sql: str, batch: pa.Table) -> tuple[pa.Table | None, pa.Array]:
+        """``(typed rows, no lines)``, or ``(None, the line numbers DuckDB cannot parse as JSON)``."""
+        self._con.register("batch", batch)
+        try:
+            return self._con.sql(sql).to_arrow_table(), pa.array([], pa.int64())
+        except duckdb.Error as exc:
+            query = f"SELECT {LINE_NUMBER} FROM batch WHERE NOT json_valid(line) ORDER BY {LINE_NUMBER}"
+            numbers = pa.array([number for (number,) in self._con.execute(query).fetchall()], pa.int64())
+            if len(numbers) == 0:
+                raise SystemFailure(
+                    f"typing records of stream {stream.label!r} failed: {exc}",
+                    internal_message=repr(exc),
+                    stream=stream.label,
+                ) from exc
+            return None, numbers
+        finally:
+            self._con.unregister("batch")
 
     def close(self) -> None:
         self._con.close()
