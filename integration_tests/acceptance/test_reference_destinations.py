@@ -26,7 +26,7 @@ from airbyte_dest_kit.testing.acceptance import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))
 
-from sqltargets import (  # noqa: E402 - found through the path above
+from sqltargets import (
     MARIADB_URL,
     POSTGRES_URL,
     REPO,

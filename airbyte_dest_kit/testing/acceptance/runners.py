@@ -45,8 +45,11 @@ class Runner:
     def check(self, config: Mapping[str, Any], tmp: Path) -> Run:
         return self(["check", "--config", str(_dump(tmp, "config", config))], b"", tmp)
 
-    def write(self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Sequence[Message], tmp: Path) -> Run:
-        argv = ["write", "--config", str(_dump(tmp, "config", config)), "--catalog", str(_dump(tmp, "catalog", catalog))]
+    def write(
+        self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Sequence[Message], tmp: Path
+    ) -> Run:
+        files = ["--config", str(_dump(tmp, "config", config)), "--catalog", str(_dump(tmp, "catalog", catalog))]
+        argv = ["write", *files]
         lines = (m if isinstance(m, str) else json.dumps(m) for m in messages)
         return self(argv, "".join(line + "\n" for line in lines).encode(), tmp)
 
@@ -85,9 +88,9 @@ class WriterRunner(DestinationRunner):
     """A :class:`Writer` run in-process inside a :class:`WriterDestination`: ``create(config)`` builds it;
     ``spec_path`` is the destination's spec file (``spec.json``)."""
 
-    def __init__(self, create: Callable[[Mapping[str, Any]], Writer], *, spec_path: Path) -> None:
+    def __init__(self, create: Callable[[Mapping[str, Any]], Writer], *, spec_path: Path | str) -> None:
         def make() -> Destination:
-            return _OneWriterDestination(create, spec_path)
+            return _OneWriterDestination(create, Path(spec_path))
 
         super().__init__(make)
 

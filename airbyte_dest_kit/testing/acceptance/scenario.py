@@ -131,9 +131,8 @@ def _rows(target: Target, body: Mapping[str, Any], where: str) -> None:
     else:
         expected = sorted(body["includes"], key=_sort_key)
         compare = _includes
-    assert compare(got, expected), (
-        f"{where}: {body['stream']} ({', '.join(columns)}) holds\n  {got}\nexpected {'exactly' if 'equal' in body else 'at least'}\n  {expected}"
-    )
+    how = "exactly" if "equal" in body else "at least"
+    assert compare(got, expected), f"{where}: {body['stream']} {columns} holds\n  {got}\nexpected {how}\n  {expected}"
 
 
 def _equal(got: list[list[Any]], expected: list[list[Any]]) -> bool:
