@@ -4,9 +4,10 @@ See :mod:`.suite` for how to point it at a destination, :mod:`.scenario` for the
 """
 
 from airbyte_dest_kit.testing.acceptance.readers import FILE_FORMATS, duckdb_reader, files_reader, plain, sql_reader
-from airbyte_dest_kit.testing.acceptance.runners import CommandRunner, DestinationRunner, Run, Runner, WriterRunner
+from airbyte_dest_kit.testing.acceptance.runners import CommandRunner, DestinationRunner, Runner, WriterRunner
 from airbyte_dest_kit.testing.acceptance.scenario import CAPABILITIES, SCENARIOS, Scenario, Target
 from airbyte_dest_kit.testing.acceptance.suite import DestinationAcceptance
+from airbyte_dest_kit.testing.harness import Run
 
 __all__ = [
     "CAPABILITIES",

@@ -6,31 +6,15 @@ In-process runners (a Writer, a Destination) are fast; a command runs the connec
 
 from __future__ import annotations
 
-import io
-import json
 import subprocess
-import sys
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.entrypoint import execute
-from airbyte_dest_kit.testing.output import ConnectorOutput
+from airbyte_dest_kit.testing.harness import Message, Run, json_file, run_in_process, stdin_lines
 from airbyte_dest_kit.writer import Writer
 from airbyte_dest_kit.writer_destination import WriterDestination
-
-Message = Mapping[str, Any] | str  # a str is sent as the raw line (for malformed-input scenarios)
-
-
-class Run(ConnectorOutput):
-    """One run of a command: its exit code, stdout parsed (a line that is not JSON fails at once), stderr."""
-
-    def __init__(self, returncode: int, stdout: bytes, stderr: str = "") -> None:
-        super().__init__(stdout.splitlines())
-        self.returncode, self.stdout, self.stderr = returncode, stdout.decode(errors="replace"), stderr
 
 
 class Runner:
@@ -43,21 +27,13 @@ class Runner:
         return self(["spec"], b"", tmp)
 
     def check(self, config: Mapping[str, Any], tmp: Path) -> Run:
-        return self(["check", "--config", str(_dump(tmp, "config", config))], b"", tmp)
+        return self(["check", "--config", str(json_file(tmp, "config", config))], b"", tmp)
 
     def write(
         self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Sequence[Message], tmp: Path
     ) -> Run:
-        files = ["--config", str(_dump(tmp, "config", config)), "--catalog", str(_dump(tmp, "catalog", catalog))]
-        argv = ["write", *files]
-        lines = (m if isinstance(m, str) else json.dumps(m) for m in messages)
-        return self(argv, "".join(line + "\n" for line in lines).encode(), tmp)
-
-
-def _dump(tmp: Path, kind: str, value: Mapping[str, Any]) -> Path:
-    path = tmp / f"{kind}_{uuid.uuid4().hex[:8]}.json"
-    path.write_text(json.dumps(value))
-    return path
+        config_file, catalog_file = json_file(tmp, "config", config), json_file(tmp, "catalog", catalog)
+        return self(["write", "--config", str(config_file), "--catalog", str(catalog_file)], stdin_lines(messages), tmp)
 
 
 class CommandRunner(Runner):
@@ -78,10 +54,7 @@ class DestinationRunner(Runner):
         self.make = make
 
     def __call__(self, argv: Sequence[str], stdin: bytes, cwd: Path) -> Run:
-        out = io.BytesIO()
-        with _stdin(stdin):
-            code = execute(self.make(), argv, stdout=out)
-        return Run(code, out.getvalue())
+        return run_in_process(self.make(), argv, stdin)
 
 
 class WriterRunner(DestinationRunner):
@@ -102,14 +75,3 @@ class _OneWriterDestination(WriterDestination):
 
     def create_writer(self, config: Mapping[str, Any]) -> Writer:
         return self._create(config)
-
-
-@contextmanager
-def _stdin(data: bytes) -> Iterator[None]:
-    """``sys.stdin`` reads ``data`` for the time of one in-process command."""
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
-    try:
-        yield
-    finally:
-        sys.stdin = saved

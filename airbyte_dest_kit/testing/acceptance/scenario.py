@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from airbyte_dest_kit.testing.acceptance.readers import ReadTable, Rows, plain
-from airbyte_dest_kit.testing.acceptance.runners import Run, Runner
+from airbyte_dest_kit.testing.acceptance.runners import Runner
+from airbyte_dest_kit.testing.harness import Run
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
