@@ -126,6 +126,12 @@ class DestinationAcceptance:
     def test_unknown_message_types_are_ignored(self, destination: Target, scenario: Scenario) -> None:
         scenario.play(destination)
 
+    def test_a_stray_stream_fails_the_sync_naming_it(self, destination: Target, scenario: Scenario) -> None:
+        scenario.play(destination)
+
+    def test_missing_and_undeclared_fields_never_fail(self, destination: Target, scenario: Scenario) -> None:
+        scenario.play(destination)
+
     # -- names and values ------------------------------------------------------------------------------
 
     def test_awkward_names_and_values_round_trip(self, destination: Target, scenario: Scenario) -> None:
@@ -134,6 +140,9 @@ class DestinationAcceptance:
         long_column = next(k for k in first if k.startswith("a_column_name_"))
         assert len(long_column.encode()) <= 100 and first[long_column] == "long"
         assert first["when"].startswith("2024-05-01 10:00:00")  # normalised to UTC
+
+    def test_values_at_the_limits_round_trip(self, destination: Target, scenario: Scenario) -> None:
+        scenario.play(destination)
 
     def test_overwrite_beside_a_stream_named_like_its_staging_table(
         self, destination: Target, scenario: Scenario
