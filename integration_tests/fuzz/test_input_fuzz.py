@@ -140,10 +140,17 @@ def mutated_line(draw: st.DrawFn, message: dict[str, Any]) -> bytes:
         json.dumps(owner, separators=(",", ":"))[:-1]
         + f",{json.dumps(key)}:{json.dumps(draw(st.sampled_from(WRONG_VALUES)))}}}"
     )
-    whole = json.dumps(
-        _replace(message, parent, {"__TWICE__": 1}) if parent else {"__TWICE__": 1}, separators=(",", ":")
-    )
-    return whole.replace('{"__TWICE__":1}', twice).encode()
+    placeholder = {"__TWICE__": 1}
+    whole = json.dumps(_replace(message, parent, placeholder), separators=(",", ":"))
+    return whole.replace(json.dumps(placeholder, separators=(",", ":")), twice).encode()
+
+
+def with_one_line_mutated(data: st.DataObject, messages: list[dict[str, Any]]) -> tuple[int, list[bytes]]:
+    """The sync's lines with one of them (its index is returned) mutated."""
+    index = data.draw(st.integers(0, len(messages) - 1), label="mutated line")
+    lines = [json.dumps(m, separators=(",", ":"), ensure_ascii=False).encode() for m in messages]
+    lines[index] = data.draw(mutated_line(messages[index]), label="mutation")
+    return index, lines
 
 
 def run_sync(writer: Writer, schema: str, lines: list[bytes]) -> tuple[BaseException | None, list[dict[str, Any]]]:
@@ -221,9 +228,7 @@ def read_uids_duckdb(path: Path) -> set[int]:
 def test_one_mutated_line_on_duckdb(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, messages: list[dict[str, Any]]
 ) -> None:
-    index = data.draw(st.integers(0, len(messages) - 1), label="mutated line")
-    lines = [json.dumps(m, separators=(",", ":"), ensure_ascii=False).encode() for m in messages]
-    lines[index] = data.draw(mutated_line(messages[index]), label="mutation")
+    index, lines = with_one_line_mutated(data, messages)
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.duckdb"
     error, echoed = run_sync(DuckDBWriter(str(path)), "main", lines)
     check_invariants(messages, index, error, echoed, read_uids_duckdb(path))
@@ -240,9 +245,7 @@ def pg_engine() -> Iterator[sa.Engine]:
 def test_one_mutated_line_on_postgres(
     pg_engine: sa.Engine, data: st.DataObject, messages: list[dict[str, Any]]
 ) -> None:
-    index = data.draw(st.integers(0, len(messages) - 1), label="mutated line")
-    lines = [json.dumps(m, separators=(",", ":"), ensure_ascii=False).encode() for m in messages]
-    lines[index] = data.draw(mutated_line(messages[index]), label="mutation")
+    index, lines = with_one_line_mutated(data, messages)
     schema = f"fuzz_{uuid.uuid4().hex[:10]}"
     try:
         error, echoed = run_sync(create_sql_writer(POSTGRES_URL, schema=schema), schema, lines)
