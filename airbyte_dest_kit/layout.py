@@ -44,6 +44,9 @@ META_COLUMNS: dict[str, ColumnType] = {
     GENERATION_ID: ColumnType.INTEGER,
     ADDITIONAL_PROPERTIES: ColumnType.JSON,
 }
+# The record's ``data`` as JSON text, exactly as the source sent it (up to insignificant whitespace and
+# escapes): a column only for writers that ask for it (``Capabilities.stores_source_json``).
+SOURCE_DATA = "_airbyte_data"
 STAGING_SUFFIX = "_airbyte_tmp"
 TOMBSTONE_SUFFIX = "_airbyte_deletes"
 PREVIOUS_SUFFIX = "_airbyte_old"
@@ -64,6 +67,10 @@ class Capabilities:
     max_identifier_bytes: int | None = None
     case_sensitive_identifiers: bool = False
     strips_nul: bool = False  # the target rejects NUL in text: strip it, with a change entry
+    # The writer stores each record's data as the source wrote it (the ``_airbyte_data`` column), not the
+    # typed columns: those still come, for keys and ordering, and ``_airbyte_meta`` then lists only the
+    # source's own changes, as no value is changed on the way. Other writers never pay for the column.
+    stores_source_json: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class StreamSpec:
     previous_table_name: str = ""
     previous_tombstone_table_name: str = ""
     scratch_table_name: str = SCRATCH_TABLE
+    source_json: bool = False  # batches carry ``_airbyte_data`` (see ``Capabilities.stores_source_json``)
 
     def __post_init__(self) -> None:
         def default(attribute: str, name: str) -> None:
@@ -126,7 +134,8 @@ class StreamSpec:
     @property
     def all_columns(self) -> tuple[Column, ...]:
         """Declared columns, then the ``_airbyte_*`` columns: the layout of every batch and table."""
-        return self.columns + tuple(Column(n, n, t) for n, t in META_COLUMNS.items())
+        source = (Column(SOURCE_DATA, SOURCE_DATA, ColumnType.JSON),) if self.source_json else ()
+        return self.columns + tuple(Column(n, n, t) for n, t in META_COLUMNS.items()) + source
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -229,7 +238,8 @@ def build_stream_specs(
         if not isinstance(properties, Mapping):
             raise ConfigError(f"stream {stream.name!r}: json_schema 'properties' must be an object")
         source_names = list(properties)
-        column_names = unique_names(source_names, max_bytes=limit, case_sensitive=case_sensitive, taken=META_COLUMNS)
+        reserved = [*META_COLUMNS, SOURCE_DATA] if capabilities.stores_source_json else list(META_COLUMNS)
+        column_names = unique_names(source_names, max_bytes=limit, case_sensitive=case_sensitive, taken=reserved)
         columns = tuple(
             Column(n, s, column_type(properties[s])) for n, s in zip(column_names, source_names, strict=True)
         )
@@ -267,6 +277,7 @@ def build_stream_specs(
                 previous_table_name=tables.previous,
                 previous_tombstone_table_name=tables.previous_tombstones,
                 scratch_table_name=tables.scratch,
+                source_json=capabilities.stores_source_json,
             )
         )
     return specs

@@ -16,6 +16,10 @@ Rows printed (each a separate process; peak RSS of that process):
 Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-faker's order, fed to
 destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
 its echo.
+
+Then destination-kvdb against its local server on loopback (bench/bench_kvdb.py), on a smaller data set of
+``--kvdb-count`` records: records/s and requests per setting of the request-size sweep; ``--skip-kvdb``
+leaves it out.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import bench_kvdb
 import bench_sql
 import checkpoint_lag
 
@@ -57,6 +63,9 @@ class Result:
         return self.records / self.seconds
 
 
+Timed = TypeVar("Timed", Result, bench_kvdb.KvdbRun)
+
+
 def run_process(
     command: list[str],
     stdin_path: Path | None = None,
@@ -78,11 +87,11 @@ def run_process(
     return elapsed, usage.ru_maxrss * 1024
 
 
-def dataset(count: int) -> tuple[Path, Path, int]:
-    """The messages file (generated if missing), an all-append catalog, and the number of records."""
+def dataset(count: int, stem: str = "messages") -> tuple[Path, Path, int]:
+    """The messages file ``<stem>.jsonl`` (generated if missing), an all-append catalog, and the number of records."""
     WORK.mkdir(exist_ok=True)
     settings = {"count": count, "seed": 2024, "records_per_slice": 5000, "emitted_at_ms": 1735689600000}
-    messages, marker = WORK / "messages.jsonl", WORK / "messages.settings.json"
+    messages, marker = WORK / f"{stem}.jsonl", WORK / f"{stem}.settings.json"
     if not messages.exists() or not marker.exists() or json.loads(marker.read_text()) != settings:
         config = WORK / "source.json"
         config.write_text(json.dumps(settings))
@@ -170,7 +179,7 @@ def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -
     return Result(names[target], records, seconds, rss)
 
 
-def best_of_rounds(runs: int, benches: list[Callable[[], Result]]) -> list[Result]:
+def best_of_rounds(runs: int, benches: list[Callable[[], Timed]]) -> list[Timed]:
     """Each bench ``runs`` times, in rounds (one run of every bench per round), keeping each one's best: the
     machine's speed drifts, and rounds expose every row to the same drift as its baseline."""
     rounds = [[bench() for bench in benches] for _ in range(runs)]
@@ -183,6 +192,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
     parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
+    parser.add_argument("--kvdb-count", type=int, default=200_000, help="records in destination-kvdb's data set")
+    parser.add_argument("--skip-kvdb", action="store_true", help="leave out destination-kvdb and its sweep")
     args = parser.parse_args()
     messages, catalog, records = dataset(args.count)
     size = messages.stat().st_size
@@ -226,6 +237,18 @@ def main() -> None:
     if postgres and executemany:
         ratio = postgres.records_per_second / executemany.records_per_second
         print(f"\nPostgreSQL bulk path vs executemany in the same run: {ratio:.1f}×")
+    if not args.skip_kvdb:
+        bench_kvdb_sweep(args.kvdb_count, args.runs)
+
+
+def bench_kvdb_sweep(count: int, runs: int) -> None:
+    messages, catalog, records = dataset(count // 2, stem="kvdb")
+    size = messages.stat().st_size / 1e6
+    print(f"\ndestination-kvdb (append) against the local server on loopback: {records:,} records, {size:,.0f} MB")
+    settings = bench_kvdb.SWEEP
+    runner = functools.partial(bench_kvdb.run_kvdb, WORK, messages, catalog, records, run_process=run_process)
+    results = best_of_rounds(runs, [functools.partial(runner, e, c) for e, c in settings])
+    bench_kvdb.print_sweep(results)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``destination-local-file``, ``source-sample``, ``source-http-example`` and ``source-declarative-manifest`` once
-the package is installed (``[project.scripts]``), and the ``main.py`` launchers in a checkout.
+``destination-local-file``, ``destination-kvdb``, ``source-sample``, ``source-http-example`` and
+``source-declarative-manifest`` once the package is installed (``[project.scripts]``), and the ``main.py``
+launchers in a checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
@@ -58,6 +59,9 @@ destination_sql = Command(
     "destination-sql", "destination_sql.connector", "DestinationSQL", extra="sql", requires=("sqlalchemy",)
 )
 destination_local_file = Command("destination-local-file", "destination_local_file.connector", "DestinationLocalFile")
+destination_kvdb = Command(
+    "destination-kvdb", "destination_kvdb.connector", "DestinationKvdb", extra="http", requires=("httpx",)
+)
 source_sample = Command("source-sample", "source_sample.connector", "SourceSample")
 source_http_example = Command(
     "source-http-example", "source_http_example.connector", "SourceHttpExample", extra="http", requires=("httpx",)
@@ -76,6 +80,7 @@ COMMANDS = (
     destination_postgres,
     destination_sql,
     destination_local_file,
+    destination_kvdb,
     source_sample,
     source_http_example,
     source_declarative_manifest,

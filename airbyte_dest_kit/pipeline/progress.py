@@ -38,9 +38,10 @@ class Progress:
         total = 0
         for buffer in buffers:
             total += buffer.committed
+            spec = buffer.spec  # a target without schemas (a key-value bucket) has an empty schema name
+            where = f"{spec.schema_name}.{spec.table_name}" if spec.schema_name else spec.table_name
             lines.append(
-                f"stream {buffer.spec.label}: {buffer.committed:,} records committed in {buffer.batches} batches "
-                f"into {buffer.spec.schema_name}.{buffer.spec.table_name}"
+                f"stream {spec.label}: {buffer.committed:,} records committed in {buffer.batches} batches into {where}"
             )
         lines.append(
             f"sync summary: {total:,} records in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s), "

@@ -16,12 +16,17 @@ JSON ``null`` or a missing field is NULL with no change; a record is never dropp
 - string: strings as they are; any other JSON value is stored as its JSON text, with no change entry.
 - json (objects, arrays, unions, schemaless): the JSON text exactly as the source wrote it.
 
+A stream whose writer stores the source's JSON (``StreamSpec.source_json``) also gets the whole ``data``
+object in ``_airbyte_data``, as the source wrote it (every token as written, insignificant whitespace
+dropped), and its ``_airbyte_meta`` lists only the source's changes.
+
 Protocol problems found here (a line that is not JSON, a RECORD without an object ``data`` or without
 ``emitted_at``) raise :class:`InputError` with the first bad line's number.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 
 import duckdb
@@ -30,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError, SystemFailure
+from airbyte_dest_kit.json_text import exact_json_connection
 from airbyte_dest_kit.layout import (
     ADDITIONAL_PROPERTIES,
     EXTRACTED_AT,
@@ -37,6 +43,7 @@ from airbyte_dest_kit.layout import (
     LINE_NUMBER,
     META,
     RAW_ID,
+    SOURCE_DATA,
     StreamSpec,
 )
 from airbyte_dest_kit.merge_rule import batch_order_sql
@@ -44,6 +51,7 @@ from airbyte_dest_kit.pipeline.line_repair import repair_record_line
 from airbyte_dest_kit.schema import ColumnType
 
 _INVALID = "_ab_invalid"
+_VERBATIM = "_ab_verbatim"
 _DUPLICATE_KEYS = "_ab_duplicate_keys"
 
 
@@ -160,6 +168,8 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
                 reason = f"CASE WHEN {too_big} THEN 'DESTINATION_FIELD_SIZE_LIMITATION' ELSE {reason} END"
             changes.append((f"({raw} IS NOT NULL AND v{index} IS NULL)", _change(column.source_name, reason)))
 
+    if stream.source_json:  # the writer stores the data as the source wrote it: no value changes on the way
+        changes = []
     declared = "[" + ", ".join(literal(c.source_name) for c in columns) + "]"
     removal = literal(orjson.dumps({c.source_name: None for c in columns}).decode())
     present = " + ".join(f"CAST(raw{i} IS NOT NULL AS INTEGER)" for i in range(len(columns))) or "0"
@@ -204,19 +214,25 @@ def build_typing_sql(stream: StreamSpec, batch_table: str = "batch", *, strip_nu
         f"r.record.meta.changes AS upstream, k, line, {LINE_NUMBER} FROM parsed"
     )
     counted = f"SELECT *, {present} AS present FROM extracted"
+    # DuckDB writes JSON back in its own spelling (a decimal past 17 digits rounded, 1E5 as 100000.0): its text
+    # of the data is flagged verbatim where the line holds it as it is (compact sources, nearly always), and
+    # RecordTyper cuts the other rows' data out of their lines exactly.
+    data_text = "CAST(json_extract(line, '$.record.data') AS VARCHAR) AS source_data, " if stream.source_json else ""
     valued = (
-        f"SELECT *, {', '.join(values + [''])}{additional} AS additional, {duplicate_keys} AS duplicate_keys "
-        "FROM counted"
+        f"SELECT *, {', '.join(values + [''])}{data_text}{additional} AS additional, "
+        f"{duplicate_keys} AS duplicate_keys FROM counted"
     )
     # Declared columns leave the query under positional names (the Arrow result is renamed): a property name
     # may hold characters a SQL result column cannot carry (DuckDB cuts names at a NUL).
     named = "".join(f"v{i} AS {output_name(i)}, " for i in range(len(columns)))
+    source_data = f"source_data AS {SOURCE_DATA}, " if stream.source_json else ""
+    verbatim = f", contains(line, '\"data\":' || source_data) AS {_VERBATIM}" if stream.source_json else ""
     final = (
         f"SELECT {named}CAST(uuid() AS VARCHAR) AS {RAW_ID}, "
         f"CAST(make_timestamp(emitted * 1000) AS TIMESTAMPTZ) AS {EXTRACTED_AT}, "
         f"{meta} AS {META}, CAST({stream.generation_id} AS BIGINT) AS {GENERATION_ID}, "
-        f"{additional_value} AS {ADDITIONAL_PROPERTIES}, {LINE_NUMBER}, {invalid} AS {_INVALID}, "
-        f"duplicate_keys AS {_DUPLICATE_KEYS} FROM valued"
+        f"{additional_value} AS {ADDITIONAL_PROPERTIES}, {source_data}{LINE_NUMBER}, {invalid} AS {_INVALID}, "
+        f"duplicate_keys AS {_DUPLICATE_KEYS}{verbatim} FROM valued"
     )
     if stream.dedup:
         position = {c.name: output_name(i) for i, c in enumerate(columns)}
@@ -246,6 +262,7 @@ class RecordTyper:
             self._con.execute(f"SET threads = {int(threads)}")
         self._strip_nul = strip_nul
         self._sql: dict[tuple[str | None, str], str] = {}
+        self._exact_json: sqlite3.Connection | None = None
 
     def type_batch(self, stream: StreamSpec, lines: pa.ChunkedArray, line_numbers: pa.ChunkedArray) -> pa.Table:
         sql = self._sql.get(stream.key)
@@ -264,8 +281,33 @@ class RecordTyper:
                 line=first,
                 stream=stream.label,
             )
+        if stream.source_json:
+            typed = self._with_exact_data(typed, batch)
         names = [c.name for c in stream.all_columns] + [LINE_NUMBER]
         return typed.drop_columns([_INVALID, _DUPLICATE_KEYS]).rename_columns(names).cast(stream.batch_schema)
+
+    def _with_exact_data(self, typed: pa.Table, batch: pa.Table) -> pa.Table:
+        """``_airbyte_data`` exactly as each line holds it where DuckDB's text is not verbatim, from SQLite (its
+        JSON functions copy every number and string token as written); a line SQLite cannot read (one the
+        typer repaired) keeps DuckDB's text."""
+        verbatim = typed.column(_VERBATIM)
+        typed = typed.drop_columns([_VERBATIM])
+        rewrite = pc.invert(pc.fill_null(verbatim, True)).combine_chunks()
+        if not pc.any(rewrite).as_py():
+            return typed
+        column = typed.column(SOURCE_DATA).combine_chunks()
+        wanted = pc.filter(typed.column(LINE_NUMBER), rewrite)
+        lines = pc.take(batch.column("line"), pc.index_in(wanted, batch.column(LINE_NUMBER).combine_chunks()))
+        if self._exact_json is None:
+            self._exact_json = exact_json_connection()
+        exact = []
+        for line, duckdb_text in zip(lines.to_pylist(), pc.filter(column, rewrite).to_pylist(), strict=True):
+            try:
+                exact.append(self._exact_json.execute("SELECT ? -> '$.record.data'", (line,)).fetchone()[0])
+            except sqlite3.Error:
+                exact.append(duckdb_text)
+        filled = pc.replace_with_mask(column, rewrite, pa.array(exact, pa.string()))
+        return typed.set_column(typed.schema.get_field_index(SOURCE_DATA), SOURCE_DATA, filled)
 
     def _run(self, stream: StreamSpec, sql: str, batch: pa.Table) -> pa.Table:
         """The typing query over ``batch``; lines DuckDB cannot parse are repaired once, or reported."""
@@ -293,6 +335,8 @@ class RecordTyper:
 
     def close(self) -> None:
         self._con.close()
+        if self._exact_json is not None:
+            self._exact_json.close()
 
 
 def _repaired(batch: pa.Table, line_numbers: pa.Array | pa.ChunkedArray) -> pa.Table:

@@ -12,6 +12,10 @@ Endpoints (all need ``Authorization: Bearer <secret_key>``):
 A wrong token gets a 401 whose body quotes the token back, as some APIs do: a connector that puts the
 response in its error message leaks the key unless the runtime masks it. ``python -m
 airbyte_dest_kit.testing.kv_api`` serves until interrupted and prints the URL, bucket and key.
+
+This is the in-process double, for quick tests that seed and read ``items`` directly. The KvDB server that
+destination-kvdb is tested and benchmarked against, a separate process with a durable SQLite file, key
+order, ``GET /<bucket>/<key>`` and fault knobs, is ``destinations/destination-kvdb/server.py``.
 """
 
 from __future__ import annotations

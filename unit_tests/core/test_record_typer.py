@@ -10,8 +10,10 @@ import orjson
 import pytest
 
 from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.layout import Capabilities, build_stream_specs
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.testing.builders import record
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.testing.builders import configured_stream, record
 
 from .helpers import lines_of, spec_for
 
@@ -229,3 +231,30 @@ def test_bad_records_name_their_line(typer: RecordTyper, bad: str, message: str)
     with pytest.raises(InputError, match=message) as raised:
         typer.type_batch(spec, lines, numbers)
     assert raised.value.line == 41
+
+
+def test_a_writer_that_stores_the_source_json_gets_it_and_only_the_sources_changes(typer: RecordTyper) -> None:
+    properties = {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "_airbyte_data": {}}
+    configured = ConfiguredAirbyteStream.model_validate(configured_stream("s", properties, sync_id=5))
+    (spec,) = build_stream_specs([configured], "main", Capabilities(stores_source_json=True))
+    upstream = {"field": "at", "change": "TRUNCATED", "reason": "SOURCE_FIELD_SIZE_LIMITATION"}
+    datas = [
+        # every token as the source wrote it, whether DuckDB would spell it alike or not
+        '{"id": "x1", "at": "2024-01-01T00:00:00Z", "n": 3, "big": 123456789012345678901234567890, "e": 1e400, '
+        '"_airbyte_data": [1]}',
+        '{"id":2,"dec":123456789.123456789,"trailing":1.50,"exp":1E5,"neg":-0,"s":"caf\\u00e9 \\/ \\"q\\""}',
+        '{"id":3,"price":113.56,"name":"plain"}',  # compact and canonical: DuckDB's own text is used
+    ]
+    line = '{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":%s,"meta":{"changes":[%s]}}}'
+    lines, numbers = lines_of(
+        [line % (datas[0], orjson.dumps(upstream).decode()), *(line % (d, "") for d in datas[1:])]
+    )
+    rows = typer.type_batch(spec, lines, numbers).to_pylist()
+    assert rows[0]["id"] is None  # typed columns still come (for keys and ordering)...
+    assert [r["_airbyte_data"] for r in rows] == [d.replace(", ", ",").replace(": ", ":") for d in datas]  # ...exact
+    assert orjson.loads(rows[0]["_airbyte_meta"]) == {"sync_id": 5, "changes": [upstream]}  # no NULLED: none was
+    assert orjson.loads(rows[1]["_airbyte_meta"]) == {"sync_id": 5, "changes": []}
+    assert [c.name for c in spec.columns] == ["id", "at", "_airbyte_data_1"]  # a property keeps out of its way
+    assert rows[0]["_airbyte_data_1"] == "[1]"
+    (plain,) = build_stream_specs([configured], "main", Capabilities())  # other writers: no such column
+    assert RecordTyper(threads=1).type_batch(plain, lines, numbers).to_pylist()[0]["_airbyte_data"] == "[1]"

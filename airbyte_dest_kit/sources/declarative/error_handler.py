@@ -1,5 +1,5 @@
 """``DefaultErrorHandler``: response filters and backoff strategies, as an
-:class:`~airbyte_dest_kit.sources.http.ErrorPolicy` for the kit's HTTP client.
+:class:`~airbyte_dest_kit.http.ErrorPolicy` for the kit's HTTP client.
 
 Filters are tried in order; the first whose ``http_codes``, ``error_message_contains`` or ``predicate``
 matches decides the action (``SUCCESS``, ``RETRY``, ``RATE_LIMITED``, ``FAIL``, ``IGNORE``), the
@@ -16,14 +16,14 @@ import abc
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from airbyte_dest_kit.errors import ConfigError, ConnectorError, SystemFailure, TransientError
+from airbyte_dest_kit.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, truthy
-from airbyte_dest_kit.sources.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict
 
 FAILURE_TYPES: Mapping[str, type[ConnectorError]] = {
     "config_error": ConfigError,
@@ -135,7 +135,19 @@ class HttpResponseFilter:
 _DEFAULTS = RetryPolicy()
 
 
+def _worded(verdict: Verdict) -> Verdict:
+    """A failure without a message says the API rejected the request (a config error keeps the client's
+    advice about the credentials)."""
+    if verdict.action is ResponseAction.FAIL and verdict.advice is None and not issubclass(verdict.error, ConfigError):
+        return replace(verdict, advice="the API rejected the request")
+    return verdict
+
+
 class DefaultErrorHandler(ErrorPolicy):
+    # As in Airbyte, the user reads the filter's error_message or the default advice, not the API's body
+    # (which stays in the error's internal message).
+    quotes_server = False
+
     def __init__(
         self,
         response_filters: Sequence[HttpResponseFilter],
@@ -160,14 +172,14 @@ class DefaultErrorHandler(ErrorPolicy):
             if response_filter.error_message is not None:
                 scope = {**self.context, "response": body, "headers": dict(response.headers)}
                 advice = str(response_filter.error_message.eval(scope))
-            return Verdict(action, response_filter.failure_type or default.error, advice or default.advice)
+            return _worded(Verdict(action, response_filter.failure_type or default.error, advice or default.advice))
         return self._default(response)
 
     @staticmethod
     def _default(response: httpx.Response) -> Verdict:
         if response.status_code == 408:
             return Verdict(ResponseAction.RETRY)
-        return _DEFAULTS.verdict(response)
+        return _worded(_DEFAULTS.verdict(response))
 
     def backoff(self, response: httpx.Response | None, attempt: int) -> float | None:
         for strategy in self.strategies:

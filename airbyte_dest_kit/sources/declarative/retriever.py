@@ -15,13 +15,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airbyte_dest_kit.http import ErrorPolicy
 from airbyte_dest_kit.sources.declarative.error_handler import response_body
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, InterpolatedMapping
 from airbyte_dest_kit.sources.declarative.paginators import Page, Paginator
 from airbyte_dest_kit.sources.declarative.partitions import PartitionRouter
 from airbyte_dest_kit.sources.declarative.records import RecordSelector
 from airbyte_dest_kit.sources.declarative.request_options import RequestParts
-from airbyte_dest_kit.sources.http import ErrorPolicy, HttpClient
+from airbyte_dest_kit.sources.http import HttpClient
 
 Context = Mapping[str, Any]
 

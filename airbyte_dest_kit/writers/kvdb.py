@@ -1,0 +1,366 @@
+"""KvDB-style key-value stores over HTTP: the kit's modes on a bucket of JSON values (a :class:`StoreWriter`).
+
+Layout. A table is a key prefix: ``<table>/`` for a stream without a namespace, ``<namespace>/<table>/``
+otherwise (``/`` and ``%`` inside names percent-encoded), with the kit's table names (the stream's own
+name; ``<table>_airbyte_tmp`` for staging, ``<table>_airbyte_deletes`` for tombstones). A table's keys are
+its prefix and one segment without ``/`` (a namespace's prefix may hold other streams' keys deeper down):
+
+- append: ``<prefix><_airbyte_raw_id>``, so a request sent twice sets the same keys;
+- append_dedup: ``<prefix><primary key>``, the typed key values as text (``%``, ``/`` and ``,``
+  percent-encoded, ``,`` between the parts of a composite key, ``%00`` for NULL).
+
+Values are JSON objects: the record's data as the source wrote it (``_airbyte_data`` from the typer, see
+``Capabilities.stores_source_json``) plus ``_airbyte_raw_id``, ``_airbyte_extracted_at`` (epoch ms, the
+record's ``emitted_at``), ``_airbyte_meta`` and ``_airbyte_generation_id``. A data field of one of those
+four names is renamed by the naming rule (``_airbyte_raw_id_1``), as a column would be.
+
+Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
+
+- swap: a bucket has no rename, so a completed overwrite copies the staged keys into the final prefix,
+  deletes the final keys the staging does not have, then the staging keys. A marker key written first and
+  removed last lets the next sync finish a swap that was interrupted halfway; until the swap, readers of
+  the final prefix see the previous generation only.
+- merge: the stored versions of the stream's keys (live and tombstones) are read once per sync, typed by
+  the same typer as incoming records, and kept in memory (keys and ranking columns only); each batch is
+  merged with them by the winner rule (:func:`airbyte_dest_kit.merge_rule.merge_arrow`) and only the keys
+  whose version changed are written. One destination writes a stream at a time.
+
+Keys under ``%airbyte/`` (which no encoded name can start with) are the kit's own: swap markers and the
+connection check's probe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.http import HttpClient, RetryPolicy
+from airbyte_dest_kit.json_text import exact_json_connection
+from airbyte_dest_kit.layout import (
+    EXTRACTED_AT,
+    LINE_NUMBER,
+    RAW_ID,
+    Capabilities,
+    StreamSpec,
+)
+from airbyte_dest_kit.merge_rule import merge_arrow
+from airbyte_dest_kit.modes import ColumnTypes, MergeTarget, StoreWriter, SwapPair
+from airbyte_dest_kit.pipeline.record_typer import RecordTyper
+from airbyte_dest_kit.schema import ColumnType
+from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits, record_values
+
+SYSTEM_PREFIX = "%airbyte/"
+SWAP_MARKERS = SYSTEM_PREFIX + "swap/"
+PAGE_SIZE = 1000  # keys per listing page, as the KvDB guide's client reads them
+TXN = Envelope(b'{"txn":[', b"]}")
+DEFAULT_LIMITS = RequestLimits()
+# About a minute of retries (0.25 s doubling to 30 s, jittered) before a sync gives up as transient.
+DEFAULT_RETRY = RetryPolicy(max_retries=8, min_wait=0.25, max_wait=30, jitter=0.25)
+NULL_KEY_PART = "%00"
+# Columns of the in-memory index of stored versions (besides the ranking columns).
+_KEY, _PK = "_kv_key", "_kv_pk"
+
+
+def segment(name: str) -> str:
+    """A name inside a key: ``%`` and ``/`` percent-encoded."""
+    return name.replace("%", "%25").replace("/", "%2F")
+
+
+def table_prefix(schema: str, table: str) -> str:
+    return f"{segment(schema)}/{segment(table)}/" if schema else f"{segment(table)}/"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored key and its value, as JSON text exactly as the server returned it."""
+
+    key: str
+    value: str
+    raw_id: str | None
+    extracted_at: int | None
+    generation: int | None
+
+
+class KvdbClient:
+    """The KvDB API: transactions of sets and deletes, listing by prefix, reading one key."""
+
+    def __init__(
+        self,
+        base_url: str,
+        bucket: str,
+        secret_key: str | None,
+        *,
+        limits: RequestLimits = DEFAULT_LIMITS,
+        concurrency: int = 1,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        headers = dict(JSON_HEADERS)
+        if secret_key:
+            headers["Authorization"] = f"Bearer {secret_key}"
+        self.base_url, self.bucket = base_url, bucket
+        client = HttpClient(base_url, headers=headers, retry=retry, credentials_key="secret_key")
+        self.poster = BatchPoster(client, limits, concurrency)
+        self._path = "/" + urllib.parse.quote(bucket, safe="")
+        self._json = exact_json_connection()  # splits listings keeping each value's text
+
+    @property
+    def requests_sent(self) -> int:
+        return self.poster.client.requests_sent
+
+    def apply(self, operations: Sequence[bytes]) -> int:
+        """Apply ``{"set": …, "value": …}`` / ``{"delete": …}`` entries; the requests it took."""
+        return self.poster.post(self._path, operations, TXN) if operations else 0
+
+    def get(self, key: str) -> str | None:
+        url = f"{self._path}/{urllib.parse.quote(key, safe='')}"
+        response = self.poster.client.request("GET", url, accept=(404,))
+        return None if response.status_code == 404 else response.text
+
+    def entries(self, prefix: str) -> Iterator[Entry]:
+        """Every key starting with ``prefix``, in key order, with its value."""
+        skip = 0
+        while True:
+            params = {"prefix": prefix, "values": "true", "format": "json", "limit": PAGE_SIZE, "skip": skip}
+            page = self.poster.client.request("GET", self._path + "/", params=params).text
+            rows = self._json.execute(
+                "SELECT value ->> '$[0]', value -> '$[1]', value ->> '$[1]._airbyte_raw_id', "
+                "value ->> '$[1]._airbyte_extracted_at', value ->> '$[1]._airbyte_generation_id' "
+                "FROM json_each(?) ORDER BY key",
+                (page,),
+            ).fetchall()
+            for key, value, raw_id, extracted_at, generation in rows:
+                yield Entry(key, value, raw_id, _integer(extracted_at), _integer(generation))
+            skip += len(rows)
+            if len(rows) < PAGE_SIZE:
+                return
+
+    def close(self) -> None:
+        self.poster.close()
+        self._json.close()
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def set_operation(key: str, value: str) -> bytes:
+    return b'{"set":' + orjson.dumps(key) + b',"value":' + value.encode() + b"}"
+
+
+def delete_operation(key: str) -> bytes:
+    return b'{"delete":' + orjson.dumps(key) + b"}"
+
+
+def own_entries(entries: Iterator[Entry], prefix: str) -> Iterator[Entry]:
+    """The keys of the table at ``prefix``, not those of tables nested below it."""
+    return (e for e in entries if "/" not in e.key[len(prefix) :])
+
+
+def key_parts(stream: StreamSpec, rows: pa.Table) -> pa.ChunkedArray:
+    """Each row's primary key as one key segment (see the module docstring)."""
+    parts = []
+    for name in stream.primary_key:
+        text = pc.cast(rows.column(name), pa.string())
+        for char, code in (("%", "%25"), ("/", "%2F"), (",", "%2C")):
+            text = pc.replace_substring(text, char, code)
+        parts.append(pc.fill_null(text, NULL_KEY_PART))
+    if len(parts) == 1:
+        return pa.chunked_array([parts[0]]) if isinstance(parts[0], pa.Array) else parts[0]
+    return pc.binary_join_element_wise(*parts, ",")
+
+
+class KvdbWriter(StoreWriter):
+    naming = Capabilities(case_sensitive_identifiers=True, stores_source_json=True)
+
+    def __init__(self, client: KvdbClient) -> None:
+        self.client = client
+        self._typer: RecordTyper | None = None  # types stored versions, for dedup
+        self._indexes: dict[tuple[str, str | None], pa.Table] = {}
+
+    def _entries(self, stream: StreamSpec, table: str) -> Iterator[Entry]:
+        prefix = table_prefix(stream.schema_name, table)
+        return own_entries(self.client.entries(prefix), prefix)
+
+    # -- the connection check ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        probe = f"{SYSTEM_PREFIX}check/{uuid.uuid4()}"
+        value = '{"value":"_airbyte_connection_check"}'
+        try:
+            self.client.apply([set_operation(probe, value)])
+            read = self.client.get(probe)
+            self.client.apply([delete_operation(probe)])
+        except TransientError as exc:
+            raise ConfigError(
+                f"cannot use the KvDB server at {self.client.base_url!r} (config key 'base_url'): {exc.message}",
+                internal_message=exc.internal_message,
+            ) from exc
+        if read is None or orjson.loads(read) != orjson.loads(value):
+            raise ConfigError(
+                f"the server at {self.client.base_url!r} (config key 'base_url') did not return the probe key it "
+                f"acknowledged in bucket {self.client.bucket!r} (config key 'bucket_id'); is it a KvDB server?"
+            )
+
+    # -- the store operations ------------------------------------------------------------------------
+
+    def open(self, streams: Sequence[StreamSpec]) -> None:
+        self._finish_interrupted_swaps(streams)
+        super().open(streams)
+
+    def columns(self, stream: StreamSpec, table: str) -> ColumnTypes | None:
+        """A prefix holds no column types; it "exists" while it holds a key."""
+        return {} if next(self._entries(stream, table), None) is not None else None
+
+    def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        """Nothing to do: each value carries its own fields."""
+
+    def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        prefix = table_prefix(stream.schema_name, table)
+        keys = rows.column(RAW_ID).to_pylist()
+        values = record_values(rows).to_pylist()
+        self.client.apply([set_operation(prefix + k, v) for k, v in zip(keys, values, strict=True)])
+
+    def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
+        self._indexes.clear()
+        self._copy(table_prefix(stream.schema_name, source), table_prefix(stream.schema_name, target))
+
+    def _copy(self, source: str, target: str) -> set[str]:
+        """Set every key of ``source`` under ``target``, values as they are; the keys set."""
+        copied = {target + e.key[len(source) :]: e.value for e in own_entries(self.client.entries(source), source)}
+        self.client.apply([set_operation(k, v) for k, v in copied.items()])
+        return set(copied)
+
+    def drop(self, stream: StreamSpec, table: str) -> None:
+        self._indexes.clear()
+        self.client.apply([delete_operation(e.key) for e in self._entries(stream, table)])
+
+    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
+        return all(e.generation == generation for e in self._entries(stream, table))
+
+    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
+        self._indexes.clear()
+        old = [e.key for e in self._entries(stream, table) if e.generation is None or e.generation < minimum]
+        self.client.apply([delete_operation(k) for k in old])
+
+    # -- swap ----------------------------------------------------------------------------------------
+
+    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
+        self._indexes.clear()
+        prefixes = [
+            [table_prefix(stream.schema_name, p.staging), table_prefix(stream.schema_name, p.final)] for p in pairs
+        ]
+        marker = SWAP_MARKERS + prefixes[0][1]
+        # From here on the swap is decided: a sync that finds the marker finishes it.
+        self.client.apply([set_operation(marker, orjson.dumps({"pairs": prefixes}).decode())])
+        self._complete_swap(marker, prefixes)
+
+    def _complete_swap(self, marker: str, prefixes: Sequence[Sequence[str]]) -> None:
+        for staging, final in prefixes:
+            if next(own_entries(self.client.entries(staging), staging), None) is None:
+                continue  # this pair was swapped before an interruption: its staging keys are gone
+            kept = self._copy(staging, final)
+            older = [e.key for e in own_entries(self.client.entries(final), final) if e.key not in kept]
+            self.client.apply([delete_operation(k) for k in older])
+            self.client.apply([delete_operation(e.key) for e in own_entries(self.client.entries(staging), staging)])
+        self.client.apply([delete_operation(marker)])
+
+    def _finish_interrupted_swaps(self, streams: Sequence[StreamSpec]) -> None:
+        finals = {table_prefix(s.schema_name, s.table_name) for s in streams}
+        for entry in self.client.entries(SWAP_MARKERS):
+            if entry.key[len(SWAP_MARKERS) :] in finals:
+                self._complete_swap(entry.key, orjson.loads(entry.value)["pairs"])
+
+    # -- merge ---------------------------------------------------------------------------------------
+
+    def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
+        schema = stream.schema_name
+        live_prefix = table_prefix(schema, target.live)
+        tombstone_prefix = table_prefix(schema, target.tombstones) if target.tombstones else None
+        index = self._index(stream, live_prefix, tombstone_prefix)
+        if isinstance(source, str):  # a staged table (rows one per key already), values as they are stored
+            incoming, values = self._stored_versions(stream, list(self._entries(stream, source)))
+        else:
+            incoming, values = source, record_values(source)
+        incoming_ids = incoming.column(RAW_ID)
+        affected = index.filter(pc.is_in(index.column(_PK), value_set=key_parts(stream, incoming).combine_chunks()))
+        names = stream.arrow_schema.names
+        live, deleted = merge_arrow(stream, [affected.select(names)], incoming.select(names))
+        # Only keys whose winner arrived now change; a stored version that still wins stays as it is.
+        won_live = live.filter(pc.is_in(live.column(RAW_ID), value_set=incoming_ids.combine_chunks()))
+        won_deleted = deleted.filter(pc.is_in(deleted.column(RAW_ID), value_set=incoming_ids.combine_chunks()))
+        text_of = dict(zip(incoming_ids.to_pylist(), values.to_pylist(), strict=True))
+        writes: dict[str, str] = {}
+        new_rows = []
+        for rows, prefix in ((won_live, live_prefix), (won_deleted, tombstone_prefix)):
+            if prefix is None or rows.num_rows == 0:
+                continue  # a deletion without a tombstone table just removes the key
+            keys = pc.binary_join_element_wise(prefix, key_parts(stream, rows), "")
+            writes.update(zip(keys.to_pylist(), (text_of[i] for i in rows.column(RAW_ID).to_pylist()), strict=True))
+            new_rows.append(_indexed(stream, rows, keys))
+        changed = pa.concat_arrays([key_parts(stream, t).combine_chunks() for t in (won_live, won_deleted)]).unique()
+        replaced = pc.is_in(affected.column(_PK), value_set=changed)
+        # Versions a new winner replaces go, unless their key is written again (disjoint sets and deletes
+        # make the order of concurrent requests irrelevant).
+        stale = [k for k in affected.filter(replaced).column(_KEY).to_pylist() if k not in writes]
+        self.client.apply([delete_operation(k) for k in stale] + [set_operation(k, v) for k, v in writes.items()])
+        kept = index.filter(pc.invert(pc.is_in(index.column(_PK), value_set=changed)))
+        self._indexes[(live_prefix, tombstone_prefix)] = pa.concat_tables([kept, *new_rows])
+
+    def _index(self, stream: StreamSpec, live_prefix: str, tombstone_prefix: str | None) -> pa.Table:
+        """The stored versions of the target's keys (read once, then kept up to date by :meth:`merge`)."""
+        cached = self._indexes.get((live_prefix, tombstone_prefix))
+        if cached is not None:
+            return cached
+        parts = []
+        for prefix in (live_prefix, tombstone_prefix):
+            if prefix is None:
+                continue
+            entries = list(own_entries(self.client.entries(prefix), prefix))
+            rows, _ = self._stored_versions(stream, entries)
+            keys = pa.chunked_array([pa.array([e.key for e in entries], pa.string())])
+            parts.append(_indexed(stream, rows, keys))
+        index = pa.concat_tables(parts)
+        self._indexes[(live_prefix, tombstone_prefix)] = index
+        return index
+
+    def _stored_versions(self, stream: StreamSpec, entries: Sequence[Entry]) -> tuple[pa.Table, pa.ChunkedArray]:
+        """Stored values typed like incoming records (the same typer), with their own raw ids; and the values."""
+        if self._typer is None:
+            self._typer = RecordTyper(threads=1)
+        lines = [
+            f'{{"type":"RECORD","record":{{"emitted_at":{e.extracted_at or 0},"data":{e.value}}}}}' for e in entries
+        ]
+        every_version = dataclasses.replace(stream, dedup=False)  # the typer must not reduce stored rows
+        typed = self._typer.type_batch(
+            every_version,
+            pa.chunked_array([pa.array(lines, pa.large_string())]),
+            pa.chunked_array([pa.array(range(len(entries)), pa.int64())]),
+        )
+        typed = typed.take(pc.sort_indices(typed.column(LINE_NUMBER)))
+        raw_ids = pa.array([e.raw_id or str(uuid.uuid4()) for e in entries], pa.string())
+        typed = typed.set_column(typed.schema.get_field_index(RAW_ID), RAW_ID, raw_ids)
+        values = pa.chunked_array([pa.array([e.value for e in entries], pa.string())])
+        return typed.select(stream.arrow_schema.names), values
+
+    def close(self) -> None:
+        if self._typer is not None:
+            self._typer.close()
+        self.client.close()
+
+
+def _indexed(stream: StreamSpec, rows: pa.Table, keys: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """``rows`` as index rows: the columns the winner rule reads, the others NULL (memory), plus the key."""
+    needed = {*stream.primary_key, EXTRACTED_AT, RAW_ID}
+    needed |= {c for c in (stream.cursor, stream.cdc_deleted_column) if c}
+    schema = stream.arrow_schema
+    columns = [rows.column(f.name) if f.name in needed else pa.nulls(rows.num_rows, f.type) for f in schema]
+    table = pa.Table.from_arrays(columns, schema=schema)
+    return table.append_column(_KEY, keys).append_column(_PK, key_parts(stream, rows))

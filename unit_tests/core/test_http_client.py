@@ -1,0 +1,92 @@
+"""The shared HttpClient with error policies: what the policy decides, what the client adds (credentials key,
+the server's message, accepted statuses), and the source client's rate-limit reports following the policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from airbyte_dest_kit.errors import ConfigError, SystemFailure, TransientError
+from airbyte_dest_kit.http import ErrorPolicy, HttpClient, ResponseAction, RetryPolicy, Verdict
+from airbyte_dest_kit.sources.events import SourceEvents
+from airbyte_dest_kit.sources.http import HttpClient as SourceHttpClient
+
+
+class Scripted:
+    def __init__(self, *answers: tuple[int, dict[str, Any]]) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status, body = self.answers.pop(0)
+        return httpx.Response(status, json=body)
+
+
+class QuotaPolicy(ErrorPolicy):
+    """An API that says 503 when a quota is used up, and 400 with a code when an id is unknown."""
+
+    max_retries, max_wait = 2, 10.0
+    quotes_server = False
+
+    def verdict(self, response: httpx.Response) -> Verdict:
+        if response.status_code == 503:
+            return Verdict(ResponseAction.RATE_LIMITED)
+        if response.status_code == 400:
+            return Verdict(ResponseAction.FAIL, ConfigError, "check 'account_id' in the config")
+        return RetryPolicy().verdict(response)
+
+    def backoff(self, response: httpx.Response | None, attempt: int) -> float | None:
+        return 3.0 * attempt
+
+
+def client(script: Scripted, **options: Any) -> tuple[HttpClient, list[float]]:
+    sleeps: list[float] = []
+    made = HttpClient("http://api.test", transport=httpx.MockTransport(script), sleep=sleeps.append, **options)
+    return made, sleeps
+
+
+def test_the_policys_advice_wins_and_it_may_keep_the_servers_message_out() -> None:
+    made, sleeps = client(Scripted((400, {"error": "account 7 unknown"})), retry=QuotaPolicy())
+    with pytest.raises(ConfigError) as raised:
+        made.request("GET", "/items", params={"key": "k-in-query"})
+    assert raised.value.message == "GET http://api.test/items answered HTTP 400: check 'account_id' in the config"
+    assert "account 7 unknown" in (raised.value.internal_message or "")
+    assert sleeps == []
+
+
+def test_without_advice_a_credentials_failure_names_the_config_key_and_quotes_the_server() -> None:
+    made, _ = client(Scripted((403, {"message": "key revoked"})), credentials_key="api_key")
+    with pytest.raises(ConfigError) as raised:
+        made.request("GET", "/items")
+    assert raised.value.message == (
+        "GET http://api.test/items answered HTTP 403: check 'api_key' in the config (the server refused it): "
+        "key revoked"
+    )
+
+
+def test_an_accepted_status_is_an_answer_under_any_policy_and_every_attempt_is_counted() -> None:
+    script = Scripted((503, {}), (404, {"error": "no such key"}), (404, {}))
+    made, sleeps = client(script, retry=QuotaPolicy())
+    assert made.request("GET", "/k", accept=(404,)).status_code == 404
+    assert made.requests_sent == 2 and sleeps == [3.0]  # the policy's backoff, exactly (no jitter)
+    with pytest.raises(SystemFailure, match="answered HTTP 404: the server refused the request"):
+        made.request("GET", "/k")
+
+
+def test_a_source_client_reports_what_its_policy_calls_rate_limited_naming_the_stream() -> None:
+    events, sent, sleeps = SourceEvents(), [], []
+    events.bind(sent.append, lambda secret: None)
+    events.current_stream = ("orders", None)
+    script = Scripted((503, {}), (429, {}), (503, {}))
+    transport = httpx.MockTransport(script)
+    source_client = SourceHttpClient(
+        "http://api.test", events=events, retry=QuotaPolicy(), transport=transport, sleep=sleeps.append
+    )
+    with pytest.raises(TransientError, match=r"^stream 'orders': GET http://api.test/o answered HTTP 503: still fail"):
+        source_client.request("GET", "/o")
+    # 503 is rate limiting for this policy, 429 too (the default verdict): two reports, one per wait
+    assert [m["trace"]["stream_status"]["reasons"][0]["type"] for m in sent] == ["RATE_LIMITED"] * 2
+    assert sleeps == [3.0, 6.0]
