@@ -92,3 +92,10 @@ def test_the_installed_commands_run_a_sync_without_a_checkout(dist: Path, tmp_pa
     assert b'"STATE"' in write.stdout
     with duckdb.connect(str(work / "out.duckdb"), read_only=True) as connection:
         assert connection.execute("select count(*) from main.users").fetchall() == [(50,)]
+
+    # dest-kit's templates and the acceptance scenarios ship in the distribution
+    assert run([bin_dir / "dest-kit", "new", "destination", "shop"], work).returncode == 0
+    tested = run(
+        [bin_dir / "dest-kit", "test", "destination-shop", "-q", "-p", "no:cacheprovider", "-k", "append"], work
+    )
+    assert tested.returncode == 0 and b"2 passed" in tested.stdout, tested.stdout + tested.stderr

@@ -1,4 +1,4 @@
-"""Targets the SQL and contract tests write into: server availability, fresh schemas, read-back.
+"""What the SQL and acceptance tests need: server availability, fresh schemas, running a destination.
 
 ``require_server`` is the one place that decides what a missing server means: a skip with the reason
 locally, a failure when ``CI=true`` (CI must never go green by skipping the database tests).
@@ -6,25 +6,21 @@ locally, a failure when ``CI=true`` (CI must never go green by skipping the data
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import json
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from airbyte_dest_kit.testing import builders
+from airbyte_dest_kit.testing import builders, harness
 from airbyte_dest_kit.testing.builders import stream_state, stream_status
-from airbyte_dest_kit.testing.output import ConnectorOutput
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -73,47 +69,7 @@ def fresh_mariadb_database() -> AbstractContextManager[tuple[sa.Engine, str]]:
     return _fresh("mariadb", "my", "DROP DATABASE IF EXISTS `{}`")
 
 
-def plain(value: Any) -> Any:
-    """One comparable form for every database: ISO text for times, floats for decimals, parsed JSON."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-@dataclass
-class Target:
-    """One destination to run: its main.py, a config, and how to read a table back."""
-
-    name: str
-    main: Path
-    config: dict[str, Any]
-    schema: str
-    read_rows: Callable[[str, str], list[dict[str, Any]]]
-    tmp: Path
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def read_table(self, schema: str, table: str) -> list[dict[str, Any]]:
-        return [{k: plain(v) for k, v in row.items()} for row in self.read_rows(schema, table)]
-
-    def run(self, messages: Sequence[dict[str, Any] | str], catalog: dict[str, Any], **kw: Any) -> Run:
-        return run_destination(self.main, self.config, catalog, messages, self.tmp, **kw)
-
-
-class Run(ConnectorOutput):
-    def __init__(self, returncode: int, stdout: bytes, stderr: str) -> None:
-        super().__init__(stdout.splitlines())
-        self.returncode, self.stdout, self.stderr = returncode, stdout.decode(), stderr
+Run = harness.Run  # a destination run: its exit code, parsed stdout, stderr
 
 
 def write_inputs(

@@ -1,0 +1,96 @@
+"""Read-backs: how the suite reads a table the destination wrote, as rows of plain values.
+
+An author supplies a ``read_table(schema, table) -> list[dict]``; the kit's own destinations ship theirs
+here (DuckDB, any SQLAlchemy engine, the file destination's formats). Every value is then brought to one
+comparable form by :func:`plain`, so one scenario holds for every target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+Rows = list[dict[str, Any]]
+ReadTable = Callable[[str, str], Rows]
+
+
+def plain(value: Any) -> Any:
+    """One comparable form for every target: ISO text for times (UTC, no zone), floats for decimals, JSON
+    text parsed."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _fetch(cursor: duckdb.DuckDBPyConnection) -> Rows:
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def duckdb_reader(path: Path) -> ReadTable:
+    """Tables of the DuckDB file at ``path``."""
+
+    def read(schema: str, table: str) -> Rows:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return _fetch(con.execute(f'SELECT * FROM "{schema}"."{table}"'))
+
+    return read
+
+
+def sql_reader(engine: sa.Engine) -> ReadTable:
+    """Tables of a SQLAlchemy engine (PostgreSQL, MariaDB / MySQL, SQLite), quoted as its dialect quotes."""
+    quote = engine.dialect.identifier_preparer.quote
+
+    def read(schema: str, table: str) -> Rows:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql(f"SELECT * FROM {quote(schema)}.{quote(table)}")
+            return [dict(row._mapping) for row in result]
+
+    return read
+
+
+# How each format of the file destination is read back: nested values as JSON text, as the databases give.
+_FILE_SOURCES = {
+    "parquet": "read_parquet('{glob}.parquet', union_by_name = true, hive_partitioning = false)",
+    "jsonl": "read_json('{glob}.jsonl.gz', format = 'newline_delimited', maximum_depth = 1, union_by_name = true)",
+    "csv": "read_csv('{glob}.csv', header = true, allow_quoted_nulls = false, union_by_name = true)",
+}
+FILE_FORMATS = tuple(_FILE_SOURCES)
+
+
+def files_reader(root: Path, file_format: str) -> ReadTable:
+    """Tables of the file destination under ``root`` (``root/schema/table/**/part-*``) in ``file_format``
+    (``parquet``, gzipped ``jsonl`` or ``csv``)."""
+
+    def read(schema: str, table: str) -> Rows:
+        folder = root / schema / table
+        if not any(folder.rglob("part-*")):
+            return []
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            rows = _fetch(con.execute(f"SELECT * FROM {_FILE_SOURCES[file_format].format(glob=f'{folder}/**/*')}"))
+        if file_format == "jsonl":  # every value was read as its JSON text
+            rows = [{k: None if v is None else json.loads(v) for k, v in row.items()} for row in rows]
+        return rows
+
+    return read
