@@ -1,10 +1,10 @@
 """The acceptance suite against every reference destination, through one parametrised fixture: DuckDB,
-PostgreSQL, MariaDB, SQLite, and the file destination once per format (Parquet partitioned by day, gzipped
-JSON lines, CSV). DuckDB runs as the platform runs it, its main.py in a subprocess; the others run their
+PostgreSQL, MariaDB, SQLite, the file destination once per format (Parquet partitioned by day, gzipped
+JSON lines, CSV), and KvDB (its server.py started per test on 127.0.0.1). DuckDB runs as the platform runs it, its main.py in a subprocess; the others run their
 connector class in-process (the same command line through ``execute``, without a process start per sync,
 which made the suite twice as slow). Every command line has its own subprocess tests in integration_tests.
 
-Adding a destination (destination-kvdb, …): a factory yielding its :class:`Target` in ``TARGETS``.
+Adding a destination: a factory yielding its :class:`Target` in ``TARGETS``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from airbyte_dest_kit.connectors import Command, destination_local_file, destination_postgres, destination_sql
+from airbyte_dest_kit.connectors import (
+    Command,
+    destination_kvdb,
+    destination_local_file,
+    destination_postgres,
+    destination_sql,
+)
 from airbyte_dest_kit.testing.acceptance import (
     FILE_FORMATS,
     CommandRunner,
@@ -26,8 +32,10 @@ from airbyte_dest_kit.testing.acceptance import (
     Target,
     duckdb_reader,
     files_reader,
+    kvdb_reader,
     sql_reader,
 )
+from integration_tests.kvdb.kvdb_server import KvdbServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))
 
@@ -107,14 +115,24 @@ def _files(file_format: str) -> TargetFactory:
     return factory
 
 
+def _kvdb(tmp: Path) -> Iterator[Target]:
+    with KvdbServer(tmp / "kv.sqlite", token="acceptance-token") as server:
+        # Quick retries: a failing scenario should not wait out the default minute of backoff.
+        retries = {"max_retries": 3, "min_wait_seconds": 0.01, "max_wait_seconds": 0.2}
+        config = {"base_url": server.base_url, "bucket_id": "acceptance", "secret_key": "acceptance-token"}
+        invalid = {**config, "secret_key": "not-the-token"}
+        reader = kvdb_reader(server.base_url, "acceptance", "acceptance-token")
+        # schema "": keys of a stream without a namespace start with the stream's name
+        yield Target(_in_process(destination_kvdb), {**config, "retries": retries}, invalid, reader, tmp, "")
+
+
 TARGETS: dict[str, TargetFactory] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
     "mariadb": _mariadb,
     "sqlite": _sqlite,
     **{f"files-{f}": _files(f) for f in FILE_FORMATS},
-    # destination-kvdb (being built on its own branch) joins here: "kvdb": a factory yielding its Target, its
-    # read-back listing a stream's entries as rows, `cannot=` naming what it declares it cannot do.
+    "kvdb": _kvdb,
 }
 
 

@@ -1,7 +1,7 @@
 """Read-backs: how the suite reads a table the destination wrote, as rows of plain values.
 
 An author supplies a ``read_table(schema, table) -> list[dict]``; the kit's own destinations ship theirs
-here (DuckDB, any SQLAlchemy engine, the file destination's formats). Every value is then brought to one
+here (DuckDB, any SQLAlchemy engine, the file destination's formats, a KvDB bucket). Every value is then brought to one
 comparable form by :func:`plain`, so one scenario holds for every target.
 """
 
@@ -40,6 +40,13 @@ def plain(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def instant(value: str) -> dt.datetime:
+    """A timestamp as read back (:func:`plain` text in UTC, or ISO text with its zone as a store of JSON keeps
+    the source's) as an aware datetime, to compare instants; text without a zone is UTC."""
+    parsed = dt.datetime.fromisoformat(value.removesuffix("Z") + "+00:00" if value.endswith("Z") else value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _fetch(cursor: duckdb.DuckDBPyConnection) -> Rows:
@@ -92,5 +99,22 @@ def files_reader(root: Path, file_format: str) -> ReadTable:
         if file_format == "jsonl":  # every value was read as its JSON text
             rows = [{k: None if v is None else json.loads(v) for k, v in row.items()} for row in rows]
         return rows
+
+    return read
+
+
+def kvdb_reader(base_url: str, bucket: str, secret_key: str | None = None) -> ReadTable:
+    """Tables of a KvDB bucket: a table's entries (its key prefix, see ``airbyte_dest_kit/writers/kvdb.py``)
+    as rows, one per key, its JSON value's fields as columns. ``schema`` is ``""`` for streams without a
+    namespace."""
+    from airbyte_dest_kit.writers.kvdb import KvdbClient, own_entries, table_prefix  # needs the http extra
+
+    def read(schema: str, table: str) -> Rows:
+        client = KvdbClient(base_url, bucket, secret_key)
+        try:
+            prefix = table_prefix(schema, table)
+            return [json.loads(entry.value) for entry in own_entries(client.entries(prefix), prefix)]
+        finally:
+            client.close()
 
     return read
