@@ -1,8 +1,9 @@
 """The acceptance suite against every reference destination, through one parametrised fixture: DuckDB,
 PostgreSQL, MariaDB, SQLite, the file destination once per format (Parquet partitioned by day, gzipped
-JSON lines, CSV), and KvDB (its server.py started per test on 127.0.0.1). DuckDB runs as the platform runs it, its main.py in a subprocess; the others run their
-connector class in-process (the same command line through ``execute``, without a process start per sync,
-which made the suite twice as slow). Every command line has its own subprocess tests in integration_tests.
+JSON lines, CSV), and KvDB (its server.py started per test on 127.0.0.1). DuckDB runs as the platform runs
+it, its main.py in a subprocess; the others run their connector class in-process (the same command line
+through ``execute``, without a process start per sync, which made the suite twice as slow). Every command
+line has its own subprocess tests in integration_tests.
 
 Adding a destination: a factory yielding its :class:`Target` in ``TARGETS``.
 """
