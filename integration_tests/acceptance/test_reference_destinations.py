@@ -35,6 +35,7 @@ from airbyte_dest_kit.testing.acceptance import (
     files_reader,
     kvdb_reader,
     sql_reader,
+    sqlite_reader,
 )
 from integration_tests.kvdb.kvdb_server import KvdbServer
 
@@ -76,27 +77,28 @@ def _duckdb(tmp: Path) -> Iterator[Target]:
 
 
 def _postgres(tmp: Path) -> Iterator[Target]:
-    with fresh_postgres_schema() as (engine, schema):
+    # the second schema is the scenarios' other namespace, dropped after the test like the first
+    with fresh_postgres_schema() as (engine, schema), fresh_postgres_schema() as (_, namespace):
         url = sa.make_url(POSTGRES_URL)
         config = {"host": url.host, "port": url.port, "database": url.database, "username": url.username}
         invalid = {**config, "database": random_name("no_such_database")}
         runner = _in_process(destination_postgres)
-        yield Target(runner, {**config, "schema": schema}, invalid, sql_reader(engine), tmp, schema)
+        reader = sql_reader(engine)
+        yield Target(runner, {**config, "schema": schema}, invalid, reader, tmp, schema, namespace=namespace)
 
 
 def _mariadb(tmp: Path) -> Iterator[Target]:
-    with fresh_mariadb_database() as (engine, database):
+    with fresh_mariadb_database() as (engine, database), fresh_mariadb_database() as (_, namespace):
         invalid = {"url": str(sa.make_url(MARIADB_URL).set(database=random_name("no_such_database")))}
         config = {"url": MARIADB_URL, "schema": database}
-        yield Target(_in_process(destination_sql), config, invalid, sql_reader(engine), tmp, database)
+        reader = sql_reader(engine)
+        yield Target(_in_process(destination_sql), config, invalid, reader, tmp, database, namespace=namespace)
 
 
 def _sqlite(tmp: Path) -> Iterator[Target]:
     path = tmp / "acceptance.db"
-    engine = sa.create_engine(f"sqlite:///{path}")
     invalid = {"url": f"sqlite:///{_a_file_where_a_folder_should_be(tmp)}/x.db"}
-    yield Target(_in_process(destination_sql), {"url": f"sqlite:///{path}"}, invalid, sql_reader(engine), tmp)
-    engine.dispose()
+    yield Target(_in_process(destination_sql), {"url": f"sqlite:///{path}"}, invalid, sqlite_reader(path), tmp)
 
 
 FILE_CONFIGS = {  # partitioning and gzip ride along, so every scenario covers them too

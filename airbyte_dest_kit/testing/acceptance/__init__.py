@@ -10,6 +10,7 @@ from airbyte_dest_kit.testing.acceptance.readers import (
     kvdb_reader,
     plain,
     sql_reader,
+    sqlite_reader,
 )
 from airbyte_dest_kit.testing.acceptance.runners import CommandRunner, DestinationRunner, Runner, WriterRunner
 from airbyte_dest_kit.testing.acceptance.scenario import CAPABILITIES, SCENARIOS, Scenario, Target
@@ -33,4 +34,5 @@ __all__ = [
     "kvdb_reader",
     "plain",
     "sql_reader",
+    "sqlite_reader",
 ]
