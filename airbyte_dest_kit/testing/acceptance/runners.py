@@ -43,8 +43,11 @@ class Runner:
         return self(["check", "--config", str(json_file(tmp, "config", config))], b"", tmp)
 
     def start(self, argv: Sequence[str], cwd: Path) -> Process:
-        """The command as a process of its own, its stdin and stdout pipes open."""
-        raise NotImplementedError
+        """The command as a process of its own, its stdin and stdout pipes open (the kill -9 scenario)."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.start: the kill -9 scenario runs the destination as a process of its own; "
+            "implement start() or use CommandRunner / DestinationRunner / WriterRunner"
+        )
 
     def write(
         self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Sequence[Message], tmp: Path
