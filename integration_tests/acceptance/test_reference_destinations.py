@@ -11,6 +11,7 @@ Adding a destination: a factory yielding its :class:`Target` in ``TARGETS``.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,7 +120,8 @@ def _files(file_format: str) -> TargetFactory:
 
 
 def _kvdb(tmp: Path) -> Iterator[Target]:
-    with KvdbServer(tmp / "kv.sqlite", token="acceptance-token") as server:
+    server = KvdbServer(tmp / "kv.sqlite", token="acceptance-token").start()
+    try:
         # Quick retries: a failing scenario should not wait out the default minute of backoff.
         retries = {"max_retries": 3, "min_wait_seconds": 0.01, "max_wait_seconds": 0.2}
         config = {"base_url": server.base_url, "bucket_id": "acceptance", "secret_key": "acceptance-token"}
@@ -127,6 +129,10 @@ def _kvdb(tmp: Path) -> Iterator[Target]:
         reader = kvdb_reader(server.base_url, "acceptance", "acceptance-token")
         # schema "": keys of a stream without a namespace start with the stream's name
         yield Target(_in_process(destination_kvdb), {**config, "retries": retries}, invalid, reader, tmp, "")
+    finally:
+        # Its data is not needed after the test: no graceful close (a WAL checkpoint, slow on a busy disk,
+        # once outlasted KvdbServer's 10 s wait) to wait for.
+        server.stop(signal.SIGKILL)
 
 
 TARGETS: dict[str, TargetFactory] = {
