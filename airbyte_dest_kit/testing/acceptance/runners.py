@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -118,8 +119,8 @@ class LiveWrite:
         """``kill -9``, then every message it printed (what reached the pipe before it died counts)."""
         self.process.kill()
         self.process.wait(timeout)
-        self._reader.join(timeout)
-        while (line := self._lines.get_nowait()) is not None:
+        self._reader.join(timeout)  # the pipe ends once the process is gone: the reader has read it all
+        while not self._lines.empty() and (line := self._lines.get_nowait()) is not None:
             self.printed.append(orjson.loads(line))
         self._stdin.close()
         self._stdout.close()
@@ -188,7 +189,7 @@ class _ForkedProcess:
             warnings.simplefilter("ignore", DeprecationWarning)
             self.pid = os.fork()
         if self.pid == 0:  # the child: never returns into the caller
-            code = 70
+            code = 70  # EX_SOFTWARE: the child failed outside the connector
             try:
                 os.close(parent_stdin)
                 os.close(parent_stdout)
@@ -196,6 +197,8 @@ class _ForkedProcess:
                 sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, closefd=False)))
                 with io.FileIO(child_stdout, "w") as raw, io.BufferedWriter(raw) as stdout:
                     code = main(stdout)
+            except BaseException:  # noqa: BLE001 - shown on stderr; the exit code tells the parent
+                traceback.print_exc()
             finally:
                 os._exit(code)
         os.close(child_stdin)
