@@ -13,11 +13,12 @@ built by code in :mod:`.generated`, as the same steps. Each line is one step, pl
   instead (a store of JSON keeps a value a typed column must NULL); ``"namespace"``: the stream's namespace
   (else the config's default);
   ``"json"``: columns of JSON values (unions), whose text a target may give unparsed (``'"a"'`` for ``"a"``).
-- ``{"kill": {"catalog": {…}, "messages": […], "states": 1, "then": […], "key": "id"}}``: a ``write`` as a
-  process of its own, sent ``messages``; once it echoed ``states`` STATE lines it is sent ``then`` and
-  killed (``kill -9``). Every record before an echoed state must be in the target (found by its ``key``
-  field); then the sync is resumed from the last echoed state, as the platform would: the rest of the input
-  in a new ``write`` that must succeed echoing every state, after which every record is in the target.
+- ``{"kill": {"catalog": {…}, "messages": […], "states": 1, "then": […], "key": "id"}}``: a ``write`` of one
+  stream as a process of its own, sent ``messages``; once it echoed ``states`` STATE lines it is sent
+  ``then`` and killed (``kill -9``). The states it echoed must be the first ones sent, exactly; every
+  record before an echoed state must be in the target (found by its ``key`` field); then the sync is
+  resumed from the last echoed state, as the platform would: the rest of the input in a new ``write`` that
+  must succeed echoing every state, after which every record is in the target.
 
 ``${namespace}`` anywhere in a step stands for :attr:`Target.namespace`, a second namespace besides the
 config's default.
@@ -224,7 +225,8 @@ def _kill(target: Target, body: Mapping[str, Any], where: str) -> Run:
     echoed = [m for m in live.kill() if m.get("type") == "STATE"]
     sent = [*messages, *then]
     states = [i for i, m in enumerate(sent) if _is_state(m)]
-    assert len(echoed) <= len(states), f"{where}: more STATE lines than sent: {_short(echoed)}"
+    owed = _echoes(sent)  # one stream's states: echoed in the order they were sent, the first ones by now
+    assert echoed == owed[: len(echoed)], f"{where}: the killed sync echoed {_short(echoed)}, owing {_short(owed)}"
     resumed_from = states[len(echoed) - 1] if echoed else -1
     _has_keys(target, _records(sent[: resumed_from + 1]), key, f"{where}: after the kill, the echoed states' records")
     rest = sent[resumed_from + 1 :]
