@@ -19,7 +19,9 @@ Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
 - swap: a bucket has no rename, so a completed overwrite copies the staged keys into the final prefix,
   deletes the final keys the staging does not have, then the staging keys. A marker key written first and
   removed last lets the next sync finish a swap that was interrupted halfway; until the swap, readers of
-  the final prefix see the previous generation only.
+  the final prefix see the previous generation only. The marker names the pairs whose staging held no key
+  (an overwrite that brought no records): an empty staging prefix is otherwise indistinguishable from one
+  already swapped, and those finals must end up empty.
 - merge: the stored versions of the stream's keys (live and tombstones) are read once per sync, typed by
   the same typer as incoming records, and kept in memory (keys and ranking columns only); each batch is
   merged with them by the winner rule (:func:`airbyte_dest_kit.merge_rule.merge_arrow`) and only the keys
@@ -186,7 +188,10 @@ class KvdbWriter(StoreWriter):
         self._indexes: dict[tuple[str, str | None], pa.Table] = {}
 
     def _entries(self, stream: StreamSpec, table: str) -> Iterator[Entry]:
-        prefix = table_prefix(stream.schema_name, table)
+        return self._own(table_prefix(stream.schema_name, table))
+
+    def _own(self, prefix: str) -> Iterator[Entry]:
+        """The entries of the table at ``prefix``."""
         return own_entries(self.client.entries(prefix), prefix)
 
     # -- the connection check ------------------------------------------------------------------------
@@ -234,7 +239,7 @@ class KvdbWriter(StoreWriter):
 
     def _copy(self, source: str, target: str) -> set[str]:
         """Set every key of ``source`` under ``target``, values as they are; the keys set."""
-        copied = {target + e.key[len(source) :]: e.value for e in own_entries(self.client.entries(source), source)}
+        copied = {target + e.key[len(source) :]: e.value for e in self._own(source)}
         self.client.apply([set_operation(k, v) for k, v in copied.items()])
         return set(copied)
 
@@ -258,25 +263,29 @@ class KvdbWriter(StoreWriter):
             [table_prefix(stream.schema_name, p.staging), table_prefix(stream.schema_name, p.final)] for p in pairs
         ]
         marker = SWAP_MARKERS + prefixes[0][1]
+        emptied = [final for staging, final in prefixes if next(self._own(staging), None) is None]
         # From here on the swap is decided: a sync that finds the marker finishes it.
-        self.client.apply([set_operation(marker, orjson.dumps({"pairs": prefixes}).decode())])
-        self._complete_swap(marker, prefixes)
+        self.client.apply([set_operation(marker, orjson.dumps({"pairs": prefixes, "emptied": emptied}).decode())])
+        self._complete_swap(marker, prefixes, emptied)
 
-    def _complete_swap(self, marker: str, prefixes: Sequence[Sequence[str]]) -> None:
+    def _complete_swap(self, marker: str, prefixes: Sequence[Sequence[str]], emptied: Sequence[str]) -> None:
         for staging, final in prefixes:
-            if next(own_entries(self.client.entries(staging), staging), None) is None:
+            if final in emptied:  # deleting every key again after an interruption is the same swap
+                self.client.apply([delete_operation(e.key) for e in self._own(final)])
+                continue
+            if next(self._own(staging), None) is None:
                 continue  # this pair was swapped before an interruption: its staging keys are gone
             kept = self._copy(staging, final)
-            older = [e.key for e in own_entries(self.client.entries(final), final) if e.key not in kept]
-            self.client.apply([delete_operation(k) for k in older])
-            self.client.apply([delete_operation(e.key) for e in own_entries(self.client.entries(staging), staging)])
+            self.client.apply([delete_operation(e.key) for e in self._own(final) if e.key not in kept])
+            self.client.apply([delete_operation(e.key) for e in self._own(staging)])
         self.client.apply([delete_operation(marker)])
 
     def _finish_interrupted_swaps(self, streams: Sequence[StreamSpec]) -> None:
         finals = {table_prefix(s.schema_name, s.table_name) for s in streams}
         for entry in self.client.entries(SWAP_MARKERS):
             if entry.key[len(SWAP_MARKERS) :] in finals:
-                self._complete_swap(entry.key, orjson.loads(entry.value)["pairs"])
+                swap = orjson.loads(entry.value)
+                self._complete_swap(entry.key, swap["pairs"], swap.get("emptied", []))
 
     # -- merge ---------------------------------------------------------------------------------------
 
@@ -323,7 +332,7 @@ class KvdbWriter(StoreWriter):
         for prefix in (live_prefix, tombstone_prefix):
             if prefix is None:
                 continue
-            entries = list(own_entries(self.client.entries(prefix), prefix))
+            entries = list(self._own(prefix))
             rows, _ = self._stored_versions(stream, entries)
             keys = pa.chunked_array([pa.array([e.key for e in entries], pa.string())])
             parts.append(_indexed(stream, rows, keys))

@@ -1,15 +1,17 @@
 """The acceptance suite against every reference destination, through one parametrised fixture: DuckDB,
-PostgreSQL, MariaDB, SQLite, and the file destination once per format (Parquet partitioned by day, gzipped
-JSON lines, CSV). DuckDB runs as the platform runs it, its main.py in a subprocess; the others run their
-connector class in-process (the same command line through ``execute``, without a process start per sync,
-which made the suite twice as slow). Every command line has its own subprocess tests in integration_tests.
+PostgreSQL, MariaDB, SQLite, the file destination once per format (Parquet partitioned by day, gzipped
+JSON lines, CSV), and KvDB (its server.py started per test on 127.0.0.1). DuckDB runs as the platform runs
+it, its main.py in a subprocess; the others run their connector class in-process (the same command line
+through ``execute``, without a process start per sync, which made the suite twice as slow). Every command
+line has its own subprocess tests in integration_tests.
 
-Adding a destination (destination-kvdb, …): a factory yielding its :class:`Target` in ``TARGETS``.
+Adding a destination: a factory yielding its :class:`Target` in ``TARGETS``.
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +19,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from airbyte_dest_kit.connectors import Command, destination_local_file, destination_postgres, destination_sql
+from airbyte_dest_kit.connectors import (
+    Command,
+    destination_kvdb,
+    destination_local_file,
+    destination_postgres,
+    destination_sql,
+)
 from airbyte_dest_kit.testing.acceptance import (
     FILE_FORMATS,
     CommandRunner,
@@ -26,8 +34,11 @@ from airbyte_dest_kit.testing.acceptance import (
     Target,
     duckdb_reader,
     files_reader,
+    kvdb_reader,
     sql_reader,
+    sqlite_reader,
 )
+from integration_tests.kvdb.kvdb_server import KvdbServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))
 
@@ -67,27 +78,28 @@ def _duckdb(tmp: Path) -> Iterator[Target]:
 
 
 def _postgres(tmp: Path) -> Iterator[Target]:
-    with fresh_postgres_schema() as (engine, schema):
+    # the second schema is the scenarios' other namespace, dropped after the test like the first
+    with fresh_postgres_schema() as (engine, schema), fresh_postgres_schema() as (_, namespace):
         url = sa.make_url(POSTGRES_URL)
         config = {"host": url.host, "port": url.port, "database": url.database, "username": url.username}
         invalid = {**config, "database": random_name("no_such_database")}
         runner = _in_process(destination_postgres)
-        yield Target(runner, {**config, "schema": schema}, invalid, sql_reader(engine), tmp, schema)
+        reader = sql_reader(engine)
+        yield Target(runner, {**config, "schema": schema}, invalid, reader, tmp, schema, namespace=namespace)
 
 
 def _mariadb(tmp: Path) -> Iterator[Target]:
-    with fresh_mariadb_database() as (engine, database):
+    with fresh_mariadb_database() as (engine, database), fresh_mariadb_database() as (_, namespace):
         invalid = {"url": str(sa.make_url(MARIADB_URL).set(database=random_name("no_such_database")))}
         config = {"url": MARIADB_URL, "schema": database}
-        yield Target(_in_process(destination_sql), config, invalid, sql_reader(engine), tmp, database)
+        reader = sql_reader(engine)
+        yield Target(_in_process(destination_sql), config, invalid, reader, tmp, database, namespace=namespace)
 
 
 def _sqlite(tmp: Path) -> Iterator[Target]:
     path = tmp / "acceptance.db"
-    engine = sa.create_engine(f"sqlite:///{path}")
     invalid = {"url": f"sqlite:///{_a_file_where_a_folder_should_be(tmp)}/x.db"}
-    yield Target(_in_process(destination_sql), {"url": f"sqlite:///{path}"}, invalid, sql_reader(engine), tmp)
-    engine.dispose()
+    yield Target(_in_process(destination_sql), {"url": f"sqlite:///{path}"}, invalid, sqlite_reader(path), tmp)
 
 
 FILE_CONFIGS = {  # partitioning and gzip ride along, so every scenario covers them too
@@ -107,14 +119,29 @@ def _files(file_format: str) -> TargetFactory:
     return factory
 
 
+def _kvdb(tmp: Path) -> Iterator[Target]:
+    server = KvdbServer(tmp / "kv.sqlite", token="acceptance-token").start()
+    try:
+        # Quick retries: a failing scenario should not wait out the default minute of backoff.
+        retries = {"max_retries": 3, "min_wait_seconds": 0.01, "max_wait_seconds": 0.2}
+        config = {"base_url": server.base_url, "bucket_id": "acceptance", "secret_key": "acceptance-token"}
+        invalid = {**config, "secret_key": "not-the-token"}
+        reader = kvdb_reader(server.base_url, "acceptance", "acceptance-token")
+        # schema "": keys of a stream without a namespace start with the stream's name
+        yield Target(_in_process(destination_kvdb), {**config, "retries": retries}, invalid, reader, tmp, "")
+    finally:
+        # Its data is not needed after the test: no graceful close (a WAL checkpoint, slow on a busy disk,
+        # once outlasted KvdbServer's 10 s wait) to wait for.
+        server.stop(signal.SIGKILL)
+
+
 TARGETS: dict[str, TargetFactory] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
     "mariadb": _mariadb,
     "sqlite": _sqlite,
     **{f"files-{f}": _files(f) for f in FILE_FORMATS},
-    # destination-kvdb (being built on its own branch) joins here: "kvdb": a factory yielding its Target, its
-    # read-back listing a stream's entries as rows, `cannot=` naming what it declares it cannot do.
+    "kvdb": _kvdb,
 }
 
 

@@ -152,3 +152,19 @@ def test_a_swap_interrupted_halfway_is_finished_by_the_next_sync(kvdb_server: Kv
     KvdbWriter(client).open([spec])
     assert kvdb_server.entries("b") == [(f"users/new{n}", {"id": n, "generation": "new"}) for n in range(4)]
     client.close()
+
+
+def test_an_interrupted_swap_of_an_overwrite_without_records_still_empties_the_stream(
+    kvdb_server: KvdbServer,
+) -> None:
+    configured = ConfiguredAirbyteCatalog.model_validate(catalog(configured_stream("users", PROPS, mode="overwrite")))
+    (spec,) = build_stream_specs(configured.streams, "", Capabilities(stores_source_json=True))
+    client = KvdbClient(kvdb_server.base_url, "b", kvdb_server.token, retry=RetryPolicy(min_wait=0.01))
+    # The state a crash inside swap() leaves when nothing was staged: the marker names the emptied final,
+    # whose deletion had begun (old0 is gone). An empty staging prefix alone would read as "already swapped".
+    client.apply([set_operation(f"users/old{n}", f'{{"id":{n}}}') for n in range(1, 3)])
+    marker = '{"pairs":[["users_airbyte_tmp/","users/"]],"emptied":["users/"]}'
+    client.apply([set_operation(SWAP_MARKERS + "users/", marker)])
+    KvdbWriter(client).open([spec])
+    assert kvdb_server.entries("b") == []
+    client.close()

@@ -3,7 +3,15 @@
 See :mod:`.suite` for how to point it at a destination, :mod:`.scenario` for the scenario files.
 """
 
-from airbyte_dest_kit.testing.acceptance.readers import FILE_FORMATS, duckdb_reader, files_reader, plain, sql_reader
+from airbyte_dest_kit.testing.acceptance.readers import (
+    FILE_FORMATS,
+    duckdb_reader,
+    files_reader,
+    kvdb_reader,
+    plain,
+    sql_reader,
+    sqlite_reader,
+)
 from airbyte_dest_kit.testing.acceptance.runners import CommandRunner, DestinationRunner, Runner, WriterRunner
 from airbyte_dest_kit.testing.acceptance.scenario import CAPABILITIES, SCENARIOS, Scenario, Target
 from airbyte_dest_kit.testing.acceptance.suite import DestinationAcceptance
@@ -23,6 +31,8 @@ __all__ = [
     "WriterRunner",
     "duckdb_reader",
     "files_reader",
+    "kvdb_reader",
     "plain",
     "sql_reader",
+    "sqlite_reader",
 ]

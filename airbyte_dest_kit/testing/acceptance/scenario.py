@@ -1,5 +1,7 @@
 """Scenarios: JSONL files in ``scenarios/``, one per test, named after it (``test_append_twice`` plays
-``append_twice.jsonl``). Each line is one step, played in order against a :class:`Target`:
+``append_twice.jsonl``); scenarios too big to keep as files (500 columns, a 10 MB record, 100 streams) are
+built by code in :mod:`.generated`, as the same steps. Each line is one step, played in order against a
+:class:`Target`:
 
 - ``{"requires": ["dedup"], "about": "…"}``: the first line; what the destination must be able to do.
 - ``{"write": {"catalog": {…}, "messages": [… a str is a raw line …], "exit": 0, "states": [… exact STATE
@@ -7,19 +9,33 @@
   (the STATE lines exactly, in order per stream as the protocol orders them).
 - ``{"rows": {"stream": "items", "columns": ["id", "name"], "equal": [[1, "a"], …]}}``: the stream's table
   holds exactly these rows (in any order), projected on ``columns``; ``"includes"`` instead of
-  ``"equal"``: at least these rows.
+  ``"equal"``: at least these rows; ``"or_equal"`` beside ``"equal"``: other rows the table may hold
+  instead (a store of JSON keeps a value a typed column must NULL); ``"namespace"``: the stream's namespace
+  (else the config's default);
+  ``"json"``: columns of JSON values (unions), whose text a target may give unparsed (``'"a"'`` for ``"a"``).
+- ``{"kill": {"catalog": {…}, "messages": […], "states": 1, "then": […], "key": "id"}}``: a ``write`` of one
+  stream as a process of its own, sent ``messages``; once it echoed ``states`` STATE lines it is sent
+  ``then`` and killed (``kill -9``). The states it echoed must be the first ones sent, exactly; every
+  record before an echoed state must be in the target (found by its ``key`` field); then the sync is
+  resumed from the last echoed state, as the platform would: the rest of the input in a new ``write`` that
+  must succeed echoing every state, after which every record is in the target.
+
+``${namespace}`` anywhere in a step stands for :attr:`Target.namespace`, a second namespace besides the
+config's default.
 """
 
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airbyte_dest_kit.testing.acceptance import generated
 from airbyte_dest_kit.testing.acceptance.readers import ReadTable, Rows, plain
-from airbyte_dest_kit.testing.acceptance.runners import Runner
+from airbyte_dest_kit.testing.acceptance.runners import LiveWrite, Runner
 from airbyte_dest_kit.testing.harness import Run
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -32,7 +48,9 @@ CAPABILITIES = frozenset({"dedup", "truncate_refresh", "schema_evolution"})
 class Target:
     """The destination under test: how to run it, a valid and an invalid config, how to read a table back.
 
-    ``schema`` is where streams without a namespace land; ``cannot`` names the :data:`CAPABILITIES` it lacks.
+    ``schema`` is where streams without a namespace land; ``namespace`` a second one scenarios may write to
+    (the fixture removes it after the test where it outlives ``tmp``); ``cannot`` names the
+    :data:`CAPABILITIES` it lacks.
     """
 
     runner: Runner
@@ -42,6 +60,7 @@ class Target:
     tmp: Path
     schema: str = "main"
     cannot: Collection[str] = field(default_factory=frozenset)
+    namespace: str = "acceptance_namespace"
 
     def __post_init__(self) -> None:
         unknown = set(self.cannot) - CAPABILITIES
@@ -51,9 +70,14 @@ class Target:
     def write(self, catalog: Mapping[str, Any], messages: Sequence[Mapping[str, Any] | str]) -> Run:
         return self.runner.write(self.config, catalog, messages, self.tmp)
 
-    def rows(self, table: str) -> Rows:
-        """The rows of ``table`` in the target schema, every value in its :func:`plain` form."""
-        return [{k: plain(v) for k, v in row.items()} for row in self.read_table(self.schema, table)]
+    def start_write(self, catalog: Mapping[str, Any]) -> LiveWrite:
+        return self.runner.start_write(self.config, catalog, self.tmp)
+
+    def rows(self, table: str, namespace: str | None = None) -> Rows:
+        """The rows of ``table`` in ``namespace`` (else the config's default schema), every value in its
+        :func:`plain` form."""
+        rows = self.read_table(self.schema if namespace is None else namespace, table)
+        return [{k: plain(v) for k, v in row.items()} for row in rows]
 
 
 def _sort_key(row: Sequence[Any]) -> str:
@@ -80,9 +104,12 @@ class Scenario:
     @classmethod
     def load(cls, name: str) -> Scenario:
         path = SCENARIOS / f"{name}.jsonl"
-        if not path.is_file():
-            raise FileNotFoundError(f"no scenario {path.name} in {SCENARIOS} for test_{name}")
-        header, *steps = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+        if path.is_file():
+            header, *steps = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+        elif name in generated.SCENARIOS:
+            header, *steps = generated.SCENARIOS[name]()
+        else:
+            raise FileNotFoundError(f"no scenario {path.name} in {SCENARIOS} (nor one generated) for test_{name}")
         return cls(name, frozenset(header.get("requires", ())), steps)
 
     def play(self, target: Target) -> list[Run]:
@@ -90,14 +117,29 @@ class Scenario:
         runs = []
         for number, step in enumerate(self.steps, start=2):
             where = f"{self.name}.jsonl line {number}"
-            ((kind, body),) = step.items()
+            ((kind, body),) = _bind(step, {"${namespace}": target.namespace}).items()
             if kind == "write":
                 runs.append(_write(target, body, where))
             elif kind == "rows":
                 _rows(target, body, where)
+            elif kind == "kill":
+                runs.append(_kill(target, body, where))
             else:
-                raise ValueError(f"{where}: unknown step {kind!r} (write, rows)")
+                raise ValueError(f"{where}: unknown step {kind!r} (write, rows, kill)")
         return runs
+
+
+def _bind(value: Any, names: Mapping[str, str]) -> Any:
+    """``value`` with each placeholder of ``names`` in its strings replaced."""
+    if isinstance(value, str):
+        for placeholder, name in names.items():
+            value = value.replace(placeholder, name)
+        return value
+    if isinstance(value, list):
+        return [_bind(v, names) for v in value]
+    if isinstance(value, dict):
+        return {_bind(k, names): _bind(v, names) for k, v in value.items()}
+    return value
 
 
 def _write(target: Target, body: Mapping[str, Any], where: str) -> Run:
@@ -124,16 +166,37 @@ def _per_stream(states: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]
 
 def _rows(target: Target, body: Mapping[str, Any], where: str) -> None:
     columns: list[str] = body["columns"]
-    got = sorted(([row.get(c) for c in columns] for row in target.rows(body["stream"])), key=_sort_key)
+    json_columns = set(body.get("json", ()))
+
+    def value(row: Mapping[str, Any], column: str) -> Any:
+        found = row.get(column)
+        if column in json_columns and isinstance(found, str):
+            try:
+                return json.loads(found)
+            except ValueError:
+                return found  # a target that gives JSON values parsed: this string is the value
+        return found
+
+    rows = target.rows(body["stream"], body.get("namespace"))
+    got = sorted(([value(row, c) for c in columns] for row in rows), key=_sort_key)
     compare: Callable[[list[list[Any]], list[list[Any]]], bool]
     if "equal" in body:
-        expected = sorted(body["equal"], key=_sort_key)
-        compare = _equal
+        alternatives = [body["equal"], *([body["or_equal"]] if "or_equal" in body else [])]
+        compare, how = _equal, "exactly" if len(alternatives) == 1 else "exactly one of"
     else:
-        expected = sorted(body["includes"], key=_sort_key)
-        compare = _includes
-    how = "exactly" if "equal" in body else "at least"
-    assert compare(got, expected), f"{where}: {body['stream']} {columns} holds\n  {got}\nexpected {how}\n  {expected}"
+        alternatives, compare, how = [body["includes"]], _includes, "at least"
+    expected = [sorted(rows, key=_sort_key) for rows in alternatives]
+    shown = f"{where}: {body['stream']} {columns} holds\n  {_short(got)}\nexpected {how}\n  "
+    assert any(compare(got, rows) for rows in expected), shown + "\n  ".join(_short(rows) for rows in expected)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 40, 200, 200, 6
+
+
+def _short(value: Any) -> str:
+    """``value`` shown with long strings and lists cut (a failing 10 MB record must not flood the report)."""
+    return _SHORT.repr(value)
 
 
 def _equal(got: list[list[Any]], expected: list[list[Any]]) -> bool:
@@ -147,3 +210,69 @@ def _includes(got: list[list[Any]], expected: list[list[Any]]) -> bool:
             return False
         remaining.remove(row)
     return True
+
+
+def _kill(target: Target, body: Mapping[str, Any], where: str) -> Run:
+    """See the module docstring: kill -9 mid-sync, every echoed state covered, then the resumed sync."""
+    catalog, key = body["catalog"], body["key"]
+    messages, then = list(body["messages"]), list(body["then"])
+    live = target.start_write(catalog)
+    live.send(messages)
+    if not live.wait_for_states(body["states"], timeout=60):
+        live.kill()
+        raise AssertionError(f"{where}: {body['states']} STATE lines expected before the kill, got {live.printed}")
+    live.send(then)
+    echoed = [m for m in live.kill() if m.get("type") == "STATE"]
+    sent = [*messages, *then]
+    states = [i for i, m in enumerate(sent) if _is_state(m)]
+    owed = _echoes(sent)  # one stream's states: echoed in the order they were sent, the first ones by now
+    assert echoed == owed[: len(echoed)], f"{where}: the killed sync echoed {_short(echoed)}, owing {_short(owed)}"
+    resumed_from = states[len(echoed) - 1] if echoed else -1
+    _has_keys(target, _records(sent[: resumed_from + 1]), key, f"{where}: after the kill, the echoed states' records")
+    rest = sent[resumed_from + 1 :]
+    run = _write(target, {"catalog": catalog, "messages": rest, "states": _echoes(rest)}, f"{where} (the resumed sync)")
+    _has_keys(target, _records(sent), key, f"{where}: after the resumed sync, every record")
+    return run
+
+
+def _is_state(message: Mapping[str, Any] | str) -> bool:
+    return isinstance(message, Mapping) and message.get("type") == "STATE"
+
+
+def _records(messages: Sequence[Mapping[str, Any] | str]) -> list[Mapping[str, Any]]:
+    return [m["record"] for m in messages if isinstance(m, Mapping) and m.get("type") == "RECORD"]
+
+
+def _has_keys(target: Target, records: Sequence[Mapping[str, Any]], key: str, what: str) -> None:
+    """Each record's ``key`` value is in its stream's table."""
+    wanted: dict[tuple[str, str | None], set[Any]] = {}
+    for record in records:
+        wanted.setdefault((record["stream"], record.get("namespace")), set()).add(record["data"][key])
+    for (stream, namespace), keys in wanted.items():
+        missing = keys - {row.get(key) for row in target.rows(stream, namespace)}
+        assert not missing, f"{what} are in {stream}: {key} {_short(sorted(missing))} missing"
+
+
+def _echoes(messages: Sequence[Mapping[str, Any] | str]) -> list[dict[str, Any]]:
+    """The STATE lines a destination prints for ``messages``: each state with destinationStats.recordCount,
+    the records of its stream since its stream's previous state (of every stream for GLOBAL and LEGACY)."""
+    counts: dict[str, int] = {}
+    echoes = []
+    for message in messages:
+        if isinstance(message, Mapping) and message.get("type") == "RECORD":
+            record = message["record"]
+            stream = _stream_key({"name": record["stream"], "namespace": record.get("namespace")})
+            counts[stream] = counts.get(stream, 0) + 1
+        elif isinstance(message, Mapping) and message.get("type") == "STATE":
+            state = message["state"]
+            if state.get("type") == "STREAM":
+                count = counts.pop(_stream_key(state["stream"]["stream_descriptor"]), 0)
+            else:
+                count = sum(counts.values())
+                counts.clear()
+            echoes.append({**message, "state": {**state, "destinationStats": {"recordCount": float(count)}}})
+    return echoes
+
+
+def _stream_key(descriptor: Mapping[str, Any]) -> str:
+    return json.dumps([descriptor["name"], descriptor.get("namespace")])
