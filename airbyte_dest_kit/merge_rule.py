@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 from airbyte_dest_kit.layout import EXTRACTED_AT, GENERATION_ID, LINE_NUMBER, StreamSpec
 
 _POSITION = "_ab_position"
-# reduce_on_disk: rows per batch (stores scan in batches of this size too), and what DuckDB may hold in memory before it spills.
+# reduce_on_disk: rows per batch (stores scan in batches of this size too), and what DuckDB may hold in
+# memory before it spills to disk.
 BATCH_ROWS = 50_000
 REDUCE_MEMORY_LIMIT = "256MB"
 

@@ -258,8 +258,8 @@ def _in_process_sync(
     try:
         if complete:
             writer.finish(spec)
-    except Exception:
-        assert handler.crashed, "only the injected crash may stop the swap"
+    except Crash:
+        assert handler.crashed
     writer.close()
     return handler
 

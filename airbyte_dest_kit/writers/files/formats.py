@@ -17,9 +17,9 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
+from airbyte_dest_kit import merge_rule
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.layout import EXTRACTED_AT, StreamSpec
-from airbyte_dest_kit import merge_rule
 from airbyte_dest_kit.pipeline.record_typer import literal, quote
 from airbyte_dest_kit.schema import ColumnType
 

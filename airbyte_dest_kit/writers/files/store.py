@@ -192,7 +192,9 @@ class FileWriter(StoreWriter):
         folders = [(self.folder(stream, p.staging), self.folder(stream, p.final)) for p in pairs]
         journal = {
             "old_files": [path for _, final in folders for path in self._files(final)],
-            "new_files": {final + path[len(staging) :]: path for staging, final in folders for path in self._files(staging)},
+            "new_files": {
+                final + path[len(staging) :]: path for staging, final in folders for path in self._files(staging)
+            },
             "folders": folders,
         }
         with self.fs.open_output_stream(self._journal(stream)) as handle:
