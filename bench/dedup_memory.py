@@ -6,7 +6,7 @@
 For each size: one process stages the rows (a sync that stops before the stream completes), then a fresh
 process opens the stream and completes it, which merges the staged rows into the final files: the peak
 RSS printed is that second process's (``ru_maxrss``), so it measures the merge alone. Keys repeat: half
-the rows are new versions of earlier keys. Run it with another checkout on PYTHONPATH to compare.
+the rows are new versions of earlier keys. Run it with another checkout first on PYTHONPATH to compare.
 """
 
 from __future__ import annotations
@@ -17,31 +17,29 @@ import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+
+import pyarrow as pa
+
+from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.testing.builders import configured_stream
+from airbyte_dest_kit.writer import build_stream_specs
+from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 
 BATCH = 50_000
 
 
-def _spec(writer: object) -> object:
-    from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
-    from airbyte_dest_kit.testing.builders import configured_stream
-    from airbyte_dest_kit.writer import build_stream_specs
-
+def _spec(writer: FileWriter) -> StreamSpec:
     props = {"id": {"type": "integer"}, "v": {"type": "integer"}, "payload": {"type": "string"}}
     stream = configured_stream("a", props, mode="append_dedup", primary_key=["id"], cursor="v")
-    (spec,) = build_stream_specs([ConfiguredAirbyteStream.model_validate(stream)], "main", writer.capabilities)  # type: ignore[attr-defined]
+    (spec,) = build_stream_specs([ConfiguredAirbyteStream.model_validate(stream)], "main", writer.capabilities)
     return spec
 
 
 def stage(folder: str, file_format: str, rows: int) -> None:
-    import pyarrow as pa
-
-    from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID
-    from airbyte_dest_kit.writers.files import FileFormat, FileWriter
-
     writer = FileWriter(folder, FileFormat(file_format))  # type: ignore[arg-type]
     spec = _spec(writer)
-    writer.open([spec])  # type: ignore[list-item]
+    writer.open([spec])
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     for first in range(0, rows, BATCH):
         ids = range(first, min(first + BATCH, rows))
@@ -54,21 +52,16 @@ def stage(folder: str, file_format: str, rows: int) -> None:
             META: ['{"changes":[]}'] * len(ids),
             LINE_NUMBER: list(range(len(ids))),
         }
-        table = pa.Table.from_pydict(batch, schema=pa.schema([f for f in spec.batch_schema if f.name in batch]))  # type: ignore[attr-defined]
-        missing = [f for f in spec.batch_schema if f.name not in batch]  # type: ignore[attr-defined]
-        for field in missing:
-            table = table.append_column(field, pa.nulls(table.num_rows, field.type))
-        writer.write(spec, table.select(spec.batch_schema.names))  # type: ignore[arg-type, attr-defined]
+        columns = {f.name: batch.get(f.name, [None] * len(ids)) for f in spec.batch_schema}
+        writer.write(spec, pa.Table.from_pydict(columns, schema=spec.batch_schema))
     writer.close()
 
 
 def merge(folder: str, file_format: str) -> None:
-    from airbyte_dest_kit.writers.files import FileFormat, FileWriter
-
     writer = FileWriter(folder, FileFormat(file_format))  # type: ignore[arg-type]
     spec = _spec(writer)
-    writer.open([spec])  # type: ignore[list-item]
-    writer.finish(spec)  # type: ignore[arg-type]
+    writer.open([spec])
+    writer.finish(spec)
     writer.close()
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
@@ -96,5 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # PYTHONPATH (another checkout) comes first
     main()

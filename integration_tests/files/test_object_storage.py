@@ -305,10 +305,11 @@ def test_a_crash_at_any_point_of_a_swap_on_s3_leaves_one_complete_set_findable(
         journal_path = f"{schema}/.swap-items.json"
         if s3.get_file_info(journal_path).type == pafs.FileType.File:
             with s3.open_input_stream(journal_path) as handle:
-                journal = json.loads(handle.read())
-            assert set(journal["old_files"]) == old
-            assert visible <= old or visible <= set(journal["new_files"])
-            findable = [f if f in visible else staged for f, staged in journal["new_files"].items()]
+                (pair,) = [p for p in json.loads(handle.read()) if p["final"] == "items"]
+            assert {f"{schema}/items/{n}" for n in pair["old"]} == old
+            new = {n: f"{schema}/items/{n}" for n in pair["new"]}
+            assert visible <= old or visible <= set(new.values())
+            findable = [path if path in visible else f"{schema}/{pair['staging']}/{n}" for n, path in new.items()]
             assert _file_rows(s3, findable) == new_rows, f"crash point {crash_at}: the new set is not findable"
             committed = True
         else:

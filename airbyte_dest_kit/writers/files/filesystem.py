@@ -67,6 +67,18 @@ def publish(fs: pafs.FileSystem, written: Path, target: str) -> None:
 
 
 @contextmanager
+def local_copy(fs: pafs.FileSystem, path: str) -> Iterator[str]:
+    """``path`` on the local disk: itself there, else a downloaded copy, removed after."""
+    if isinstance(fs, pafs.LocalFileSystem):
+        yield path
+        return
+    with scratch_folder(None) as scratch:
+        local = str(scratch / path.rsplit("/", 1)[-1])
+        pafs.copy_files(path, local, source_filesystem=fs, destination_filesystem=LOCAL)
+        yield local
+
+
+@contextmanager
 def scratch_folder(parent: Path | None) -> Iterator[Path]:
     """A hidden folder for files being written (globs for ``part-*`` never look inside), removed after."""
     if parent is not None:
