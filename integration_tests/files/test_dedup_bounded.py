@@ -7,7 +7,6 @@ batch size made small, against a stream many times larger (the peak RSS figure i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -15,11 +14,10 @@ import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit import merge_rule
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.layout import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
+from integration_tests.files.batches import single_spec, typed_batch
 
 PROPS = {"id": {"type": "integer"}, "v": {"type": "integer"}, "_ab_cdc_deleted_at": {"type": ["null", "string"]}}
 KEYS = 700
@@ -28,21 +26,16 @@ SMALL = 64  # the merge's batch size in this test
 
 
 def _batch(spec: StreamSpec, first: int, rows: int, version: int) -> pa.Table:
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     data = [
         {
             "id": (first + i) % KEYS,
             "v": version,
             # every 7th key of the second version is deleted
             "_ab_cdc_deleted_at": "2024-02-01T00:00:00Z" if version == 2 and (first + i) % 7 == 0 else None,
-            RAW_ID: f"{version}-{first + i}",
-            EXTRACTED_AT: start + timedelta(seconds=first + i),
-            META: '{"changes":[]}',
-            LINE_NUMBER: i,
         }
         for i in range(rows)
     ]
-    return pa.Table.from_pylist(data, schema=spec.batch_schema)
+    return typed_batch(spec, data, first=first)
 
 
 def _sync(writer: FileWriter, spec: StreamSpec, version: int, rows: int) -> None:
@@ -75,8 +68,9 @@ def test_the_merge_holds_one_batch_at_a_time_however_long_the_stream(
             written.append(rows.num_rows)
         append(stream, table, rows)
 
-    stream = configured_stream("a", PROPS, mode="append_dedup", primary_key=["id"], cursor="v")
-    (spec,) = build_stream_specs([ConfiguredAirbyteStream.model_validate(stream)], "main", writer.capabilities)
+    spec = single_spec(
+        writer, configured_stream("a", PROPS, mode="append_dedup", primary_key=["id"], cursor="v"), "main"
+    )
     _sync(writer, spec, version=1, rows=3 * BATCH)
     monkeypatch.setattr(writer, "append", recording)
     seen.clear()

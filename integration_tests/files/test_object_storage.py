@@ -11,20 +11,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
-from airbyte_dest_kit.writer import build_stream_specs
+from integration_tests.files.batches import single_spec, typed_batch
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
@@ -243,17 +239,11 @@ def _in_process_sync(
     writer = DestinationLocalFile().create_writer(config)
     handler = CrashingFileSystem(writer.fs)
     writer.fs = pafs.PyFileSystem(handler)
-    (spec,) = build_stream_specs(
-        [ConfiguredAirbyteStream.model_validate(s) for s in cat["streams"]], "default", writer.capabilities
-    )
-    extracted = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    (configured,) = cat["streams"]
+    spec = single_spec(writer, configured)
     writer.open([spec])
     for batch in batches:
-        rows = [
-            {RAW_ID: str(uuid.uuid4()), EXTRACTED_AT: extracted, META: '{"changes":[]}', LINE_NUMBER: i, **row}
-            for i, row in enumerate(batch)
-        ]
-        writer.write(spec, pa.Table.from_pylist(rows, schema=spec.batch_schema))
+        writer.write(spec, typed_batch(spec, batch))
     handler.budget = crash_at
     try:
         if complete:

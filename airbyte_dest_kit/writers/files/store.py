@@ -24,7 +24,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -130,8 +130,13 @@ class FileWriter(StoreWriter):
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         """Moves the files (the modes drop ``source`` next): a crash midway leaves each file in one place."""
         for name in self.objects(stream, source):
-            self.fs.create_dir(f"{self.folder(stream, target)}/{name}".rsplit("/", 1)[0], recursive=True)
-            self.fs.move(f"{self.folder(stream, source)}/{name}", f"{self.folder(stream, target)}/{name}")
+            self._transfer(self.fs.move, stream, source, target, name)  # a rename locally; copy, delete on S3
+
+    def _transfer(
+        self, how: Callable[[str, str], None], stream: StreamSpec, source: str, target: str, name: str
+    ) -> None:
+        self.fs.create_dir(f"{self.folder(stream, target)}/{name}".rsplit("/", 1)[0], recursive=True)
+        how(f"{self.folder(stream, source)}/{name}", f"{self.folder(stream, target)}/{name}")
 
     def drop(self, stream: StreamSpec, table: str) -> None:
         if self._is_dir(self.folder(stream, table)):
@@ -165,8 +170,7 @@ class FileWriter(StoreWriter):
         fsync(Path(self.root, stream.schema_name))
 
     def copy_object(self, stream: StreamSpec, source: str, target: str, name: str) -> None:
-        self.fs.create_dir(f"{self.folder(stream, target)}/{name}".rsplit("/", 1)[0], recursive=True)
-        self.fs.copy_file(f"{self.folder(stream, source)}/{name}", f"{self.folder(stream, target)}/{name}")
+        self._transfer(self.fs.copy_file, stream, source, target, name)
 
     def delete_object(self, stream: StreamSpec, table: str, name: str) -> None:
         self.fs.delete_file(f"{self.folder(stream, table)}/{name}")
