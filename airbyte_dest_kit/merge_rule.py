@@ -155,6 +155,7 @@ def reduce_on_disk(
 
         def batches(condition: str) -> Iterator[pa.RecordBatch]:
             cursor = con.cursor()  # its own result: the live rows may be read while the tombstones are not yet
-            yield from cursor.sql(f"SELECT * FROM winners WHERE {condition}").to_arrow_reader(BATCH_ROWS)
+            for batch in cursor.sql(f"SELECT * FROM winners WHERE {condition}").to_arrow_reader(BATCH_ROWS):
+                yield conform(batch, stream.arrow_schema)  # DuckDB names the time zone differently, for one
 
         yield batches(live), batches(deleted)
