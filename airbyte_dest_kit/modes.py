@@ -118,7 +118,8 @@ class Swaps(Protocol):
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         """Replace each ``final`` by its ``staging`` (which then no longer exists), all pairs together as
         far as the target can: readers see the old tables or the new ones, and a failure midway must leave
-        something the next :meth:`StoreWriter.open` can finish or undo."""
+        something the next :meth:`StoreWriter.open` can finish or undo. A target without a transactional
+        swap takes one from :mod:`airbyte_dest_kit.swaps` (by renames, or by a journal)."""
 
 
 @runtime_checkable

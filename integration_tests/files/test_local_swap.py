@@ -11,7 +11,9 @@ import duckdb
 import pytest
 
 from airbyte_dest_kit.layout import StreamSpec
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.testing.builders import configured_stream
+from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 from integration_tests.files.batches import single_spec, typed_batch
 
@@ -102,3 +104,26 @@ def test_a_local_swap_stopped_at_any_step_shows_one_set_and_is_finished_by_the_n
             assert crash_at >= 3
             break
         crash_at += 1
+
+
+def test_a_dedup_merge_beside_a_stream_named_like_its_merge_result_leaves_that_stream_alone(tmp_path: Path) -> None:
+    dedup = configured_stream("items", PROPS, mode="append_dedup", primary_key=["id"], cursor="updated")
+    other = configured_stream("items_airbyte_merged", PROPS, mode="append")
+    for version in (1, 2):
+        writer = FileWriter(str(tmp_path), FileFormat("parquet"))
+        specs = build_stream_specs(
+            [ConfiguredAirbyteStream.model_validate(s) for s in (dedup, other)], "default", writer.capabilities
+        )
+        writer.open(specs)
+        for spec in specs:
+            writer.write(spec, typed_batch(spec, [{"id": 1, "name": spec.name, "updated": version}]))
+            writer.finish(spec)
+        writer.close()
+    tables = {p.name: p for p in (tmp_path / "default").iterdir()}
+    assert sorted(tables) == ["items", "items_airbyte_merged"]
+    read = "SELECT id, name, updated FROM read_parquet('{}/*.parquet') ORDER BY updated"
+    assert duckdb.sql(read.format(tables["items"])).fetchall() == [(1, "items", 2)]
+    assert duckdb.sql(read.format(tables["items_airbyte_merged"])).fetchall() == [
+        (1, "items_airbyte_merged", 1),
+        (1, "items_airbyte_merged", 2),
+    ]
