@@ -10,9 +10,10 @@ first, which finishes a swap a crash interrupted.
   pair, the old objects and the new ones (names inside the table). Then the old objects are deleted, the
   new ones copied in from staging, the staging tables dropped, and the journal deleted last. A reader
   listing a table sees a part of the old objects or of the new ones, never both, and all of one set
-  whenever no journal exists; while one does, the new set is complete in the staging tables. A crash
-  before the journal leaves the old objects as they were (the staged ones wait, as after any failure);
-  after it, :func:`resume_journal` completes the same steps (each may have happened already).
+  whenever no journal exists; while one does, it names the new set, each object in the final table or
+  else still in its staging table. A crash before the journal leaves the old objects as they were (the
+  staged ones wait, as after any failure); after it, :func:`resume_journal` completes the same steps
+  (each may have happened already).
 """
 
 from __future__ import annotations
