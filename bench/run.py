@@ -4,7 +4,8 @@ Data set: source-sample with ``count`` users and purchases (plus 240 products), 
 450 MB of JSON lines, generated once into .bench/ (regenerated when the settings change).
 
 Rows printed (each a separate process; peak RSS of that process):
-- destination-duckdb, append, all streams: the product.
+- destination-duckdb, append and append_dedup, all streams: the product; then its share of the native
+  ceiling, append_dedup's share of append, and its peak RSS on the data set four times over (one run).
 - destination-local-file, append, Parquet and JSON lines: no database in the way.
 - plain pipeline (bench/plain_pipeline.py): orjson + lists of dicts + from_pylist + DuckDB insert.
 - DuckDB read_ndjson: DuckDB's own JSON reader loading the same file into one table per stream
@@ -32,11 +33,12 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import bench_kvdb
 import bench_sql
@@ -71,12 +73,17 @@ def run_process(
     stdin_path: Path | None = None,
     stdout_path: Path | None = None,
     env: dict[str, str] | None = None,
+    repeat: int = 1,
 ) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process, which must succeed."""
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    """Wall seconds and peak RSS (bytes) of one child process, which must succeed; with ``repeat``, its
+    stdin is the file that many times over, through a pipe."""
+    stdin = (open(stdin_path, "rb") if repeat == 1 else subprocess.PIPE) if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     started = time.perf_counter()
     process = subprocess.Popen(command, stdin=stdin, stdout=stdout, env=env)
+    if stdin == subprocess.PIPE:
+        assert stdin_path is not None and process.stdin is not None
+        threading.Thread(target=_feed, args=(stdin_path, repeat, process.stdin), daemon=True).start()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     for handle in (stdin, stdout):
@@ -85,6 +92,13 @@ def run_process(
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark step failed: {' '.join(command)}")
     return elapsed, usage.ru_maxrss * 1024
+
+
+def _feed(path: Path, repeat: int, pipe: IO[bytes]) -> None:
+    with pipe:
+        for _ in range(repeat):
+            with open(path, "rb") as handle:
+                shutil.copyfileobj(handle, pipe, 1 << 20)
 
 
 def dataset(count: int, stem: str = "messages") -> tuple[Path, Path, int]:
@@ -101,14 +115,23 @@ def dataset(count: int, stem: str = "messages") -> tuple[Path, Path, int]:
             stdout_path=messages,
         )
         marker.write_text(json.dumps(settings))
-    catalog = json.loads(SOURCE_CATALOG.read_text())
-    for stream in catalog["streams"]:
-        stream["destination_sync_mode"] = "append"
-    catalog_path = WORK / "catalog_append.json"
-    catalog_path.write_text(json.dumps(catalog))
+    catalog_path = sync_catalog("append")
     with open(messages, "rb") as handle:
         records = sum(1 for line in handle if line.startswith(b'{"type":"RECORD"'))
     return messages, catalog_path, records
+
+
+def sync_catalog(mode: str) -> Path:
+    """The source's catalog with every stream in ``mode``; append_dedup keyed by ``id``, ``updated_at`` the
+    cursor (every sample stream has both)."""
+    catalog = json.loads(SOURCE_CATALOG.read_text())
+    for stream in catalog["streams"]:
+        stream["destination_sync_mode"] = mode
+        if mode == "append_dedup":
+            stream.update(sync_mode="incremental", primary_key=[["id"]], cursor_field=["updated_at"])
+    path = WORK / f"catalog_{mode}.json"
+    path.write_text(json.dumps(catalog))
+    return path
 
 
 def fresh_database(name: str) -> Path:
@@ -118,17 +141,23 @@ def fresh_database(name: str) -> Path:
     return path
 
 
-def bench_destination_duckdb(messages: Path, catalog: Path, records: int, checkout: Path | None = None) -> Result:
-    """destination-duckdb of this tree, or of another ``checkout`` (a before/after in the same rounds)."""
+def bench_destination_duckdb(
+    messages: Path, catalog: Path, records: int, checkout: Path | None = None, repeat: int = 1
+) -> Result:
+    """destination-duckdb of this tree, or of another ``checkout`` (a before/after in the same rounds), on
+    the data set ``repeat`` times over."""
     config = WORK / "duckdb.json"
     config.write_text(json.dumps({"destination_path": str(fresh_database("destination.duckdb"))}))
     root = checkout or ROOT
     main = root / DESTINATION.relative_to(ROOT)
     command = [sys.executable, str(main), "write", "--config", str(config), "--catalog", str(catalog)]
     env = {**os.environ, "PYTHONPATH": str(root)}
-    seconds, rss = run_process(command, stdin_path=messages, env=env)
-    name = "destination-duckdb (append)" if checkout is None else f"destination-duckdb before ({checkout.name})"
-    return Result(name, records, seconds, rss)
+    seconds, rss = run_process(command, stdin_path=messages, env=env, repeat=repeat)
+    mode = catalog.stem.removeprefix("catalog_")
+    name = f"destination-duckdb ({mode}{f', data set ×{repeat}' if repeat > 1 else ''})"
+    if checkout is not None:
+        name = f"destination-duckdb before ({checkout.name}, {mode})"
+    return Result(name, records * repeat, seconds, rss)
 
 
 def bench_local_file(messages: Path, catalog: Path, records: int, file_format: str) -> Result:
@@ -200,9 +229,11 @@ def main() -> None:
     print(f"data set: {records:,} records, {size / 1e6:,.0f} MB ({messages.relative_to(ROOT)})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n", flush=True)
 
+    dedup = sync_catalog("append_dedup")
     benches: list[Callable[[], Result]] = [
         lambda: bench_destination_duckdb(messages, catalog, records),
         *([lambda: bench_destination_duckdb(messages, catalog, records, args.before)] if args.before else []),
+        lambda: bench_destination_duckdb(messages, dedup, records),
         lambda: bench_local_file(messages, catalog, records, "parquet"),
         lambda: bench_local_file(messages, catalog, records, "jsonl"),
         lambda: bench_plain_pipeline(messages, records),
@@ -222,6 +253,19 @@ def main() -> None:
             f"| {result.name} | {result.records_per_second:,.0f} | {mb_per_s:,.0f} | "
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
+    by_name = {r.name: r for r in results}
+    append, native = by_name["destination-duckdb (append)"], by_name["DuckDB read_ndjson (native ceiling)"]
+    dedup_run = by_name["destination-duckdb (append_dedup)"]
+    print(
+        f"\ndestination-duckdb append at {append.records_per_second / native.records_per_second:.0%} of the native "
+        f"ceiling; append_dedup at {dedup_run.records_per_second / append.records_per_second:.0%} of append"
+    )
+    # Memory must not grow with the input: the same sync on the data set four times over (one run).
+    scaled = bench_destination_duckdb(messages, catalog, records, repeat=4)
+    print(
+        f"peak RSS of destination-duckdb: {append.peak_rss_bytes / 2**20:,.0f} MiB on the data set, "
+        f"{scaled.peak_rss_bytes / 2**20:,.0f} MiB on it ×4 ({scaled.records_per_second:,.0f} records/s)"
+    )
     config = WORK / "lag.json"
     config.write_text(json.dumps({"destination_path": str(fresh_database("lag.duckdb"))}))
     shaped = checkpoint_lag.faker_shaped(messages, WORK / "messages.faker.jsonl")
@@ -231,7 +275,6 @@ def main() -> None:
         f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
         f"of a {lag['sync_s']} s sync"
     )
-    by_name = {r.name: r for r in results}
     postgres = by_name.get("destination-postgres (ADBC ingest)")
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
     if postgres and executemany:

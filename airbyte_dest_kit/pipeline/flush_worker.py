@@ -1,21 +1,25 @@
 """Types and writes batches on background threads; batches are written strictly in submission order.
 
-The stages run at once on two cores: routing stdin (main thread), typing (``typing_threads`` threads, each
-with its own single-threaded DuckDB, since typing costs the most CPU per record) and writing (one thread).
-DuckDB and Arrow release the GIL. The writing thread takes typed batches back in submission order from a
-small reorder buffer, and each stage holds at most a couple of batches, which bounds memory.
+The stages run at once: routing stdin (main thread), typing (two threads, each with its own single-threaded
+DuckDB) and writing (one thread). DuckDB and Arrow release the GIL. The writing thread takes typed batches
+back in submission order from a small reorder buffer. Typing stays one batch ahead of the batch being
+written: the writer is the slower stage, and every typed batch waiting for it is memory; the second typing
+thread starts the batch after that as soon as the writer takes one, for input whose typing is the slower
+stage.
 
 Every call into the writer (``open``, ``write``, ``finish``, ``close``) runs on the writing thread, the
 others through :meth:`FlushWorker.call`: database connections (DuckDB's, SQLAlchemy's) are not safe to
 share between threads.
 
 After a failure no batch from the failed one on is written: those are handed back (:meth:`take_failure`)
-so the caller can return their lines to the buffers; batches submitted before it are still written.
+so the caller can return their lines to the buffers; batches submitted before it are still written. Only
+the typing of a batch can fail so that the sync goes on (a bad line: the caller writes what came before
+it), so a typed batch lets go of its raw lines (:attr:`FlushJob.lines`) once every batch before it is
+typed too: nothing can hand it back then.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -24,7 +28,7 @@ from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 
-from airbyte_dest_kit.errors import ConnectorError, WriterError
+from airbyte_dest_kit.errors import ConnectorError, InputError, WriterError
 from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.writer import StreamSpec, Writer
 
@@ -34,8 +38,8 @@ T = TypeVar("T")
 @dataclass
 class FlushJob:
     spec: StreamSpec
-    lines: pa.ChunkedArray
-    line_numbers: pa.ChunkedArray
+    lines: pa.ChunkedArray | None  # the raw lines, until the batch is typed
+    line_numbers: pa.ChunkedArray | None
     count: int
     sequence: int = 0
     batch: pa.Table | None = None
@@ -52,17 +56,13 @@ class _Call:
 
 
 _STOP = object()
-# Typing costs the most CPU per record: one thread per core (the main thread's routing and the writing
-# thread mostly wait on native code), at most four.
-TYPING_THREADS = max(1, min(4, os.cpu_count() or 1))
+TYPING_THREADS = 2
 
 
 class FlushWorker:
-    def __init__(
-        self, make_typer: Callable[[], RecordTyper], writer: Writer, typing_threads: int = TYPING_THREADS
-    ) -> None:
+    def __init__(self, make_typer: Callable[[], RecordTyper], writer: Writer) -> None:
         self._writer = writer
-        self._typers = [make_typer() for _ in range(typing_threads)]
+        self._typers = [make_typer() for _ in range(TYPING_THREADS)]
         self._to_type: queue.Queue[object] = queue.Queue(maxsize=1)
         self._state = threading.Condition()
         self._typed: dict[int, FlushJob | _Call] = {}  # the reorder buffer, by sequence number
@@ -73,6 +73,8 @@ class FlushWorker:
         self._failure: BaseException | None = None
         self._failed_at: int | None = None  # sequence number of the failed batch
         self._returned: list[FlushJob] = []
+        self._typed_through = 0  # every item up to this sequence number is typed, without error
+        self._typed_early: set[int] = set()  # typed without error, after an item still typing
         self._threads = [
             threading.Thread(target=self._typing_loop, args=(typer,), name=f"flush-typing-{i}", daemon=True)
             for i, typer in enumerate(self._typers)
@@ -87,16 +89,30 @@ class FlushWorker:
         while (item := self._to_type.get()) is not _STOP:
             assert isinstance(item, (FlushJob, _Call))
             with self._state:
-                # Stay at most a few batches ahead of the writer: typed batches wait in memory.
-                self._state.wait_for(lambda: item.sequence <= self._written + len(self._typers) + 1)
+                # One batch ahead of the one being written, at most: typed batches wait in memory.
+                self._state.wait_for(lambda: item.sequence <= self._written + 2)
             if isinstance(item, FlushJob) and not self._failed_before(item):
                 try:
+                    assert item.lines is not None and item.line_numbers is not None
                     item.batch = typer.type_batch(item.spec, item.lines, item.line_numbers)
                 except BaseException as exc:  # noqa: BLE001 - reported to the main thread
                     item.error = exc
             with self._state:
                 self._typed[item.sequence] = item
+                if isinstance(item, _Call) or item.batch is not None:  # not failed, not skipped
+                    self._release_raw_lines(item.sequence)
                 self._state.notify_all()
+
+    def _release_raw_lines(self, sequence: int) -> None:
+        """``sequence`` is typed without error: free the raw lines of every typed batch that no earlier
+        typing failure can hand back any more (call with the lock held)."""
+        self._typed_early.add(sequence)
+        while self._typed_through + 1 in self._typed_early:
+            self._typed_through += 1
+            self._typed_early.remove(self._typed_through)
+            job = self._typed.get(self._typed_through)
+            if isinstance(job, FlushJob):
+                job.lines = job.line_numbers = None
 
     def _writing_loop(self) -> None:
         while True:
@@ -124,7 +140,8 @@ class FlushWorker:
             try:
                 self._writer.write(job.spec, job.batch)
             except ConnectorError as exc:
-                error = exc
+                # Bad input is found by typing; from a writer, even an InputError ends the sync.
+                error = exc if not isinstance(exc, InputError) else WriterError(str(exc), stream=job.spec.label)
             except Exception as exc:  # noqa: BLE001 - reported to the main thread
                 error = WriterError(
                     f"writing {job.batch.num_rows} rows of stream {job.spec.label!r} failed: {exc}",

@@ -39,8 +39,10 @@ SQL_TYPES = {
     ColumnType.TIME: "TIME",
     ColumnType.JSON: "JSON",
 }
-# DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 1 GiB.
-MEMORY_LIMIT = "256MB"
+# DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 512 MiB
+# (more measured no faster: the cache holds blocks a sync that only appends rarely reads again).
+MEMORY_LIMIT = "128MB"
+CHECKPOINT_THRESHOLD = "64MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
 _DISK_FULL = ("no space left", "file too large", "disk full", "could not write")
 
@@ -96,6 +98,10 @@ class DuckDBWriter(StoreWriter):
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            # A checkpoint after every 16 MiB of WAL (DuckDB's default) followed nearly every batch, and each
+            # one compresses again the table's last, partly filled row group: 64 MiB measured up to a fifth
+            # faster on faker-shaped input, for no more memory (README, performance).
+            self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             # Names are qualified with the database (catalog) name: a schema named like the file (schema
             # "airbyte" in airbyte.duckdb) would otherwise be an ambiguous reference.
             self._catalog = self._con.execute("SELECT current_database()").fetchall()[0][0]
