@@ -3,7 +3,8 @@
 The naming rule (:mod:`airbyte_dest_kit.naming`) applies to all names of one schema *together*: the
 streams' own tables first (a stream keeps its own name whenever the target allows it), then every name
 the kit adds for itself, in stream order: the staging table of an overwrite, the tombstones of a dedup
-stream with CDC deletes and their staging twin, the name an old table is parked under during a swap, and
+stream with CDC deletes and their staging twin, the name an old table is parked under during a swap, the
+tables a store without a merge writes a dedup stream's merge result into (and their tombstone twin), and
 the scratch table a batch is loaded into. Each of those is ``<table>`` + a suffix when that name is free,
 else the next free ``<table><suffix>_1``, ``_2``, …: so a stream that happens to be called
 ``users_airbyte_tmp`` keeps its table, and ``users`` stages somewhere else. Names are reserved for every
@@ -50,6 +51,7 @@ SOURCE_DATA = "_airbyte_data"
 STAGING_SUFFIX = "_airbyte_tmp"
 TOMBSTONE_SUFFIX = "_airbyte_deletes"
 PREVIOUS_SUFFIX = "_airbyte_old"
+MERGED_SUFFIX = "_airbyte_merged"
 SCRATCH_TABLE = "_airbyte_batch"
 
 
@@ -105,6 +107,8 @@ class StreamSpec:
     staging_tombstone_table_name: str = ""
     previous_table_name: str = ""
     previous_tombstone_table_name: str = ""
+    merged_table_name: str = ""
+    merged_tombstone_table_name: str = ""
     scratch_table_name: str = SCRATCH_TABLE
     source_json: bool = False  # batches carry ``_airbyte_data`` (see ``Capabilities.stores_source_json``)
 
@@ -117,6 +121,8 @@ class StreamSpec:
         default("staging_tombstone_table_name", self.staging_table_name + TOMBSTONE_SUFFIX)
         default("previous_table_name", self.table_name + PREVIOUS_SUFFIX)
         default("previous_tombstone_table_name", self.tombstone_table_name + PREVIOUS_SUFFIX)
+        default("merged_table_name", self.table_name + MERGED_SUFFIX)
+        default("merged_tombstone_table_name", self.tombstone_table_name + MERGED_SUFFIX)
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -180,6 +186,8 @@ class _Names:
     staging_tombstones: str
     previous: str
     previous_tombstones: str
+    merged: str
+    merged_tombstones: str
     scratch: str
 
 
@@ -207,6 +215,8 @@ def _schema_names(streams: Sequence[str], capabilities: Capabilities) -> list[_N
                 staging_tombstones=reserve(staging + TOMBSTONE_SUFFIX),
                 previous=reserve(table + PREVIOUS_SUFFIX),
                 previous_tombstones=reserve(tombstones + PREVIOUS_SUFFIX),
+                merged=reserve(table + MERGED_SUFFIX),
+                merged_tombstones=reserve(tombstones + MERGED_SUFFIX),
                 scratch=scratch,
             )
         )
@@ -276,6 +286,8 @@ def build_stream_specs(
                 staging_tombstone_table_name=tables.staging_tombstones,
                 previous_table_name=tables.previous,
                 previous_tombstone_table_name=tables.previous_tombstones,
+                merged_table_name=tables.merged,
+                merged_tombstone_table_name=tables.merged_tombstones,
                 scratch_table_name=tables.scratch,
                 source_json=capabilities.stores_source_json,
             )

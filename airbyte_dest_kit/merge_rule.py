@@ -10,22 +10,29 @@ Versions of one key are ranked by, in order:
 The winner with a non-null ``_ab_cdc_deleted_at`` is a deletion: the key disappears from the table and
 the winner is kept as a tombstone, so a version ranked below it that arrives later still loses.
 
-Three forms of the same :func:`ranking`: :func:`batch_order_sql` (the typer's in-batch reduction, a
-window ``ORDER BY``), :func:`existing_wins_sql` (a SQL store's merge of a reduced batch into a table),
-and :func:`reduce_arrow` (stores that are not databases merge in Arrow).
+Forms of the same :func:`ranking`: :func:`batch_order_sql` (the typer's in-batch reduction, a window
+``ORDER BY``), :func:`existing_wins_sql` (a SQL store's merge of a reduced batch into a table),
+:func:`reduce_arrow` (stores that are not databases merge in Arrow), and :func:`reduce_on_disk` (the
+window of the first form over a whole stream, in a DuckDB database on disk, for stores that rewrite).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, StreamSpec
+from airbyte_dest_kit.layout import EXTRACTED_AT, GENERATION_ID, LINE_NUMBER, StreamSpec
 
 _POSITION = "_ab_position"
+# reduce_on_disk: rows per batch (stores scan in batches of this size too), and what DuckDB may hold in
+# memory before it spills to disk.
+BATCH_ROWS = 50_000
+REDUCE_MEMORY_LIMIT = "256MB"
 
 
 @dataclass(frozen=True)
@@ -96,3 +103,59 @@ def merge_arrow(stream: StreamSpec, older: Sequence[pa.Table], newer: pa.Table) 
     schema = stream.arrow_schema
     combined = pa.concat_tables([t.select(schema.names).cast(schema) for t in (*older, newer)])
     return split_deletions(stream, reduce_arrow(stream, combined))
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with exactly ``schema``'s columns: cast by name, missing ones NULL (rows older than a column)."""
+    names = batch.schema.names
+    columns = [
+        batch.column(names.index(f.name)).cast(f.type) if f.name in names else pa.nulls(batch.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+@contextlib.contextmanager
+def reduce_on_disk(
+    stream: StreamSpec, sources: Iterable[Iterable[pa.RecordBatch]], *, minimum_generation: int = 0
+) -> Iterator[tuple[Iterator[pa.RecordBatch], Iterator[pa.RecordBatch]]]:
+    """``(live rows, tombstones)`` of every key's winner among ``sources`` (earlier sources and rows arrived
+    earlier), live rows without generations below ``minimum_generation``; each as batches of at most
+    :data:`BATCH_ROWS` rows, read while the context is open.
+
+    The rows pass through a DuckDB database in a temporary folder, one source batch at a time, and DuckDB
+    spills to that folder beyond :data:`REDUCE_MEMORY_LIMIT`: memory stays flat as the stream grows."""
+    import duckdb  # only stores that rewrite need it
+
+    from airbyte_dest_kit.pipeline.record_typer import quote  # imports this module: not at the top
+
+    schema = stream.batch_schema
+    with tempfile.TemporaryDirectory(prefix="airbyte-reduce-") as folder, duckdb.connect(f"{folder}/rows.db") as con:
+        con.execute(f"SET memory_limit = '{REDUCE_MEMORY_LIMIT}'")
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("_airbyte_batch", schema.empty_table())
+        con.execute("CREATE TABLE all_rows AS SELECT * FROM _airbyte_batch")
+        arrived = 0
+        for batch in (b for source in sources for b in source):
+            rows = conform(batch, stream.arrow_schema)
+            position = pa.array(range(arrived, arrived + rows.num_rows), pa.int64())
+            con.register("_airbyte_batch", pa.RecordBatch.from_arrays([*rows.columns, position], schema=schema))
+            con.execute("INSERT INTO all_rows SELECT * FROM _airbyte_batch")
+            arrived += rows.num_rows
+        con.unregister("_airbyte_batch")
+        keys = ", ".join(quote(k) for k in stream.primary_key)
+        con.execute(
+            f"CREATE TABLE winners AS SELECT * EXCLUDE ({quote(LINE_NUMBER)}) FROM all_rows "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {batch_order_sql(stream, quote)}) = 1"
+        )
+        con.execute("DROP TABLE all_rows")
+        deleted = f"{quote(stream.cdc_deleted_column)} IS NOT NULL" if stream.cdc_deleted_column else "false"
+        generations = f"coalesce({quote(GENERATION_ID)}, -1) >= {int(minimum_generation)}"
+        live = f"NOT ({deleted})" + (f" AND {generations}" if minimum_generation > 0 else "")
+
+        def batches(condition: str) -> Iterator[pa.RecordBatch]:
+            cursor = con.cursor()  # its own result: the live rows may be read while the tombstones are not yet
+            for batch in cursor.sql(f"SELECT * FROM winners WHERE {condition}").to_arrow_reader(BATCH_ROWS):
+                yield conform(batch, stream.arrow_schema)  # DuckDB names the time zone differently, for one
+
+        yield batches(live), batches(deleted)

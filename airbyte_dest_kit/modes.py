@@ -12,8 +12,10 @@ A store writer is a :class:`StoreWriter`: it implements the storage operations b
 - append_dedup: one row per primary key by :mod:`airbyte_dest_kit.merge_rule`; a winner with
   ``_ab_cdc_deleted_at`` set deletes its key and stays in the tombstone table, so an older version that
   arrives later loses. Either the store merges each batch itself (:class:`Merges`, SQL stores), or it
-  can read and rewrite tables (:class:`Rewrites`, files): batches are then staged, and merged in Arrow
-  when the stream completes, then rewritten at once.
+  can scan its tables (:class:`Rewrites`, files): batches are then staged, and when the stream completes
+  the final and staged rows are reduced on disk (:func:`merge_rule.reduce_on_disk`, memory stays flat
+  however long the stream), appended to the layout's merged tables and swapped in. A crash before the
+  swap leaves the staged rows for the next sync to merge again (merging a row twice changes nothing).
 - a refresh that keeps older generations until the end (``minimum_generation_id > 0`` without truncate)
   deletes rows of generations below the minimum when the stream completes.
 
@@ -30,7 +32,7 @@ Required (:class:`Store`):
   tables exist.
 Optional, and what the writer can do follows from them (:meth:`StoreWriter.derive_capabilities`):
   ``swap`` (:class:`Swaps`) → overwrite and truncate refreshes;
-  ``merge`` (:class:`Merges`) or ``read`` + ``replace`` (:class:`Rewrites`) → append_dedup.
+  ``merge`` (:class:`Merges`) or ``scan`` (:class:`Rewrites`, with ``swap``) → append_dedup.
 A mode whose operations are missing is refused before any data is read.
 """
 
@@ -44,10 +46,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from airbyte_dest_kit.layout import GENERATION_ID, Capabilities, StreamSpec
-from airbyte_dest_kit.merge_rule import merge_arrow
+from airbyte_dest_kit.layout import Capabilities, StreamSpec
+from airbyte_dest_kit.merge_rule import reduce_on_disk
 from airbyte_dest_kit.schema import ColumnType
 from airbyte_dest_kit.writer import Writer
 
@@ -117,7 +118,8 @@ class Swaps(Protocol):
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         """Replace each ``final`` by its ``staging`` (which then no longer exists), all pairs together as
         far as the target can: readers see the old tables or the new ones, and a failure midway must leave
-        something the next :meth:`StoreWriter.open` can finish or undo."""
+        something the next :meth:`StoreWriter.open` can finish or undo. A target without a transactional
+        swap takes one from :mod:`airbyte_dest_kit.swaps` (by renames, or by a journal)."""
 
 
 @runtime_checkable
@@ -129,11 +131,9 @@ class Merges(Protocol):
 
 @runtime_checkable
 class Rewrites(Protocol):
-    def read(self, stream: StreamSpec, table: str) -> pa.Table | None:
-        """Every row of ``table`` in arrival order, or None when it does not exist."""
-
-    def replace(self, stream: StreamSpec, contents: Mapping[str, pa.Table]) -> None:
-        """Make each table hold exactly the given rows, all at once as far as the target can."""
+    def scan(self, stream: StreamSpec, table: str) -> Iterator[pa.RecordBatch] | None:
+        """Every row of ``table`` in arrival order, a bounded batch at a time (columns by name, any subset
+        of ``stream.arrow_schema``'s, in types that cast to it), or None when the table does not exist."""
 
 
 class StoreWriter(Writer, Store):
@@ -151,7 +151,7 @@ class StoreWriter(Writer, Store):
         """``naming`` with the mode flags this store's operations allow."""
         swaps = callable(getattr(cls, "swap", None))
         merges = callable(getattr(cls, "merge", None))
-        rewrites = callable(getattr(cls, "read", None)) and callable(getattr(cls, "replace", None))
+        rewrites = callable(getattr(cls, "scan", None))
         return dataclasses.replace(naming, supports_truncate=swaps, supports_dedup=merges or (rewrites and swaps))
 
     # -- which tables a stream uses ----------------------------------------------------------------
@@ -166,6 +166,11 @@ class StoreWriter(Writer, Store):
         if staging:
             return [stream.staging_table_name] + ([stream.staging_tombstone_table_name] * stream.keeps_tombstones)
         return [stream.table_name] + ([stream.tombstone_table_name] * stream.keeps_tombstones)
+
+    @staticmethod
+    def _merged_tables(stream: StreamSpec) -> list[str]:
+        """Where a rewriting store's merge result is written before it is swapped in."""
+        return [stream.merged_table_name] + ([stream.merged_tombstone_table_name] * stream.keeps_tombstones)
 
     @staticmethod
     def _merge_target(tables: Sequence[str]) -> MergeTarget:
@@ -190,6 +195,9 @@ class StoreWriter(Writer, Store):
             if not (generation > 0 and self.holds_only_generation(stream, staging[0], generation)):
                 for table in staging:
                     self.drop(stream, table)
+        if isinstance(self, Rewrites) and stream.dedup:  # an interrupted merge's output: staging still holds its rows
+            for table in self._merged_tables(stream):
+                self.drop(stream, table)
         for table in self._tables(stream, staging=self._stages(stream)):
             self.evolve(stream, table, wanted)
         if not self._stages(stream):
@@ -223,35 +231,34 @@ class StoreWriter(Writer, Store):
     def finish(self, stream: StreamSpec) -> None:
         staging, finals = self._tables(stream, staging=True), self._tables(stream, staging=False)
         if stream.dedup and isinstance(self, Rewrites) and not isinstance(self, Merges):
-            self._merge_staged_in_arrow(stream, self, staging, finals)
+            self._merge_staged_on_disk(stream, self, staging, finals)
             return
         with self.transaction():
             if stream.truncate:
-                assert isinstance(self, Swaps), "build_stream_specs refuses truncation without swap"
-                previous = [stream.previous_table_name, stream.previous_tombstone_table_name]
-                self.swap(stream, [SwapPair(*names) for names in zip(staging, finals, previous, strict=False)])
+                self._swap(stream, staging, finals)
             elif stream.minimum_generation_id > 0:
                 for table in finals:
                     self.delete_generations_below(stream, table, stream.minimum_generation_id)
 
-    def _merge_staged_in_arrow(
+    def _swap(self, stream: StreamSpec, sources: Sequence[str], finals: Sequence[str]) -> None:
+        assert isinstance(self, Swaps), "build_stream_specs refuses truncation and rewriting dedup without swap"
+        previous = [stream.previous_table_name, stream.previous_tombstone_table_name]
+        self.swap(stream, [SwapPair(*names) for names in zip(sources, finals, previous, strict=False)])
+
+    def _merge_staged_on_disk(
         self, stream: StreamSpec, store: Rewrites, staging: Sequence[str], finals: Sequence[str]
     ) -> None:
-        """Dedup on a store without merge: everything staged since the last completion, merged with what the
-        final tables hold (unless truncating) by the winner rule, then written in one replace."""
-
-        def rows(tables: Sequence[str]) -> list[pa.Table]:
-            return [t for t in (store.read(stream, name) for name in tables) if t is not None]
-
-        older = [] if stream.truncate else rows(finals)
-        (incoming,) = rows(staging[:1]) or [stream.arrow_schema.empty_table()]
-        live, deleted = merge_arrow(stream, older, incoming)
-        if not stream.truncate and stream.minimum_generation_id > 0:
-            live = _generations_from(live, stream.minimum_generation_id)
-        store.replace(stream, dict(zip(finals, [live, deleted], strict=False)))
+        """Dedup on a store without merge: the final tables' rows (unless truncating), then everything staged
+        since the last completion, reduced by the winner rule into the merged tables, which are swapped in."""
+        scans = [store.scan(stream, table) for table in [*([] if stream.truncate else finals), staging[0]]]
+        minimum = 0 if stream.truncate else stream.minimum_generation_id
+        merged = self._merged_tables(stream)
+        with reduce_on_disk(stream, [s for s in scans if s is not None], minimum_generation=minimum) as outputs:
+            for table, batches in zip(merged, outputs, strict=False):
+                self.evolve(stream, table, [(c.name, c.type) for c in stream.all_columns])
+                for batch in batches:
+                    self.append(stream, table, pa.Table.from_batches([batch]))
+        with self.transaction():
+            self._swap(stream, merged, finals)
         for table in staging:
             self.drop(stream, table)
-
-
-def _generations_from(rows: pa.Table, minimum: int) -> pa.Table:
-    return rows.filter(pc.fill_null(pc.greater_equal(rows.column(GENERATION_ID), minimum), False))

@@ -18,7 +18,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
+from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
+from integration_tests.files.batches import single_spec, typed_batch
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
@@ -146,6 +148,175 @@ def test_every_mode_twice_on_s3(
     assert all(p.startswith(f"{name}/airbyte/default/items") for p in leftovers), leftovers  # no staging, manifest
 
 
+class Crash(Exception):
+    """A kill -9 at this point of the sync: nothing after it happens."""
+
+
+class CrashingFileSystem(pafs.FileSystemHandler):
+    """The bucket, through a writer that stops instead of making its ``budget``-th change (once armed)."""
+
+    def __init__(self, target: pafs.FileSystem) -> None:
+        self.target = target
+        self.budget: int | None = None
+        self.changes = 0
+        self.crashed = False
+
+    def _change(self) -> None:
+        if self.budget is None:
+            return
+        if self.changes >= self.budget:
+            self.crashed = True
+            raise Crash(f"crashed before change {self.changes}")
+        self.changes += 1
+
+    def get_type_name(self) -> str:
+        return "crashing-s3"
+
+    def equals(self, other: Any) -> bool:
+        return self is other
+
+    def normalize_path(self, path: str) -> str:
+        return str(self.target.normalize_path(path))
+
+    def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
+        return list(self.target.get_file_info(paths))
+
+    def get_file_info_selector(self, selector: pafs.FileSelector) -> list[pafs.FileInfo]:
+        return list(self.target.get_file_info(selector))
+
+    def open_input_stream(self, path: str) -> Any:
+        return self.target.open_input_stream(path)
+
+    def open_input_file(self, path: str) -> Any:
+        return self.target.open_input_file(path)
+
+    def create_dir(self, path: str, recursive: bool) -> None:
+        self._change()
+        self.target.create_dir(path, recursive=recursive)
+
+    def delete_dir(self, path: str) -> None:
+        self._change()
+        self.target.delete_dir(path)
+
+    def delete_dir_contents(self, path: str, missing_dir_ok: bool = False) -> None:
+        self._change()
+        self.target.delete_dir_contents(path, missing_dir_ok=missing_dir_ok)
+
+    def delete_root_dir_contents(self) -> None:
+        raise AssertionError("the writer never empties the bucket")
+
+    def delete_file(self, path: str) -> None:
+        self._change()
+        self.target.delete_file(path)
+
+    def move(self, src: str, dest: str) -> None:
+        self._change()
+        self.target.move(src, dest)
+
+    def copy_file(self, src: str, dest: str) -> None:
+        self._change()
+        self.target.copy_file(src, dest)
+
+    def open_output_stream(self, path: str, metadata: Any) -> Any:
+        self._change()
+        return self.target.open_output_stream(path, metadata=metadata)
+
+    def open_append_stream(self, path: str, metadata: Any) -> Any:
+        raise AssertionError("the writer never appends to an object")
+
+
+def _in_process_sync(
+    config: dict[str, Any],
+    cat: dict[str, Any],
+    batches: list[list[dict[str, Any]]],
+    *,
+    crash_at: int | None = None,
+    complete: bool = True,
+) -> CrashingFileSystem:
+    """One sync through the writer (the modes and the store, no pipeline), batch by batch, then the stream's
+    completion (unless not ``complete``); with ``crash_at`` it stops at that change of the completion (the
+    swap), as if killed there."""
+    writer = DestinationLocalFile().create_writer(config)
+    handler = CrashingFileSystem(writer.fs)
+    writer.fs = pafs.PyFileSystem(handler)
+    (configured,) = cat["streams"]
+    spec = single_spec(writer, configured)
+    writer.open([spec])
+    for batch in batches:
+        writer.write(spec, typed_batch(spec, batch))
+    handler.budget = crash_at
+    try:
+        if complete:
+            writer.finish(spec)
+    except Crash:
+        assert handler.crashed
+    writer.close()
+    return handler
+
+
+def _part_files(s3: pafs.S3FileSystem, folder: str) -> set[str]:
+    infos = s3.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
+    return {i.path for i in infos if i.type == pafs.FileType.File}
+
+
+def _file_rows(s3: pafs.S3FileSystem, paths: Any) -> set[tuple[int, str | None]]:
+    rows: set[tuple[int, str | None]] = set()
+    for path in paths:
+        with s3.open_input_file(path) as handle:
+            rows |= {(r["id"], r["name"]) for r in pq.read_table(io.BytesIO(handle.read())).to_pylist()}
+    return rows
+
+
+@pytest.mark.parametrize("mode", ["overwrite", "append_dedup"])
+def test_a_crash_at_any_point_of_a_swap_on_s3_leaves_one_complete_set_findable(
+    endpoint: str, bucket: tuple[pafs.S3FileSystem, str], mode: str
+) -> None:
+    """Every change the completion makes is a crash point. At each: a reader listing the table sees a part of
+    the old files or of the new ones, never both; without a journal, all of the old ones; with one, the
+    journal names the complete new set. The next sync's open then shows one complete set."""
+    s3, name = bucket
+    options = {"primary_key": ["id"], "cursor": "updated"} if mode == "append_dedup" else {}
+    cat = catalog(configured_stream("items", PROPS, mode=mode, **options))
+    first = [[{"id": 1, "name": "old", "updated": 1}], [{"id": 2, "name": "old", "updated": 1}]]
+    second = [[{"id": 2, "name": "new", "updated": 2}], [{"id": 3, "name": "new", "updated": 2}]]
+    old_rows = {(1, "old"), (2, "old")}
+    new_rows = {(2, "new"), (3, "new")} | ({(1, "old")} if mode == "append_dedup" else set())
+    crash_at = 0
+    while True:
+        config = {"destination_path": f"s3://{name}/crash-{crash_at}", "s3_endpoint": endpoint, **KEYS}
+        schema = f"{name}/crash-{crash_at}/default"
+        _in_process_sync(config, cat, first)
+        old = _part_files(s3, f"{schema}/items")
+        assert _file_rows(s3, old) == old_rows and len(old) == (1 if options else 2)  # a merge writes one file
+        crashed = _in_process_sync(config, cat, second, crash_at=crash_at).crashed
+
+        visible = _part_files(s3, f"{schema}/items")
+        assert visible <= old or not visible & old, f"crash point {crash_at}: a reader sees old and new files"
+        journal_path = f"{schema}/.swap-items.json"
+        if s3.get_file_info(journal_path).type == pafs.FileType.File:
+            with s3.open_input_stream(journal_path) as handle:
+                (pair,) = [p for p in json.loads(handle.read()) if p["final"] == "items"]
+            assert {f"{schema}/items/{n}" for n in pair["old"]} == old
+            new = {n: f"{schema}/items/{n}" for n in pair["new"]}
+            assert visible <= old or visible <= set(new.values())
+            findable = [path if path in visible else f"{schema}/{pair['staging']}/{n}" for n, path in new.items()]
+            assert _file_rows(s3, findable) == new_rows, f"crash point {crash_at}: the new set is not findable"
+            committed = True
+        else:
+            committed = not crashed or _file_rows(s3, visible) == new_rows
+            assert visible == old or (committed and _file_rows(s3, visible) == new_rows), f"crash point {crash_at}"
+
+        _in_process_sync(config, cat, [], complete=False)  # the next sync: its open finishes the swap, or not
+        after = _part_files(s3, f"{schema}/items")
+        assert _file_rows(s3, after) == (new_rows if committed else old_rows), f"crash point {crash_at}"
+        leftovers = _part_files(s3, schema) - after
+        assert not any("merged" in p or ".swap-" in p for p in leftovers), leftovers
+        if not crashed:
+            assert crash_at > 5  # the swap had that many crash points, each tested
+            break
+        crash_at += 1
+
+
 def test_an_interrupted_swap_on_s3_is_finished_by_the_next_sync(
     tmp_path: Path, endpoint: str, bucket: tuple[pafs.S3FileSystem, str]
 ) -> None:
@@ -154,12 +325,8 @@ def test_an_interrupted_swap_on_s3_is_finished_by_the_next_sync(
     cat = catalog(configured_stream("items", PROPS, mode="overwrite"))
     _sync(tmp_path, config, cat, [{"id": 1}, {"id": 2}])
     root = f"{name}/airbyte/default"
-    old = [i.path for i in s3.get_file_info(pafs.FileSelector(f"{root}/items")) if i.type == pafs.FileType.File]
-    # A crash after the manifest was written and one old file deleted, before the staged files moved in:
-    s3.create_dir(f"{root}/items_airbyte_tmp")
-    s3.copy_file(old[0], f"{root}/items_airbyte_tmp/part-99999999999999999999-g0-deadbeef.parquet")
-    with s3.open_output_stream(f"{root}/.swap-items.json") as handle:
-        handle.write(json.dumps({"old_files": old}).encode())
-    s3.delete_file(old[0])
+    # A crash after the journal was written and the old file deleted, before the staged file was copied in:
+    _in_process_sync(config, cat, [[{"id": 1}, {"id": 2}]], crash_at=2)
+    assert not _part_files(s3, f"{root}/items")
     _sync(tmp_path, config, catalog(configured_stream("items", PROPS, mode="append")), [{"id": 7}])
     assert sorted(r["id"] for r in _rows(s3, f"{root}/items")) == [1, 2, 7]  # the staged file moved in

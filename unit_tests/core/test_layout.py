@@ -175,3 +175,14 @@ def test_kit_names_fit_the_identifier_limit_and_stay_distinct() -> None:
         for name in (s.table_name, s.staging_table_name, s.tombstone_table_name, s.staging_tombstone_table_name)
     ]
     assert all(len(n.encode()) <= 63 for n in every) and len(set(every)) == len(every)
+
+
+def test_the_merge_result_names_are_reserved_beside_the_streams_own_tables() -> None:
+    names = ["users", "users_airbyte_merged", "users_airbyte_deletes_airbyte_merged"]
+    streams = [ConfiguredAirbyteStream.model_validate(configured_stream(n, {})) for n in names]
+    specs = build_stream_specs(streams, "main", Capabilities(case_sensitive_identifiers=True))
+    assert [s.table_name for s in specs] == names
+    assert (specs[0].merged_table_name, specs[0].merged_tombstone_table_name) == (
+        "users_airbyte_merged_1",
+        "users_airbyte_deletes_airbyte_merged_1",
+    )

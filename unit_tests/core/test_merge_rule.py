@@ -1,5 +1,6 @@
-"""The winner rule's three forms agree: the typer's window order, a SQL store's pairwise condition, and the
-Arrow reduction, on rows with NULL cursors, ties and NULL keys (random, seeded)."""
+"""The winner rule's forms agree: the typer's window order, a SQL store's pairwise condition, the Arrow
+reduction and the reduction on disk over several sources, on rows with NULL cursors, ties and NULL keys
+(random, seeded)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER
-from airbyte_dest_kit.merge_rule import batch_order_sql, existing_wins_sql, merge_arrow, reduce_arrow
+from airbyte_dest_kit.merge_rule import batch_order_sql, existing_wins_sql, merge_arrow, reduce_arrow, reduce_on_disk
 from airbyte_dest_kit.pipeline.record_typer import quote
 
 from .helpers import spec_for
@@ -67,12 +68,25 @@ def _winners_pairwise(spec: Any, rows: pa.Table) -> dict[Any, int]:
     return {key: row["pos"] for key, row in winners.items()}
 
 
+def _winners_on_disk(spec: Any, rows: pa.Table) -> dict[Any, int]:
+    """The rows in three sources, cut into batches of several sizes: arrival order crosses them."""
+    sources = [
+        rows.slice(0, 7).to_batches(),
+        rows.slice(7, 20).to_batches(max_chunksize=6),
+        rows.slice(27).to_batches(),
+    ]
+    with reduce_on_disk(spec, sources) as (live, deleted):
+        assert not list(deleted)
+        return {r["id"]: r["pos"] for batch in live for r in batch.to_pylist()}
+
+
 @pytest.mark.parametrize("cursor", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_the_three_forms_pick_the_same_winners(seed: int, cursor: bool) -> None:
+def test_the_forms_pick_the_same_winners(seed: int, cursor: bool) -> None:
     spec, rows = _spec(cursor), _rows(seed, cursor)
     by_arrow = {r["id"]: r["pos"] for r in reduce_arrow(spec, rows).to_pylist()}
-    assert by_arrow == _winners_by_window(spec, rows) == _winners_pairwise(spec, rows)
+    by_window = _winners_by_window(spec, rows)
+    assert by_arrow == by_window == _winners_pairwise(spec, rows) == _winners_on_disk(spec, rows)
 
 
 def test_null_cursor_is_oldest_and_later_arrival_breaks_ties() -> None:
@@ -88,7 +102,14 @@ def test_null_cursor_is_oldest_and_later_arrival_breaks_ties() -> None:
     assert {r["id"]: r["pos"] for r in reduce_arrow(spec, rows).to_pylist()} == {1: 0, 2: 3, 3: 5}
 
 
-def test_merge_arrow_keeps_deletions_as_tombstones_that_beat_older_versions() -> None:
+def _merge_on_disk(spec: Any, older: list[pa.Table], newer: pa.Table) -> tuple[pa.Table, pa.Table]:
+    with reduce_on_disk(spec, [t.to_batches() for t in (*older, newer)]) as outputs:
+        live, deleted = (pa.Table.from_batches(list(o), schema=spec.arrow_schema) for o in outputs)
+    return live, deleted
+
+
+@pytest.mark.parametrize("merge", [merge_arrow, _merge_on_disk])
+def test_a_merge_keeps_deletions_as_tombstones_that_beat_older_versions(merge: Any) -> None:
     props = {**PROPS, "_ab_cdc_deleted_at": {"type": ["null", "string"]}}
     spec = spec_for("s", props, mode="append_dedup", primary_key=["id"], cursor="c")
 
@@ -96,12 +117,12 @@ def test_merge_arrow_keeps_deletions_as_tombstones_that_beat_older_versions() ->
         defaults = dict.fromkeys(spec.arrow_schema.names) | {EXTRACTED_AT: T0, "pos": 0}
         return pa.Table.from_pylist([defaults | r for r in rows], schema=spec.arrow_schema)
 
-    live, deleted = merge_arrow(
+    live, deleted = merge(
         spec,
         [table([{"id": 1, "c": 1}, {"id": 2, "c": 1}])],
         table([{"id": 2, "c": 2, "_ab_cdc_deleted_at": "2024-01-01"}, {"id": 3, "c": 1}]),
     )
     assert sorted(live.column("id").to_pylist()) == [1, 3]
     assert deleted.column("id").to_pylist() == [2]
-    live, deleted = merge_arrow(spec, [live, deleted], table([{"id": 2, "c": 1}]))  # older than the delete
+    live, deleted = merge(spec, [live, deleted], table([{"id": 2, "c": 1}]))  # older than the delete
     assert sorted(live.column("id").to_pylist()) == [1, 3] and deleted.column("id").to_pylist() == [2]

@@ -1,0 +1,98 @@
+"""Where the files go: a local folder or a URI ``pyarrow.fs`` understands (``s3://bucket/prefix``), and how
+a file written locally appears whole under its final name there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from airbyte_dest_kit.errors import ConfigError
+
+LOCAL = pafs.LocalFileSystem()
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    """Connection options for a ``s3://`` destination (else the environment's, as pyarrow reads them)."""
+
+    endpoint: str | None = None  # e.g. http://127.0.0.1:9000 for an S3-compatible server
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+def filesystem_for(destination: str, storage: ObjectStorage | None = None) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and root path of ``destination``: a local folder, or a URI ``pyarrow.fs`` knows."""
+    if "://" not in destination:
+        return LOCAL, str(Path(destination).expanduser().absolute())
+    parsed = urlparse(destination)
+    if parsed.scheme == "s3":
+        storage = storage or ObjectStorage()
+        endpoint = urlparse(storage.endpoint) if storage.endpoint else None
+        s3 = pafs.S3FileSystem(
+            access_key=storage.access_key_id,
+            secret_key=storage.secret_access_key,
+            region=storage.region,
+            endpoint_override=endpoint.netloc if endpoint else None,
+            scheme=endpoint.scheme if endpoint else "https",
+        )
+        return s3, f"{parsed.netloc}{parsed.path}".rstrip("/")
+    try:
+        filesystem, path = pafs.FileSystem.from_uri(destination)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ConfigError(f"config key 'destination_path': {destination!r} is not a folder or a URI: {exc}") from exc
+    return filesystem, str(path)
+
+
+def publish(fs: pafs.FileSystem, written: Path, target: str) -> None:
+    """The local file ``written`` appears whole under ``target`` on ``fs``, or not at all: on a local disk
+    it is fsynced and renamed (then its folder fsynced); an object is visible only once its upload completed."""
+    parent = target.rsplit("/", 1)[0]
+    fs.create_dir(parent, recursive=True)
+    if isinstance(fs, pafs.LocalFileSystem):
+        fsync(written)
+        os.replace(written, target)
+        fsync(Path(parent))
+    else:
+        pafs.copy_files(str(written), target, source_filesystem=LOCAL, destination_filesystem=fs)
+
+
+@contextmanager
+def local_copy(fs: pafs.FileSystem, path: str) -> Iterator[str]:
+    """``path`` on the local disk: itself there, else a downloaded copy, removed after."""
+    if isinstance(fs, pafs.LocalFileSystem):
+        yield path
+        return
+    with scratch_folder(None) as scratch:
+        local = str(scratch / path.rsplit("/", 1)[-1])
+        pafs.copy_files(path, local, source_filesystem=fs, destination_filesystem=LOCAL)
+        yield local
+
+
+@contextmanager
+def scratch_folder(parent: Path | None) -> Iterator[Path]:
+    """A hidden folder for files being written (globs for ``part-*`` never look inside), removed after."""
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
