@@ -5,8 +5,8 @@ One ``write`` runs like this::
     stdin ─► ChunkReader (1 MiB chunks, background thread)
           ─► route_chunk: RECORD lines → StreamBuffer per stream (Arrow, no JSON parse in Python);
                           other lines → decoded: STATE → StateLedger.hold, STREAM_STATUS → completion
-          ─► FlushPolicy: rows / bytes / age / memory cap → FlushWorker: RecordTyper (DuckDB, a typing
-                          thread) → Writer.write (one writing thread, batches in submission order)
+          ─► FlushPolicy: rows / bytes / age / memory cap → FlushWorker: RecordTyper (DuckDB, two typing
+                          threads) → Writer.write (one writing thread, batches in submission order)
           ─► StateLedger.release → STATE on stdout (flushed), in arrival order
     end of input ─► flush all ─► Writer.finish for completed streams ─► remaining states
 
@@ -175,7 +175,7 @@ class Pipeline:
         self._settle(worker)  # batches that completed before the failure still count
         if not isinstance(exc, InputError):
             raise exc  # the writer broke: nothing more is committed, no further state echoed
-        for job in returned:  # typed after the failure, if at all: each still holds its raw lines
+        for job in returned:  # FlushWorker keeps a batch's raw lines while an earlier one may still fail
             assert job.lines is not None and job.line_numbers is not None
             self.buffers[job.spec.key].give_back(job.lines, job.line_numbers)
         self._stop_at(exc)

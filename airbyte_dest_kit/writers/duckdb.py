@@ -40,7 +40,8 @@ SQL_TYPES = {
     ColumnType.JSON: "JSON",
 }
 # DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 512 MiB
-# (256 MB measured a few percent faster, and 60–100 MiB larger: README, performance).
+# (256 MB, with two batches typed ahead, measured up to a tenth faster and 60–100 MiB larger: README,
+# performance).
 MEMORY_LIMIT = "128MB"
 CHECKPOINT_THRESHOLD = "64MB"
 _REFLECTED = {sql: kind for kind, sql in SQL_TYPES.items()}
@@ -98,9 +99,9 @@ class DuckDBWriter(StoreWriter):
                 raise _error_for(self.path, exc) from exc
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            # A checkpoint after every 16 MiB of WAL (DuckDB's default) followed nearly every batch, and each
-            # one compresses again the table's last, partly filled row group: 64 MiB measured up to a fifth
-            # faster on faker-shaped input, for no more memory (README, performance).
+            # A checkpoint after every 16 MiB of WAL (DuckDB's default) followed nearly every batch (and, as we
+            # read it, compresses the table's partly filled last row group again each time): 64 MiB measured
+            # up to a fifth faster on source-faker's output, for no more memory (README, performance).
             self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             # Names are qualified with the database (catalog) name: a schema named like the file (schema
             # "airbyte" in airbyte.duckdb) would otherwise be an ambiguous reference.
