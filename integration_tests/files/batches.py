@@ -1,4 +1,5 @@
-"""Typed batches as the pipeline hands them to a writer, for tests that drive a writer directly."""
+"""For tests that drive a writer directly: typed batches as the pipeline hands them over, one sync through
+the modes and the store, and a crash at a chosen change as by a kill -9."""
 
 from __future__ import annotations
 
@@ -28,3 +29,49 @@ def typed_batch(spec: StreamSpec, rows: list[dict[str, Any]], *, first: int = 0)
 def single_spec(writer: Writer, configured: dict[str, Any], schema: str = "default") -> StreamSpec:
     (spec,) = build_stream_specs([ConfiguredAirbyteStream.model_validate(configured)], schema, writer.capabilities)
     return spec
+
+
+class Crash(Exception):
+    """A kill -9 at this point of the sync: nothing after it happens."""
+
+
+class CrashBudget:
+    """Counts a writer's changes once armed (``budget`` set) and raises :class:`Crash` instead of the
+    ``budget``-th one."""
+
+    def __init__(self) -> None:
+        self.budget: int | None = None
+        self.changes = 0
+        self.crashed = False
+
+    def change(self) -> None:
+        if self.budget is None:
+            return
+        if self.changes >= self.budget:
+            self.crashed = True
+            raise Crash(f"crashed before change {self.changes}")
+        self.changes += 1
+
+
+def sync_directly(
+    writer: Writer,
+    spec: StreamSpec,
+    batches: list[list[dict[str, Any]]],
+    crashes: CrashBudget,
+    crash_at: int | None,
+    *,
+    complete: bool,
+) -> None:
+    """One sync through the writer (the modes and the store, no pipeline), batch by batch, then the stream's
+    completion if ``complete``; with ``crash_at``, ``crashes`` stops it at that change of the completion (the
+    swap), as if killed there."""
+    writer.open([spec])
+    for batch in batches:
+        writer.write(spec, typed_batch(spec, batch))
+    crashes.budget = crash_at
+    try:
+        if complete:
+            writer.finish(spec)
+    except Crash:
+        assert crashes.crashed
+    writer.close()

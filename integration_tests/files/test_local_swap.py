@@ -15,57 +15,35 @@ from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.testing.builders import configured_stream
 from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
-from integration_tests.files.batches import single_spec, typed_batch
+from integration_tests.files.batches import CrashBudget, single_spec, sync_directly, typed_batch
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": "string"}, "updated": {"type": "integer"}}
 
 
-class Crash(Exception):
-    pass
-
-
 class CrashingFileWriter(FileWriter):
-    """Stops instead of its ``budget``-th rename, drop or append once armed."""
+    """Stops instead of its ``crashes.budget``-th rename, drop or append once armed."""
 
-    budget: int | None = None
-    changes = 0
-    crashed = False
-
-    def _change(self) -> None:
-        if self.budget is None:
-            return
-        if self.changes >= self.budget:
-            self.crashed = True
-            raise Crash
-        self.changes += 1
+    def __init__(self, destination: str, file_format: FileFormat) -> None:
+        super().__init__(destination, file_format)
+        self.crashes = CrashBudget()
 
     def rename(self, stream: StreamSpec, table: str, new_name: str) -> None:
-        self._change()
+        self.crashes.change()
         super().rename(stream, table, new_name)
 
     def drop(self, stream: StreamSpec, table: str) -> None:
-        self._change()
+        self.crashes.change()
         super().drop(stream, table)
 
     def append(self, stream: StreamSpec, table: str, rows: Any) -> None:
-        self._change()
+        self.crashes.change()
         super().append(stream, table, rows)
 
 
 def _sync(root: Path, configured: dict[str, Any], batches: list[list[dict[str, Any]]], crash_at: int | None) -> bool:
     writer = CrashingFileWriter(str(root), FileFormat("parquet"))
-    spec = single_spec(writer, configured)
-    writer.open([spec])
-    for batch in batches:
-        writer.write(spec, typed_batch(spec, batch))
-    writer.budget = crash_at
-    try:
-        if batches:
-            writer.finish(spec)
-    except Crash:
-        pass
-    writer.close()
-    return writer.crashed
+    sync_directly(writer, single_spec(writer, configured), batches, writer.crashes, crash_at, complete=bool(batches))
+    return writer.crashes.crashed
 
 
 def _visible(root: Path) -> set[tuple[int, str]] | None:

@@ -20,7 +20,7 @@ import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
-from integration_tests.files.batches import single_spec, typed_batch
+from integration_tests.files.batches import CrashBudget, single_spec, sync_directly
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
@@ -148,26 +148,12 @@ def test_every_mode_twice_on_s3(
     assert all(p.startswith(f"{name}/airbyte/default/items") for p in leftovers), leftovers  # no staging, manifest
 
 
-class Crash(Exception):
-    """A kill -9 at this point of the sync: nothing after it happens."""
-
-
 class CrashingFileSystem(pafs.FileSystemHandler):
-    """The bucket, through a writer that stops instead of making its ``budget``-th change (once armed)."""
+    """The bucket, through a writer that stops instead of making its ``crashes.budget``-th change (once armed)."""
 
     def __init__(self, target: pafs.FileSystem) -> None:
         self.target = target
-        self.budget: int | None = None
-        self.changes = 0
-        self.crashed = False
-
-    def _change(self) -> None:
-        if self.budget is None:
-            return
-        if self.changes >= self.budget:
-            self.crashed = True
-            raise Crash(f"crashed before change {self.changes}")
-        self.changes += 1
+        self.crashes = CrashBudget()
 
     def get_type_name(self) -> str:
         return "crashing-s3"
@@ -191,34 +177,34 @@ class CrashingFileSystem(pafs.FileSystemHandler):
         return self.target.open_input_file(path)
 
     def create_dir(self, path: str, recursive: bool) -> None:
-        self._change()
+        self.crashes.change()
         self.target.create_dir(path, recursive=recursive)
 
     def delete_dir(self, path: str) -> None:
-        self._change()
+        self.crashes.change()
         self.target.delete_dir(path)
 
     def delete_dir_contents(self, path: str, missing_dir_ok: bool = False) -> None:
-        self._change()
+        self.crashes.change()
         self.target.delete_dir_contents(path, missing_dir_ok=missing_dir_ok)
 
     def delete_root_dir_contents(self) -> None:
         raise AssertionError("the writer never empties the bucket")
 
     def delete_file(self, path: str) -> None:
-        self._change()
+        self.crashes.change()
         self.target.delete_file(path)
 
     def move(self, src: str, dest: str) -> None:
-        self._change()
+        self.crashes.change()
         self.target.move(src, dest)
 
     def copy_file(self, src: str, dest: str) -> None:
-        self._change()
+        self.crashes.change()
         self.target.copy_file(src, dest)
 
     def open_output_stream(self, path: str, metadata: Any) -> Any:
-        self._change()
+        self.crashes.change()
         return self.target.open_output_stream(path, metadata=metadata)
 
     def open_append_stream(self, path: str, metadata: Any) -> Any:
@@ -233,24 +219,13 @@ def _in_process_sync(
     crash_at: int | None = None,
     complete: bool = True,
 ) -> CrashingFileSystem:
-    """One sync through the writer (the modes and the store, no pipeline), batch by batch, then the stream's
-    completion (unless not ``complete``); with ``crash_at`` it stops at that change of the completion (the
-    swap), as if killed there."""
+    """One sync through the writer, on the bucket through a :class:`CrashingFileSystem` (see
+    :func:`sync_directly`)."""
     writer = DestinationLocalFile().create_writer(config)
     handler = CrashingFileSystem(writer.fs)
     writer.fs = pafs.PyFileSystem(handler)
     (configured,) = cat["streams"]
-    spec = single_spec(writer, configured)
-    writer.open([spec])
-    for batch in batches:
-        writer.write(spec, typed_batch(spec, batch))
-    handler.budget = crash_at
-    try:
-        if complete:
-            writer.finish(spec)
-    except Crash:
-        assert handler.crashed
-    writer.close()
+    sync_directly(writer, single_spec(writer, configured), batches, handler.crashes, crash_at, complete=complete)
     return handler
 
 
@@ -288,7 +263,7 @@ def test_a_crash_at_any_point_of_a_swap_on_s3_leaves_one_complete_set_findable(
         _in_process_sync(config, cat, first)
         old = _part_files(s3, f"{schema}/items")
         assert _file_rows(s3, old) == old_rows and len(old) == (1 if options else 2)  # a merge writes one file
-        crashed = _in_process_sync(config, cat, second, crash_at=crash_at).crashed
+        crashed = _in_process_sync(config, cat, second, crash_at=crash_at).crashes.crashed
 
         visible = _part_files(s3, f"{schema}/items")
         assert visible <= old or not visible & old, f"crash point {crash_at}: a reader sees old and new files"
