@@ -117,20 +117,28 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 
 @contextlib.contextmanager
 def reduce_on_disk(
-    stream: StreamSpec, sources: Iterable[Iterable[pa.RecordBatch]], *, minimum_generation: int = 0
+    stream: StreamSpec,
+    sources: Iterable[Iterable[pa.RecordBatch]],
+    *,
+    minimum_generation: int = 0,
+    temp_directory: str | None = None,
 ) -> Iterator[tuple[Iterator[pa.RecordBatch], Iterator[pa.RecordBatch]]]:
     """``(live rows, tombstones)`` of every key's winner among ``sources`` (earlier sources and rows arrived
     earlier), live rows without generations below ``minimum_generation``; each as batches of at most
     :data:`BATCH_ROWS` rows, read while the context is open.
 
-    The rows pass through a DuckDB database in a temporary folder, one source batch at a time, and DuckDB
-    spills to that folder beyond :data:`REDUCE_MEMORY_LIMIT`: memory stays flat as the stream grows."""
+    The rows pass through a DuckDB database in a folder created in ``temp_directory`` (None: the system's
+    temp folder) and removed with the context, one source batch at a time; DuckDB spills next to its
+    database beyond :data:`REDUCE_MEMORY_LIMIT`: memory stays flat as the stream grows, the folder does not."""
     import duckdb  # only stores that rewrite need it
 
     from airbyte_dest_kit.pipeline.record_typer import quote  # imports this module: not at the top
 
     schema = stream.batch_schema
-    with tempfile.TemporaryDirectory(prefix="airbyte-reduce-") as folder, duckdb.connect(f"{folder}/rows.db") as con:
+    with (
+        tempfile.TemporaryDirectory(prefix="airbyte-reduce-", dir=temp_directory) as folder,
+        duckdb.connect(f"{folder}/rows.db") as con,
+    ):
         con.execute(f"SET memory_limit = '{REDUCE_MEMORY_LIMIT}'")
         con.execute("SET TimeZone = 'UTC'")
         con.register("_airbyte_batch", schema.empty_table())

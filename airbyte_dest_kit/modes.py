@@ -141,6 +141,8 @@ class StoreWriter(Writer, Store):
 
     # How the target spells names; the mode flags are derived (see derive_capabilities).
     naming: ClassVar[Capabilities] = Capabilities()
+    # Where a rewriting store's dedup merge keeps its database (reduce_on_disk); None: the system's temp folder.
+    temp_directory: str | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -253,7 +255,8 @@ class StoreWriter(Writer, Store):
         scans = [store.scan(stream, table) for table in [*([] if stream.truncate else finals), staging[0]]]
         minimum = 0 if stream.truncate else stream.minimum_generation_id
         merged = self._merged_tables(stream)
-        with reduce_on_disk(stream, [s for s in scans if s is not None], minimum_generation=minimum) as outputs:
+        sources = [s for s in scans if s is not None]
+        with reduce_on_disk(stream, sources, minimum_generation=minimum, temp_directory=self.temp_directory) as outputs:
             for table, batches in zip(merged, outputs, strict=False):
                 self.evolve(stream, table, [(c.name, c.type) for c in stream.all_columns])
                 for batch in batches:

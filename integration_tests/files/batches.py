@@ -3,6 +3,7 @@ the modes and the store, and a crash at a chosen change as by a kill -9."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.writer import Writer, build_stream_specs
+from airbyte_dest_kit.writers.files import FileWriter
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -75,3 +77,16 @@ def sync_directly(
     except Crash:
         assert crashes.crashed
     writer.close()
+
+
+def on_merge_output(writer: FileWriter, observe: Callable[[pa.Table], None]) -> None:
+    """Call ``observe`` with each batch of rows the dedup merge writes as its result (``writer.append`` to a
+    merged table), before it is written: the merge's database is open then."""
+    append = writer.append
+
+    def observed(stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        if table in (stream.merged_table_name, stream.merged_tombstone_table_name):
+            observe(rows)
+        append(stream, table, rows)
+
+    writer.append = observed  # type: ignore[method-assign]

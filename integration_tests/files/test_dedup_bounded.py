@@ -17,7 +17,7 @@ from airbyte_dest_kit import merge_rule
 from airbyte_dest_kit.layout import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
-from integration_tests.files.batches import single_spec, typed_batch
+from integration_tests.files.batches import on_merge_output, single_spec, typed_batch
 
 PROPS = {"id": {"type": "integer"}, "v": {"type": "integer"}, "_ab_cdc_deleted_at": {"type": ["null", "string"]}}
 KEYS = 700
@@ -61,18 +61,11 @@ def test_the_merge_holds_one_batch_at_a_time_however_long_the_stream(
     monkeypatch.setattr(merge_rule, "conform", counting)
     writer = FileWriter(str(tmp_path / "out"), FileFormat(file_format))
     written: list[int] = []  # rows of every file the merge writes
-    append = writer.append
-
-    def recording(stream: StreamSpec, table: str, rows: pa.Table) -> None:
-        if table in (stream.merged_table_name, stream.merged_tombstone_table_name):
-            written.append(rows.num_rows)
-        append(stream, table, rows)
-
     spec = single_spec(
         writer, configured_stream("a", PROPS, mode="append_dedup", primary_key=["id"], cursor="v"), "main"
     )
     _sync(writer, spec, version=1, rows=3 * BATCH)
-    monkeypatch.setattr(writer, "append", recording)
+    on_merge_output(writer, lambda rows: written.append(rows.num_rows))
     seen.clear()
     _sync(writer, spec, version=2, rows=4 * BATCH)
     writer.close()

@@ -8,19 +8,23 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
+from airbyte_dest_kit.layout import StreamSpec
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
-from integration_tests.files.batches import CrashBudget, single_spec, sync_directly
+from airbyte_dest_kit.writers.files import store
+from integration_tests.files.batches import CrashBudget, on_merge_output, single_spec, sync_directly
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
@@ -305,3 +309,42 @@ def test_an_interrupted_swap_on_s3_is_finished_by_the_next_sync(
     assert not _part_files(s3, f"{root}/items")
     _sync(tmp_path, config, catalog(configured_stream("items", PROPS, mode="append")), [{"id": 7}])
     assert sorted(r["id"] for r in _rows(s3, f"{root}/items")) == [1, 2, 7]  # the staged file moved in
+
+
+def test_on_s3_temp_directory_holds_the_merge_database_and_the_files_uploaded_and_read(
+    tmp_path: Path, endpoint: str, bucket: tuple[pafs.S3FileSystem, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3, name = bucket
+    temp, system = tmp_path / "temp", tmp_path / "system"
+    temp.mkdir()
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))  # the system's temp folder, for this process
+    config = {"destination_path": f"s3://{name}/airbyte", "s3_endpoint": endpoint, "temp_directory": str(temp), **KEYS}
+    writer = DestinationLocalFile().create_writer(config)
+    local_files: list[Path] = []  # each file encoded to be uploaded, and each downloaded to be read
+    publish, read = store.publish, writer.encoding.read
+
+    def uploading(fs: pafs.FileSystem, written: Path, target: str) -> None:
+        local_files.append(written)
+        publish(fs, written, target)
+
+    def reading(stream: StreamSpec, path: str) -> Iterator[pa.RecordBatch]:
+        local_files.append(Path(path))
+        return read(stream, path)
+
+    monkeypatch.setattr(store, "publish", uploading)
+    monkeypatch.setattr(writer.encoding, "read", reading)
+    during: list[set[str]] = []
+    on_merge_output(writer, lambda rows: during.append({p.relative_to(temp).as_posix() for p in temp.rglob("*")}))
+    options = {"primary_key": ["id"], "cursor": "updated"}
+    spec = single_spec(writer, configured_stream("items", PROPS, mode="append_dedup", **options))
+    batches = [[{"id": 1, "name": "old", "updated": 1}], [{"id": 1, "name": "new", "updated": 2}]]
+    sync_directly(writer, spec, batches, CrashBudget(), None, complete=True)
+
+    assert during, "the merge wrote its result"
+    for seen in during:  # the merge's database is in the configured folder
+        assert any(p.startswith("airbyte-reduce-") and p.endswith("/rows.db") for p in seen), seen
+    # two staged files uploaded and read back by the merge, its result uploaded: all through the folder
+    assert len(local_files) == 5 and all(temp in path.parents for path in local_files), local_files
+    assert not list(temp.iterdir()) and not list(system.iterdir())  # removed; the system's folder never used
+    assert _file_rows(s3, _part_files(s3, f"{name}/airbyte/default/items")) == {(1, "new")}

@@ -31,4 +31,5 @@ class DestinationLocalFile(WriterDestination):
                 access_key_id=config.get("aws_access_key_id"),
                 secret_access_key=config.get("aws_secret_access_key"),
             ),
+            temp_directory=config.get("temp_directory"),
         )

@@ -66,23 +66,41 @@ def publish(fs: pafs.FileSystem, written: Path, target: str) -> None:
         pafs.copy_files(str(written), target, source_filesystem=LOCAL, destination_filesystem=fs)
 
 
+def check_temp_directory(folder: str | None) -> None:
+    """Raise a :class:`ConfigError` naming the config key ``temp_directory`` unless ``folder`` (None: the
+    system's temp folder) is an existing folder this process can create files in."""
+    if folder is None:
+        return
+    fix = "or leave the key out to use the system's temp folder"
+    if not Path(folder).is_dir():
+        raise ConfigError(f"config key 'temp_directory': {folder!r} is not an existing folder; create it, {fix}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".airbyte-check-", dir=folder))
+    except OSError as exc:
+        raise ConfigError(
+            f"config key 'temp_directory': cannot create files in {folder!r} ({exc}); "
+            f"give a folder this process can write to, {fix}"
+        ) from exc
+
+
 @contextmanager
-def local_copy(fs: pafs.FileSystem, path: str) -> Iterator[str]:
-    """``path`` on the local disk: itself there, else a downloaded copy, removed after."""
+def local_copy(fs: pafs.FileSystem, path: str, temp_directory: str | None) -> Iterator[str]:
+    """``path`` on the local disk: itself there, else a copy downloaded into ``temp_directory``, removed after."""
     if isinstance(fs, pafs.LocalFileSystem):
         yield path
         return
-    with scratch_folder(None) as scratch:
+    with scratch_folder(temp_directory) as scratch:
         local = str(scratch / path.rsplit("/", 1)[-1])
         pafs.copy_files(path, local, source_filesystem=fs, destination_filesystem=LOCAL)
         yield local
 
 
 @contextmanager
-def scratch_folder(parent: Path | None) -> Iterator[Path]:
-    """A hidden folder for files being written (globs for ``part-*`` never look inside), removed after."""
+def scratch_folder(parent: Path | str | None) -> Iterator[Path]:
+    """A hidden folder in ``parent`` (None: the system's temp folder) for files being written (globs for
+    ``part-*`` never look inside), removed after."""
     if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
+        Path(parent).mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
     try:
         yield path

@@ -37,6 +37,7 @@ from airbyte_dest_kit.schema import ColumnType
 from airbyte_dest_kit.swaps import resume_journal, resume_renames, swap_by_journal, swap_by_renames
 from airbyte_dest_kit.writers.files.filesystem import (
     ObjectStorage,
+    check_temp_directory,
     filesystem_for,
     fsync,
     local_copy,
@@ -59,11 +60,15 @@ class FileWriter(StoreWriter):
         partitioning: Partitioning | None = None,
         target_file_bytes: int | None = None,
         storage: ObjectStorage | None = None,
+        temp_directory: str | None = None,
     ) -> None:
         self.destination = destination
         self.fs, self.root = filesystem_for(destination, storage)
         self.local = isinstance(self.fs, pafs.LocalFileSystem)
         self.encoding = Encoding(file_format or FileFormat(), partitioning, target_file_bytes)
+        # Local temporary files go there: the dedup merge's database, and on object storage the files being
+        # encoded or read (see append for a local disk).
+        self.temp_directory = str(Path(temp_directory).expanduser().absolute()) if temp_directory else None
 
     def folder(self, stream: StreamSpec, table: str) -> str:
         return f"{self.root}/{stream.schema_name}/{table}"
@@ -72,6 +77,7 @@ class FileWriter(StoreWriter):
         return bool(self.fs.get_file_info(path).type == pafs.FileType.Directory)
 
     def check(self) -> None:
+        check_temp_directory(self.temp_directory)
         probe = f"{self.root}/.airbyte_connection_check_{uuid.uuid4().hex[:8]}"
         try:
             self.fs.create_dir(self.root, recursive=True)
@@ -82,6 +88,7 @@ class FileWriter(StoreWriter):
             raise ConfigError(f"config key 'destination_path': cannot write in {self.destination!r}: {exc}") from exc
 
     def open(self, streams: Sequence[StreamSpec]) -> None:
+        check_temp_directory(self.temp_directory)  # before any data is read, not when the first merge starts
         for stream in streams:  # a swap that stopped midway is finished first
             (resume_renames if self.local else resume_journal)(self, stream)
         super().open(streams)
@@ -110,7 +117,8 @@ class FileWriter(StoreWriter):
             return
         name = f"part-{time.time_ns():020d}-g{stream.generation_id}-{uuid.uuid4().hex[:8]}"
         # On a local disk the scratch folder sits beside the table, so the final rename stays on one disk.
-        with scratch_folder(Path(self.root, stream.schema_name) if self.local else None) as scratch:
+        parent = Path(self.root, stream.schema_name) if self.local else self.temp_directory
+        with scratch_folder(parent) as scratch:
             for written in self.encoding.write(stream, rows, scratch, name):
                 publish(self.fs, written, f"{self.folder(stream, table)}/{written.relative_to(scratch).as_posix()}")
 
@@ -157,7 +165,7 @@ class FileWriter(StoreWriter):
 
     def _scan(self, stream: StreamSpec, paths: Sequence[str]) -> Iterator[pa.RecordBatch]:
         for path in paths:  # one file at a time: rows keep arrival order
-            with local_copy(self.fs, path) as local:
+            with local_copy(self.fs, path, self.temp_directory) as local:
                 yield from self.encoding.read(stream, local)
 
     # -- swap (airbyte_dest_kit.swaps) --------------------------------------------------------------
