@@ -18,6 +18,9 @@ Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-fa
 destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
 its echo.
 
+Then the peak RSS of destination-local-file's append_dedup merge (bench/dedup_memory.py) on a stream of
+``--dedup-rows`` rows (by default 400,000 and 1.6M: under a minute); none leaves it out.
+
 Then destination-kvdb against its local server on loopback (bench/bench_kvdb.py), on a smaller data set of
 ``--kvdb-count`` records: records/s and requests per setting of the request-size sweep; ``--skip-kvdb``
 leaves it out.
@@ -43,6 +46,7 @@ from typing import IO, TypeVar
 import bench_kvdb
 import bench_sql
 import checkpoint_lag
+import dedup_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
@@ -223,6 +227,13 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
     parser.add_argument("--kvdb-count", type=int, default=200_000, help="records in destination-kvdb's data set")
     parser.add_argument("--skip-kvdb", action="store_true", help="leave out destination-kvdb and its sweep")
+    parser.add_argument(
+        "--dedup-rows",
+        type=int,
+        nargs="*",
+        default=dedup_memory.BENCH_ROWS,
+        help="rows of the stream whose dedup merge is measured, one run each (none: leave it out)",
+    )
     args = parser.parse_args()
     messages, catalog, records = dataset(args.count)
     size = messages.stat().st_size
@@ -275,6 +286,9 @@ def main() -> None:
         f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
         f"of a {lag['sync_s']} s sync"
     )
+    if args.dedup_rows:
+        peaks = ", ".join(f"{dedup_memory.merge_peak_rss_mib(rows):,} MiB at {rows:,} rows" for rows in args.dedup_rows)
+        print(f"\npeak RSS of destination-local-file's append_dedup merge (parquet): {peaks}")
     postgres = by_name.get("destination-postgres (ADBC ingest)")
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
     if postgres and executemany:
