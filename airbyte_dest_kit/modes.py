@@ -251,7 +251,8 @@ class StoreWriter(Writer, Store):
         self, stream: StreamSpec, store: Rewrites, staging: Sequence[str], finals: Sequence[str]
     ) -> None:
         """Dedup on a store without merge: the final tables' rows (unless truncating), then everything staged
-        since the last completion, reduced by the winner rule into the merged tables, which are swapped in."""
+        since the last completion, reduced by the winner rule into the merged tables, which are swapped in
+        (by a journal, a copy: :mod:`airbyte_dest_kit.swaps` says why the result is not written in place)."""
         scans = [store.scan(stream, table) for table in [*([] if stream.truncate else finals), staging[0]]]
         minimum = 0 if stream.truncate else stream.minimum_generation_id
         merged = self._merged_tables(stream)

@@ -1,6 +1,7 @@
 """Swaps for stores whose target has no transactional one, written once: a store's :meth:`Swaps.swap
 <airbyte_dest_kit.modes.Swaps.swap>` calls one of them, and its ``open`` calls the matching ``resume_*``
-first, which finishes a swap a crash interrupted.
+first, which finishes a swap a crash interrupted. (The key-value store of destination-kvdb keeps its own,
+copying before it deletes: :mod:`airbyte_dest_kit.writers.kvdb` says why.)
 
 - :func:`swap_by_renames`, for a target that renames a table in one step (a folder on a local disk):
   final → the layout's previous name, staging → final, then previous dropped. Readers see the old table
@@ -14,6 +15,19 @@ first, which finishes a swap a crash interrupted.
   else still in its staging table. A crash before the journal leaves the old objects as they were (the
   staged ones wait, as after any failure); after it, :func:`resume_journal` completes the same steps
   (each may have happened already).
+
+  The new objects are therefore written twice: uploaded into a staging table (an overwrite's batches, a
+  dedup merge's result in ``<table>_airbyte_merged``), then copied into the final table, though the copy
+  is server-side (pyarrow's S3 ``copy_file`` is a ``CopyObject``: no byte passes through the connector
+  again). A merge result uploaded straight into the final table would break a guarantee at some crash
+  point, whichever the order: uploaded before the old objects go, a reader lists both sets; the old
+  objects deleted first (after a journal), a crash midway leaves the old rows partly gone and the new set
+  unfinished, with the merge's inputs and result lost with the connector's temporary database, so the
+  next sync could neither finish the swap nor undo it. Setting the old objects aside instead copies the
+  old set rather than the new one. Writing once would take an upload that stays invisible until a later
+  step publishes it (an S3 multipart upload completed after the journal), which pyarrow.fs does not offer
+  (its upload completes when the stream closes, and cannot be resumed from another process): a second S3
+  client, for S3 alone.
 """
 
 from __future__ import annotations

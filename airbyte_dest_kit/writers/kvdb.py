@@ -22,6 +22,15 @@ Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
   the final prefix see the previous generation only. The marker names the pairs whose staging held no key
   (an overwrite that brought no records): an empty staging prefix is otherwise indistinguishable from one
   already swapped, and those finals must end up empty.
+  Not :mod:`airbyte_dest_kit.swaps`' journal, which the file store uses on object storage: its order,
+  every old object deleted before any new one is copied in, keeps a reader listing a folder of files
+  from seeing two sets, but here readers get keys, and a key that both generations hold (a truncate
+  refresh of a dedup stream keys by primary key) would be missing between its delete and its copy.
+  Copying first overwrites such a key in place: it reads its old value or its new one at every moment
+  (integration_tests/kvdb/test_failures.py). The journal also lists every old and new object by name, a
+  few files per batch there but one key per record here, and copies and deletes one object a call, where
+  a bucket takes a thousand operations a request. The two share the idea (a marker as the commit point,
+  the next ``open`` finishes from it), not the code: the order and what the marker holds differ.
 - merge: the stored versions of the stream's keys (live and tombstones) are read once per sync, typed by
   the same typer as incoming records, and kept in memory (keys and ranking columns only); each batch is
   merged with them by the winner rule (:func:`airbyte_dest_kit.merge_rule.merge_arrow`) and only the keys

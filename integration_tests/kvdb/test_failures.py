@@ -5,13 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from airbyte_dest_kit.http import RetryPolicy
 from airbyte_dest_kit.layout import Capabilities, build_stream_specs
+from airbyte_dest_kit.modes import SwapPair
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
+from airbyte_dest_kit.writers.http import RequestLimits
 from airbyte_dest_kit.writers.kvdb import SWAP_MARKERS, KvdbClient, KvdbWriter, set_operation
 from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, dumps
 from integration_tests.kvdb.harness import KvdbDestination
@@ -167,4 +169,33 @@ def test_an_interrupted_swap_of_an_overwrite_without_records_still_empties_the_s
     client.apply([set_operation(SWAP_MARKERS + "users/", marker)])
     KvdbWriter(client).open([spec])
     assert kvdb_server.entries("b") == []
+    client.close()
+
+
+def test_a_key_both_generations_hold_stays_readable_through_a_swap(kvdb_server: KvdbServer) -> None:
+    """Why kvdb keeps its own swap (see writers/kvdb.py): a truncate refresh of a dedup stream swaps keys
+    that are primary keys, in the final prefix before and after. Copied before anything is deleted, each
+    such key reads its old value or its new one after every request, never nothing."""
+    dedup = configured_stream("users", PROPS, mode="append_dedup", primary_key=["id"], generation_id=2)
+    configured = ConfiguredAirbyteCatalog.model_validate(catalog({**dedup, "minimum_generation_id": 2}))
+    (spec,) = build_stream_specs(configured.streams, "", Capabilities(stores_source_json=True))
+    assert spec.truncate
+    client = KvdbClient(kvdb_server.base_url, "b", kvdb_server.token, limits=RequestLimits(max_entries=1))
+    client.apply([set_operation(f"users/{n}", f'{{"id":{n},"v":"old"}}') for n in (1, 2, 3)])
+    client.apply([set_operation(f"users_airbyte_tmp/{n}", f'{{"id":{n},"v":"new"}}') for n in (2, 3, 4)])
+    after_each_request: list[dict[str, str]] = []
+    apply = client.apply
+
+    def observed(operations: Sequence[bytes]) -> int:
+        sent = apply(operations)
+        after_each_request.append({k: v["v"] for k, v in kvdb_server.entries("b", "users/")})
+        return sent
+
+    client.apply = observed  # type: ignore[method-assign]
+    KvdbWriter(client).swap(spec, [SwapPair(spec.staging_table_name, spec.table_name, spec.previous_table_name)])
+    assert len(after_each_request) >= 4  # the marker, copies one key a request, deletes, the marker again
+    for seen in after_each_request:
+        assert {"users/2", "users/3"} <= set(seen), seen
+    assert after_each_request[-1] == {"users/2": "new", "users/3": "new", "users/4": "new"}
+    assert kvdb_server.keys("b") == ["users/2", "users/3", "users/4"]  # staging and marker gone
     client.close()
