@@ -100,11 +100,7 @@ class DuckDBWriter(StoreWriter):
             try:
                 if self.path != ":memory:":
                     Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-                self._con = duckdb.connect()
-                self._con.execute(
-                    f"ATTACH {literal(os.path.expanduser(self.path))} AS {_CATALOG} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
-                )
-                self._con.execute(f"USE {_CATALOG}")
+                self._con = self._attached()
             except (duckdb.Error, OSError) as exc:
                 if isinstance(exc, OSError):
                     raise ConfigError(f"cannot create the folder for 'destination_path' {self.path!r}: {exc}") from exc
@@ -118,6 +114,18 @@ class DuckDBWriter(StoreWriter):
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")
         return self._con
+
+    def _attached(self) -> duckdb.DuckDBPyConnection:
+        """A connection with the database file attached as our catalog; on failure nothing is left open."""
+        con = duckdb.connect()
+        try:
+            path = literal(os.path.expanduser(self.path))
+            con.execute(f"ATTACH {path} AS {_CATALOG} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            con.execute(f"USE {_CATALOG}")
+        except duckdb.Error:
+            con.close()
+            raise
+        return con
 
     def check(self) -> None:
         probe = self.qualified("main", f"_airbyte_connection_check_{uuid.uuid4().hex[:8]}")  # never a stream's table
