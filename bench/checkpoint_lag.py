@@ -47,9 +47,8 @@ def faker_shaped(messages: Path, target: Path) -> Path:
     COMPLETE), then ``users`` and ``purchases`` interleaved in blocks of 1,000 lines, each stream's own
     order kept. (source-sample reads its streams one after the other; a faker file interleaves them.)
 
-    Streams through one spill file per stream, never holding the data set: on Linux a child's peak RSS
-    (``ru_maxrss``, which ``make bench`` reports) counts its parent's RSS at the fork, so the bench process
-    must stay small for every row measured after this one."""
+    Streams through one spill file per stream, never holding the data set: ``make bench`` runs this in its
+    own process, which must stay small (``run.run_process`` says why)."""
     if target.exists() and target.stat().st_mtime > messages.stat().st_mtime:
         return target
     with tempfile.TemporaryDirectory(dir=target.parent) as spill, target.open("wb") as out:

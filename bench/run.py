@@ -80,7 +80,10 @@ def run_process(
     repeat: int = 1,
 ) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one child process, which must succeed; with ``repeat``, its
-    stdin is the file that many times over, through a pipe."""
+    stdin is the file that many times over, through a pipe.
+
+    On Linux a child's ``ru_maxrss`` counts its parent's RSS at the fork: the bench process must stay small
+    (never hold a data set in memory), or every peak measured after it reads the bench's own."""
     stdin = (open(stdin_path, "rb") if repeat == 1 else subprocess.PIPE) if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     started = time.perf_counter()
