@@ -73,6 +73,10 @@ class Capabilities:
     # typed columns: those still come, for keys and ordering, and ``_airbyte_meta`` then lists only the
     # source's own changes, as no value is changed on the way. Other writers never pay for the column.
     stores_source_json: bool = False
+    # The target stores rows in blocks of this many and stores whole blocks cheapest (DuckDB's row groups): a
+    # batch written because its buffer is full is cut at a whole number of blocks, the rest waits for the
+    # next batch. Batches written for any other reason (a state waiting, a stream's end, age) go whole.
+    rows_per_block: int | None = None
 
 
 @dataclass(frozen=True)

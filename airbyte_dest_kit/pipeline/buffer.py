@@ -15,8 +15,8 @@ class StreamBuffer:
     """Raw lines of one stream since its last flush, with their line numbers.
 
     ``seen`` counts every record routed to the stream and ``committed`` those a writer made durable; the
-    state ledger compares the two. Lines handed to the writer leave the buffer; if the writer could not
-    take them they come back (:meth:`give_back`).
+    state ledger compares the two. Lines handed to the writer leave the buffer (:meth:`take`); if the writer
+    could not take them they come back (:meth:`give_back`).
     """
 
     def __init__(self, spec: StreamSpec) -> None:
@@ -56,15 +56,25 @@ class StreamBuffer:
 
     def drop_from(self, line_number: int) -> None:
         """Forget buffered lines at or after ``line_number`` (input after a bad line is never written)."""
-        lines, numbers = self.peek()
+        lines, numbers = self._in_order()
         keep = bisect.bisect_left(numbers.to_pylist(), line_number)
         self.seen -= self.rows - keep
         self._reset()
-        for kept_lines, kept_numbers in zip(lines.slice(0, keep).chunks, numbers.slice(0, keep).chunks, strict=True):
-            self._store(kept_lines, kept_numbers)
+        self._keep(lines.slice(0, keep), numbers.slice(0, keep))
 
-    def peek(self) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
-        """Everything buffered, in line order: ``(lines, line_numbers)``; see :meth:`mark_submitted`."""
+    def take(self, count: int | None = None) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+        """The first ``count`` buffered lines (all by default) in line order, ``(lines, line_numbers)``; they
+        leave the buffer for the writer (``seen`` stays), the rest stays with its age."""
+        lines, numbers = self._in_order()
+        oldest = self.oldest
+        self._reset()
+        if count is not None and count < len(lines):
+            self._keep(lines.slice(count), numbers.slice(count))
+            self.oldest = oldest
+            lines, numbers = lines.slice(0, count), numbers.slice(0, count)
+        return lines, numbers
+
+    def _in_order(self) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
         lines = pa.chunked_array(self._lines, pa.large_string())
         numbers = pa.chunked_array(self._numbers, pa.int64())
         if not (self._single_lines or self._unordered):
@@ -74,14 +84,13 @@ class StreamBuffer:
         order = pc.sort_indices(numbers)
         return lines.take(order), numbers.take(order)
 
-    def mark_submitted(self) -> None:
-        """The lines :meth:`peek` returned went to the writer: empty the buffer (``seen`` stays)."""
-        self._reset()
+    def _keep(self, lines: pa.ChunkedArray, numbers: pa.ChunkedArray) -> None:
+        for kept_lines, kept_numbers in zip(lines.chunks, numbers.chunks, strict=True):
+            self._store(kept_lines, kept_numbers)
 
     def give_back(self, lines: pa.ChunkedArray, numbers: pa.ChunkedArray) -> None:
         """Return lines of a batch that was not written (they were counted in ``seen`` already)."""
-        for chunk_lines, chunk_numbers in zip(lines.chunks, numbers.chunks, strict=True):
-            self._store(chunk_lines, chunk_numbers)
+        self._keep(lines, numbers)
         self._unordered = True
 
     def _reset(self) -> None:

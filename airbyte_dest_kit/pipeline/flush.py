@@ -74,6 +74,9 @@ class FlushPolicy:
                 raise ConfigError(f"config key 'buffering.{name}' must be positive")
         return policy
 
+    def aged(self, buffer: StreamBuffer, now: float) -> bool:
+        return buffer.oldest is not None and now - buffer.oldest >= self.max_age_seconds
+
     def due(self, buffers: Iterable[StreamBuffer], now: float) -> list[StreamBuffer]:
         """Buffers to flush now, in the order to flush them."""
         pending = [b for b in buffers if b.rows]
@@ -82,7 +85,7 @@ class FlushPolicy:
             for b in pending
             if b.rows >= self.max_rows
             or b.bytes >= self.max_bytes
-            or (b.oldest is not None and now - b.oldest >= self.max_age_seconds)
+            or self.aged(b, now)
         ]
         remaining = sum(b.bytes for b in pending if b not in chosen)
         for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):

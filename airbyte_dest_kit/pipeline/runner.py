@@ -123,39 +123,40 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer in self._due(now, keeping_up=worker.backlog == 0):
-                self._submit(buffer, worker)
+            for buffer, whole in self._due(now, keeping_up=worker.backlog == 0):
+                self._submit(buffer, worker, whole=whole)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _due(self, now: float, *, keeping_up: bool) -> list[StreamBuffer]:
-        """Buffers to write now: the flush policy's, a stream that reported its end (nothing more is coming),
-        and, while the flush worker keeps up, a stream whose buffered records a STATE has waited on for
-        ``max_state_wait_seconds``. (A worker with a backlog would only queue those small batches behind
-        it: the states come no sooner, and throughput drops.)"""
-        due = self.policy.due(self.buffers.values(), now)
+    def _due(self, now: float, *, keeping_up: bool) -> list[tuple[StreamBuffer, bool]]:
+        """Buffers to write now, each with whether it goes whole: the flush policy's (whole when aged), a
+        stream that reported its end (nothing more is coming), and, while the flush worker keeps up, a stream
+        whose buffered records a STATE has waited on for ``max_state_wait_seconds``. (A worker with a backlog
+        would only queue those small batches behind it: the states come no sooner, and throughput drops.)"""
+        due = {buffer: self.policy.aged(buffer, now) for buffer in self.policy.due(self.buffers.values(), now)}
         ended, self._ended = self._ended, set()
         for key in ended:
-            if self.buffers[key].rows and self.buffers[key] not in due:
-                due.append(self.buffers[key])
-        if not keeping_up:
-            return due
-        for key, (since, needed) in self.ledger.oldest_waits().items():
-            buffer = self.buffers.get(key)
-            if (
-                buffer is not None
-                and buffer.rows
-                and needed > buffer.seen - buffer.rows  # some of the records it needs are still buffered
-                and now - since >= self.policy.max_state_wait_seconds
-                and buffer not in due
-            ):
-                due.append(buffer)
-        return due
+            if self.buffers[key].rows:
+                due[self.buffers[key]] = True
+        if keeping_up:
+            for key, (since, needed) in self.ledger.oldest_waits().items():
+                buffer = self.buffers.get(key)
+                if (
+                    buffer is not None
+                    and buffer.rows
+                    and needed > buffer.seen - buffer.rows  # some of the records it needs are still buffered
+                    and now - since >= self.policy.max_state_wait_seconds
+                ):
+                    due[buffer] = True
+        return list(due.items())
 
-    def _submit(self, buffer: StreamBuffer, worker: FlushWorker) -> None:
-        lines, numbers = buffer.peek()
-        worker.submit(FlushJob(buffer.spec, lines, numbers, buffer.rows))
-        buffer.mark_submitted()
+    def _submit(self, buffer: StreamBuffer, worker: FlushWorker, *, whole: bool = True) -> None:
+        """Hand ``buffer``'s lines to the worker; unless ``whole``, only whole blocks of a writer that stores
+        rows in blocks (``Capabilities.rows_per_block``), if there is one."""
+        block = self.writer.capabilities.rows_per_block
+        count = None if whole or not block or buffer.rows < block else buffer.rows - buffer.rows % block
+        lines, numbers = buffer.take(count)
+        worker.submit(FlushJob(buffer.spec, lines, numbers, len(lines)))
 
     def _settle(self, worker: FlushWorker) -> None:
         """Account for written batches, echo the states they cover, and take in a worker failure."""

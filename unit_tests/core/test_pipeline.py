@@ -9,9 +9,11 @@ import time
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit.errors import InputError, WriterError
+from airbyte_dest_kit.layout import Capabilities, StreamSpec
 from airbyte_dest_kit.pipeline import runner
 from airbyte_dest_kit.pipeline.flush import FlushPolicy
 from airbyte_dest_kit.pipeline.runner import Pipeline
@@ -150,6 +152,51 @@ def test_a_state_does_not_wait_for_the_age_bound(monkeypatch: Any, trigger: str)
     (echoed_at,) = [at for at, m in out.lines if m["type"] == "STATE"]
     assert echoed_at < closed_at[0]
     assert [batch.num_rows for stream, batch in writer.batches if stream == "b"] == [2]  # no state waited on b
+
+
+class BlockWriter(MemoryWriter):
+    """Stores rows in blocks of four (as DuckDB does in row groups) and remembers when each batch landed."""
+
+    capabilities = Capabilities(supports_dedup=True, supports_truncate=True, rows_per_block=4)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written_at: list[float] = []
+
+    def write(self, stream: StreamSpec, batch: pa.Table) -> None:
+        super().write(stream, batch)
+        self.written_at.append(time.monotonic())
+
+
+@pytest.mark.parametrize(
+    ("first_rows", "state_wait", "sizes"),
+    [(10, 600, [8, 4]), (10, 0.2, [8, 2, 2]), (6, 0.2, [6, 2])],
+    ids=["full buffer, rest at the end", "full buffer, rest for a waiting state", "a waiting state takes all"],
+)
+def test_a_full_buffer_goes_in_whole_blocks_and_its_rest_follows_before_the_states_it_covers(
+    monkeypatch: Any, first_rows: int, state_wait: float, sizes: list[int]
+) -> None:
+    # Ten rows fill the buffer: eight (two blocks) are written, two wait for the next batch, and so does the
+    # state after them. The rest goes with the next batch: at the end of input, or as soon as that state has
+    # waited max_state_wait_seconds, and then whole: a waiting state never waits on the cut.
+    monkeypatch.setattr(runner, "TICK_SECONDS", 0.05)
+    writer, out, closed_at = BlockWriter(), TimedOutput(), []
+    specs = build_stream_specs(
+        [ConfiguredAirbyteStream.model_validate(configured_stream("a", PROPS))], "main", writer.capabilities
+    )
+    first = [*(record("a", {"id": i}) for i in range(1, first_rows + 1)), stream_state("a", {"n": "first"})]
+    second = [record("a", {"id": first_rows + 1}), record("a", {"id": first_rows + 2}), stream_state("a", {"n": "2nd"})]
+    stdin = piped(first, second, pause=1.5, closed_at=closed_at)
+    policy = FlushPolicy(max_rows=10, max_age_seconds=600, max_state_wait_seconds=state_wait)
+    Pipeline(writer, specs, MessageWriter(out), policy).run(stdin)
+
+    assert [batch.num_rows for _, batch in writer.batches] == sizes
+    assert [r["id"] for r in writer.rows("a")] == list(range(1, first_rows + 3))
+    echoes = {m["state"]["stream"]["stream_state"]["n"]: at for at, m in out.lines if m["type"] == "STATE"}
+    assert list(echoes) == ["first", "2nd"]
+    covering = 0 if first_rows < 10 else 1  # the batch that holds the first state's last rows
+    assert echoes["first"] >= writer.written_at[covering]
+    assert (echoes["first"] < closed_at[0]) == (state_wait != 600)
 
 
 def test_a_writer_failure_stops_commits_and_states_at_once() -> None:
