@@ -80,13 +80,7 @@ class FlushPolicy:
     def due(self, buffers: Iterable[StreamBuffer], now: float) -> list[StreamBuffer]:
         """Buffers to flush now, in the order to flush them."""
         pending = [b for b in buffers if b.rows]
-        chosen = [
-            b
-            for b in pending
-            if b.rows >= self.max_rows
-            or b.bytes >= self.max_bytes
-            or self.aged(b, now)
-        ]
+        chosen = [b for b in pending if b.rows >= self.max_rows or b.bytes >= self.max_bytes or self.aged(b, now)]
         remaining = sum(b.bytes for b in pending if b not in chosen)
         for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):
             if remaining <= self.max_total_bytes:

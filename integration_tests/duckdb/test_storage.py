@@ -66,5 +66,6 @@ def test_full_buffers_are_committed_in_whole_row_groups(tmp_path: Path) -> None:
     assert b'"cursor":' in out.getvalue()  # the state, echoed
     with duckdb.connect(str(tmp_path / "dest.duckdb")) as con:
         assert con.execute("SELECT count(DISTINCT id) FROM main.events").fetchone() == (count,)
-        groups = con.execute("SELECT max(count) FROM pragma_storage_info('main.events') GROUP BY row_group_id").fetchall()
+        storage = "SELECT max(count) FROM pragma_storage_info('main.events') GROUP BY row_group_id"
+        groups = con.execute(storage).fetchall()
     assert sorted(rows for (rows,) in groups) == [1000] + [ROW_GROUP_SIZE] * 4
