@@ -18,6 +18,9 @@ Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-fa
 destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
 its echo.
 
+With ``--second-set MESSAGES CATALOG`` (bench/faker_set.py writes source-faker's output), destination-duckdb
+(and ``--before``), Parquet and the native ceiling on that data set too, with the share of the ceiling.
+
 Then the peak RSS of destination-local-file's append_dedup merge (bench/dedup_memory.py) on a stream of
 ``--dedup-rows`` rows (by default 400,000 and 1.6M: under a minute); none leaves it out.
 
@@ -228,6 +231,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
     parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
+    parser.add_argument(
+        "--second-set",
+        nargs=2,
+        type=Path,
+        metavar=("MESSAGES", "CATALOG"),
+        help="a second data set (bench/faker_set.py makes source-faker's): destination-duckdb, its share of the "
+        "native ceiling and Parquet on it, in rounds",
+    )
     parser.add_argument("--kvdb-count", type=int, default=200_000, help="records in destination-kvdb's data set")
     parser.add_argument("--skip-kvdb", action="store_true", help="leave out destination-kvdb and its sweep")
     parser.add_argument(
@@ -289,6 +300,8 @@ def main() -> None:
         f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
         f"of a {lag['sync_s']} s sync"
     )
+    if args.second_set:
+        bench_second_set(*args.second_set, args.runs, args.before)
     if args.dedup_rows:
         peaks = ", ".join(f"{dedup_memory.merge_peak_rss_mib(rows):,} MiB at {rows:,} rows" for rows in args.dedup_rows)
         print(f"\npeak RSS of destination-local-file's append_dedup merge (parquet): {peaks}")
@@ -299,6 +312,26 @@ def main() -> None:
         print(f"\nPostgreSQL bulk path vs executemany in the same run: {ratio:.1f}×")
     if not args.skip_kvdb:
         bench_kvdb_sweep(args.kvdb_count, args.runs)
+
+
+def bench_second_set(messages: Path, catalog: Path, runs: int, before: Path | None) -> None:
+    with messages.open("rb") as handle:
+        records = sum(line.startswith(b'{"type":"RECORD"') for line in handle)
+    print(f"\nsecond data set: {records:,} records, {messages.stat().st_size / 1e6:,.0f} MB ({messages.name})")
+    benches: list[Callable[[], Result]] = [
+        lambda: bench_destination_duckdb(messages, catalog, records),
+        *([lambda: bench_destination_duckdb(messages, catalog, records, before)] if before else []),
+        lambda: bench_local_file(messages, catalog, records, "parquet"),
+        lambda: bench_native(messages, records),
+    ]
+    results = best_of_rounds(runs, benches)
+    for result in results:
+        print(f"- {result.name}: {result.records_per_second:,.0f} records/s, {result.peak_rss_bytes / 2**20:,.0f} MiB")
+    append, *_, parquet, native = results
+    print(
+        f"destination-duckdb append at {append.records_per_second / native.records_per_second:.0%} of the native "
+        f"ceiling; Parquet at {parquet.records_per_second / append.records_per_second:.2f}× destination-duckdb"
+    )
 
 
 def bench_kvdb_sweep(count: int, runs: int) -> None:
