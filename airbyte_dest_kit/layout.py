@@ -74,8 +74,9 @@ class Capabilities:
     # source's own changes, as no value is changed on the way. Other writers never pay for the column.
     stores_source_json: bool = False
     # The target stores rows in blocks of this many and stores whole blocks cheapest (DuckDB's row groups): a
-    # batch written because its buffer is full is cut at a whole number of blocks, the rest waits for the
-    # next batch. Batches written for any other reason (a state waiting, a stream's end, age) go whole.
+    # full buffer is written in the whole number of blocks nearest its size, the rest waits for the next
+    # batch (FlushPolicy.due). Batches written for any other reason (a state waiting, a stream's end, age)
+    # go whole.
     rows_per_block: int | None = None
 
 

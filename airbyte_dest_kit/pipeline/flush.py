@@ -77,14 +77,32 @@ class FlushPolicy:
     def aged(self, buffer: StreamBuffer, now: float) -> bool:
         return buffer.oldest is not None and now - buffer.oldest >= self.max_age_seconds
 
-    def due(self, buffers: Iterable[StreamBuffer], now: float) -> list[StreamBuffer]:
-        """Buffers to flush now, in the order to flush them."""
+    def due(
+        self, buffers: Iterable[StreamBuffer], now: float, rows_per_block: int | None = None
+    ) -> list[tuple[StreamBuffer, int | None]]:
+        """Buffers to flush now, in the order to flush them, each with how many of its lines go (None: all).
+
+        For a writer that stores rows in blocks (``Capabilities.rows_per_block``), a full buffer goes in the
+        whole number of blocks nearest its size: one closer to the next block than to the last waits for it
+        (half a block more at most), and the lines past the last whole block stay for the next batch. A
+        buffer under half a block when full goes whole, and so does an aged one; one written to stay under
+        ``max_total_bytes`` goes in as many whole blocks as it holds.
+        """
         pending = [b for b in buffers if b.rows]
-        chosen = [b for b in pending if b.rows >= self.max_rows or b.bytes >= self.max_bytes or self.aged(b, now)]
+        chosen: dict[StreamBuffer, int | None] = {}
+        for b in pending:
+            if self.aged(b, now):
+                chosen[b] = None
+            elif b.rows >= self.max_rows or b.bytes >= self.max_bytes:
+                if not rows_per_block or b.rows <= rows_per_block // 2:
+                    chosen[b] = None
+                elif b.rows % rows_per_block <= rows_per_block // 2:
+                    chosen[b] = b.rows - b.rows % rows_per_block
         remaining = sum(b.bytes for b in pending if b not in chosen)
         for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):
             if remaining <= self.max_total_bytes:
                 break
-            chosen.append(buffer)
+            blocks = buffer.rows - buffer.rows % rows_per_block if rows_per_block else 0
+            chosen[buffer] = blocks or None
             remaining -= buffer.bytes
-        return chosen
+        return list(chosen.items())

@@ -123,21 +123,21 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer, whole in self._due(now, keeping_up=worker.backlog == 0):
-                self._submit(buffer, worker, whole=whole)
+            for buffer, count in self._due(now, keeping_up=worker.backlog == 0):
+                self._submit(buffer, worker, count)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _due(self, now: float, *, keeping_up: bool) -> list[tuple[StreamBuffer, bool]]:
-        """Buffers to write now, each with whether it goes whole: the flush policy's (whole when aged), a
+    def _due(self, now: float, *, keeping_up: bool) -> list[tuple[StreamBuffer, int | None]]:
+        """Buffers to write now, each with how many of its lines go (None: all): the flush policy's, a
         stream that reported its end (nothing more is coming), and, while the flush worker keeps up, a stream
         whose buffered records a STATE has waited on for ``max_state_wait_seconds``. (A worker with a backlog
         would only queue those small batches behind it: the states come no sooner, and throughput drops.)"""
-        due = {buffer: self.policy.aged(buffer, now) for buffer in self.policy.due(self.buffers.values(), now)}
+        due = dict(self.policy.due(self.buffers.values(), now, self.writer.capabilities.rows_per_block))
         ended, self._ended = self._ended, set()
         for key in ended:
             if self.buffers[key].rows:
-                due[self.buffers[key]] = True
+                due[self.buffers[key]] = None
         if keeping_up:
             for key, (since, needed) in self.ledger.oldest_waits().items():
                 buffer = self.buffers.get(key)
@@ -147,14 +147,11 @@ class Pipeline:
                     and needed > buffer.seen - buffer.rows  # some of the records it needs are still buffered
                     and now - since >= self.policy.max_state_wait_seconds
                 ):
-                    due[buffer] = True
+                    due[buffer] = None
         return list(due.items())
 
-    def _submit(self, buffer: StreamBuffer, worker: FlushWorker, *, whole: bool = True) -> None:
-        """Hand ``buffer``'s lines to the worker; unless ``whole``, only whole blocks of a writer that stores
-        rows in blocks (``Capabilities.rows_per_block``), if there is one."""
-        block = self.writer.capabilities.rows_per_block
-        count = None if whole or not block or buffer.rows < block else buffer.rows - buffer.rows % block
+    def _submit(self, buffer: StreamBuffer, worker: FlushWorker, count: int | None = None) -> None:
+        """Hand the first ``count`` of ``buffer``'s lines (all by default) to the worker."""
         lines, numbers = buffer.take(count)
         worker.submit(FlushJob(buffer.spec, lines, numbers, len(lines)))
 
