@@ -73,9 +73,9 @@ class Capabilities:
     # typed columns: those still come, for keys and ordering, and ``_airbyte_meta`` then lists only the
     # source's own changes, as no value is changed on the way. Other writers never pay for the column.
     stores_source_json: bool = False
-    # The target stores rows in blocks of this many and stores whole blocks cheapest (DuckDB's row groups): a
-    # full buffer is written in the whole number of blocks nearest its size, the rest waits for the next
-    # batch (FlushPolicy.due). Batches written for any other reason (a state waiting, a stream's end, age)
+    # The target stores rows in blocks of this many, and a commit's last block, when at most half full, costs
+    # it a second write (DuckDB's row groups): a full buffer is then written without that block, whose lines
+    # wait for the next batch (FlushPolicy.due). Batches written for a waiting state, a stream's end or age
     # go whole.
     rows_per_block: int | None = None
 

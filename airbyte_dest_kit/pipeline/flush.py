@@ -82,27 +82,29 @@ class FlushPolicy:
     ) -> list[tuple[StreamBuffer, int | None]]:
         """Buffers to flush now, in the order to flush them, each with how many of its lines go (None: all).
 
-        For a writer that stores rows in blocks (``Capabilities.rows_per_block``), a full buffer goes in the
-        whole number of blocks nearest its size: one closer to the next block than to the last waits for it
-        (half a block more at most), and the lines past the last whole block stay for the next batch. A
-        buffer under half a block when full goes whole, and so does an aged one; one written to stay under
-        ``max_total_bytes`` goes in as many whole blocks as it holds.
+        For a writer that stores rows in blocks (``Capabilities.rows_per_block``), a buffer whose last block
+        would be at most half full goes without that block: its lines wait for the next batch. (DuckDB merges
+        such small row groups of consecutive commits again at its checkpoint; a fuller one stays as it is.)
+        An aged buffer goes whole.
         """
         pending = [b for b in buffers if b.rows]
-        chosen: dict[StreamBuffer, int | None] = {}
-        for b in pending:
-            if self.aged(b, now):
-                chosen[b] = None
-            elif b.rows >= self.max_rows or b.bytes >= self.max_bytes:
-                if not rows_per_block or b.rows <= rows_per_block // 2:
-                    chosen[b] = None
-                elif b.rows % rows_per_block <= rows_per_block // 2:
-                    chosen[b] = b.rows - b.rows % rows_per_block
+        chosen: dict[StreamBuffer, int | None] = {
+            b: None if self.aged(b, now) else _whole_blocks(b.rows, rows_per_block)
+            for b in pending
+            if b.rows >= self.max_rows or b.bytes >= self.max_bytes or self.aged(b, now)
+        }
         remaining = sum(b.bytes for b in pending if b not in chosen)
         for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):
             if remaining <= self.max_total_bytes:
                 break
-            blocks = buffer.rows - buffer.rows % rows_per_block if rows_per_block else 0
-            chosen[buffer] = blocks or None
+            chosen[buffer] = _whole_blocks(buffer.rows, rows_per_block)
             remaining -= buffer.bytes
         return list(chosen.items())
+
+
+def _whole_blocks(rows: int, rows_per_block: int | None) -> int | None:
+    """The lines of a batch of ``rows`` that fill whole blocks, when the rest would fill at most half of one
+    (else None: all of them)."""
+    if not rows_per_block or rows < rows_per_block or rows % rows_per_block > rows_per_block // 2:
+        return None
+    return rows - rows % rows_per_block

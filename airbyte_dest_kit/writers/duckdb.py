@@ -45,13 +45,13 @@ SQL_TYPES = {
 MEMORY_LIMIT = "128MB"
 CHECKPOINT_THRESHOLD = "64MB"
 # DuckDB writes a transaction's rows straight into the database file, compressed, once they fill a row group
-# ("optimistic writes"); smaller commits go through the WAL and are compressed again at the next checkpoint,
-# and a commit's part-filled last row group is merged with its neighbours and compressed again there too (the
-# checkpoint's vacuum). Our batches (24 MiB of JSON) hold 20,000–100,000 rows, under DuckDB's 122,880-row
-# groups. At 30,720 rows (15 vectors) a full buffer holds at least one group, and the pipeline writes only
-# whole groups of it (``Capabilities.rows_per_block``; the rest waits for the next batch): such commits skip
-# the WAL and leave nothing to merge, which took a third to a half of the writer's CPU (README, performance),
-# for a fifth larger file. Row groups already in the file keep their size.
+# ("optimistic writes"); smaller commits go through the WAL and are compressed again at the next checkpoint.
+# Our batches (24 MiB of JSON) hold 20,000–100,000 rows, under DuckDB's 122,880-row groups: at 30,720 rows
+# (15 vectors) they skip the WAL, a quarter to a third less CPU in the writer for a fifth larger file. A
+# commit's last row group, when at most half full, is merged with its neighbours and compressed again at the
+# checkpoint (its vacuum): the pipeline leaves such a group's rows for the next batch (``rows_per_block``),
+# which took source-faker's output from 5.2 to 3.7 s (README, performance). Row groups already in the file
+# keep their size.
 ROW_GROUP_SIZE = 30_720
 # Our connection's name for the database file (a name of the file's own could clash with DuckDB's, like
 # "memory"). Names are qualified with it: a schema named like the catalog would otherwise be ambiguous.

@@ -35,26 +35,27 @@ def test_memory_cap_flushes_largest_buffers_first_until_under_the_cap() -> None:
     assert [b.spec.name for b, _ in policy.due([small, medium, large], now=0)] == ["l", "m", "s"]
 
 
-def test_a_full_buffer_of_a_block_writer_goes_in_the_nearest_whole_number_of_blocks() -> None:
-    # Blocks of 10 rows, full at 20 rows: 24 rows go as two blocks (4 stay); 26 wait for the third block,
-    # 30 go as three; 4 rows, under half a block, go whole; an aged buffer goes whole.
-    policy = FlushPolicy(max_rows=20, max_bytes=10**9, max_age_seconds=5, max_total_bytes=10**9)
-    near_two, near_three, three, aged = buffer("2", 24), buffer("3", 26), buffer("3+", 30), buffer("aged", 26)
+def test_a_block_writer_gets_no_last_block_that_is_at_most_half_full() -> None:
+    # Blocks of 10 rows, full at 20 rows: 24 rows go as two blocks (4 stay for the next batch); 26 and 19
+    # (a block six and nine tenths full) go whole, and so does an aged buffer; 30 go as they are.
+    policy = FlushPolicy(max_rows=19, max_bytes=10**9, max_age_seconds=5, max_total_bytes=10**9)
+    cut, fuller, short, three, aged = (
+        buffer("24", 24),
+        buffer("26", 26),
+        buffer("19", 19),
+        buffer("30", 30),
+        buffer("a", 24),
+    )
     assert aged.oldest is not None
     aged.oldest -= 10
-    due = policy.due([near_two, near_three, three, aged], now=aged.oldest + 10, rows_per_block=10)
-    assert {b.spec.name: count for b, count in due} == {"2": 20, "3+": 30, "aged": None}
-    big_rows = buffer("big", 4, line_size=1000)
-    assert policy.due([big_rows], now=0, rows_per_block=10) == []  # not full
-    policy = FlushPolicy(max_rows=20, max_bytes=1000, max_age_seconds=5, max_total_bytes=10**9)
-    assert policy.due([big_rows], now=big_rows.oldest or 0, rows_per_block=10) == [(big_rows, None)]
+    due = policy.due([cut, fuller, short, three, aged], now=aged.oldest + 10, rows_per_block=10)
+    assert {b.spec.name: count for b, count in due} == {"24": 20, "26": None, "19": None, "30": 30, "a": None}
 
 
-def test_the_memory_cap_takes_whole_blocks_of_a_waiting_buffer() -> None:
-    # 26 rows wait for their third block, but the buffers hold more than the cap: two blocks go now.
-    waiting, other = buffer("w", 26), buffer("o", 5)
-    policy = FlushPolicy(max_rows=20, max_bytes=10**9, max_age_seconds=999, max_total_bytes=other.bytes)
-    assert [(b.spec.name, count) for b, count in policy.due([waiting, other], now=0, rows_per_block=10)] == [("w", 20)]
+def test_the_memory_cap_leaves_the_same_half_empty_block() -> None:
+    big, other = buffer("b", 24), buffer("o", 5)
+    policy = FlushPolicy(max_rows=10**6, max_bytes=10**9, max_age_seconds=999, max_total_bytes=other.bytes)
+    assert [(b.spec.name, count) for b, count in policy.due([big, other], now=0, rows_per_block=10)] == [("b", 20)]
 
 
 def test_from_config_reads_buffering_and_rejects_unknown_or_bad_keys() -> None:
