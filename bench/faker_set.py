@@ -1,4 +1,4 @@
-"""The second data set of ``make bench``: source-faker's own output, 1,000,100 records (453 MB).
+"""The second data set of ``make bench``: source-faker's own output, 1,000,100 records (454 MB).
 
     python bench/faker_set.py SOURCE_FAKER [--count 500000]
 

@@ -36,7 +36,7 @@ def test_memory_cap_flushes_largest_buffers_first_until_under_the_cap() -> None:
 
 
 def test_a_block_writer_gets_no_last_block_that_is_at_most_half_full() -> None:
-    # Blocks of 10 rows, full at 20 rows: 24 rows go as two blocks (4 stay for the next batch); 26 and 19
+    # Blocks of 10 rows, full at 19 rows: 24 rows go as two blocks (4 stay for the next batch); 26 and 19
     # (a block six and nine tenths full) go whole, and so does an aged buffer; 30 go as they are.
     policy = FlushPolicy(max_rows=19, max_bytes=10**9, max_age_seconds=5, max_total_bytes=10**9)
     cut, fuller, short, three, aged = (
