@@ -110,10 +110,17 @@ class RoutedChunk:
     error: InputError | None = None
 
 
+def _as_text(chunk: bytes) -> pa.Array:
+    """The chunk without its last newline as one Arrow string, on the bytes' own memory (no copy)."""
+    offsets = pa.array([0, len(chunk) - 1], pa.int64()).buffers()[1]
+    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(chunk)])
+    return binary.cast(pa.large_string())
+
+
 def route_chunk(chunk: bytes, first_line: int) -> RoutedChunk:
     """Split a chunk (whole lines, newline-terminated) into runs of records and message lines."""
     try:
-        text = pa.array([chunk[:-1]], pa.large_binary()).cast(pa.large_string())
+        text = _as_text(chunk)
     except pa.ArrowInvalid:
         offset, bad_line = _locate_bad_utf8(chunk, first_line)
         routed = route_chunk(chunk[:offset], first_line) if offset else RoutedChunk(0)

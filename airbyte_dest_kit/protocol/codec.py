@@ -94,11 +94,13 @@ class ChunkReader:
                 data = read(self._read_size)
                 if not data:
                     break
-                data = tail + data
                 cut = data.rfind(b"\n") + 1
+                if not cut:  # still inside a line
+                    tail += data
+                    continue
+                # One copy: the line carried over, then this read up to its last newline.
+                self._queue.put(tail + data if cut == len(data) else b"".join((tail, memoryview(data)[:cut])))
                 tail = data[cut:]
-                if cut:
-                    self._queue.put(data[:cut])
             if tail:
                 self._queue.put(tail + b"\n")
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which reports it

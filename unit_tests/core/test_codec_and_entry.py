@@ -29,8 +29,17 @@ def test_decode_line_names_the_line() -> None:
         decode_line(b"[1]", 3)
 
 
-def test_chunk_reader_hands_out_whole_lines_and_terminates_the_last_one() -> None:
-    data = b"".join(b'{"n":%d}\n' % i for i in range(50_000)) + b'{"last":true}'
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b'{"n":%d}' % i for i in range(50_000)],
+        # lines longer than a read (one spans four), and reads that end right after a newline (4096-byte lines)
+        [b'{"s":"' + b"x" * size + b'"}' for size in (10, 15_000, 7, 4_087, 4_087, 3)],
+    ],
+    ids=["short lines", "lines across reads"],
+)
+def test_chunk_reader_hands_out_whole_lines_and_terminates_the_last_one(lines: list[bytes]) -> None:
+    data = b"\n".join(lines) + b'\n{"last":true}'
     reader = ChunkReader(io.BytesIO(data), read_size=4096)
     chunks = []
     while (chunk := reader.get(timeout=5)) is not None:
