@@ -74,9 +74,6 @@ class FlushPolicy:
                 raise ConfigError(f"config key 'buffering.{name}' must be positive")
         return policy
 
-    def aged(self, buffer: StreamBuffer, now: float) -> bool:
-        return buffer.oldest is not None and now - buffer.oldest >= self.max_age_seconds
-
     def due(
         self, buffers: Iterable[StreamBuffer], now: float, rows_per_block: int | None = None
     ) -> list[tuple[StreamBuffer, int | None]]:
@@ -88,11 +85,12 @@ class FlushPolicy:
         An aged buffer goes whole.
         """
         pending = [b for b in buffers if b.rows]
-        chosen: dict[StreamBuffer, int | None] = {
-            b: None if self.aged(b, now) else _whole_blocks(b.rows, rows_per_block)
-            for b in pending
-            if b.rows >= self.max_rows or b.bytes >= self.max_bytes or self.aged(b, now)
-        }
+        chosen: dict[StreamBuffer, int | None] = {}
+        for b in pending:
+            if b.oldest is not None and now - b.oldest >= self.max_age_seconds:
+                chosen[b] = None
+            elif b.rows >= self.max_rows or b.bytes >= self.max_bytes:
+                chosen[b] = _whole_blocks(b.rows, rows_per_block)
         remaining = sum(b.bytes for b in pending if b not in chosen)
         for buffer in sorted((b for b in pending if b not in chosen), key=lambda b: b.bytes, reverse=True):
             if remaining <= self.max_total_bytes:
