@@ -258,3 +258,32 @@ def test_a_writer_that_stores_the_source_json_gets_it_and_only_the_sources_chang
     assert rows[0]["_airbyte_data_1"] == "[1]"
     (plain,) = build_stream_specs([configured], "main", Capabilities())  # other writers: no such column
     assert RecordTyper(threads=1).type_batch(plain, lines, numbers).to_pylist()[0]["_airbyte_data"] == "[1]"
+
+
+def test_dedup_keeps_input_order_with_and_without_a_repeated_key(typer: RecordTyper) -> None:
+    spec = spec_for("s", DEDUP, mode="append_dedup", primary_key=["id", "part"], cursor="cursor")
+    unique = [record("s", {"id": i, "part": "a", "cursor": 1, "v": f"v{i}"}) for i in (3, 1, 2)]
+    lines, numbers = lines_of(unique)
+    assert [r["id"] for r in typer.type_batch(spec, lines, numbers).to_pylist()] == [3, 1, 2]
+    lines, numbers = lines_of([*unique, record("s", {"id": 1, "part": "a", "cursor": 0, "v": "older"})])
+    kept = typer.type_batch(spec, lines, numbers).to_pylist()
+    assert [(r["id"], r["v"]) for r in kept] == [(3, "v3"), (1, "v1"), (2, "v2")]
+    assert [r["_ab_line"] for r in kept] == [1, 2, 3]
+
+
+def test_dedup_reports_a_bad_record_that_a_later_version_of_its_key_would_outrank(typer: RecordTyper) -> None:
+    spec = spec_for("s", DEDUP, mode="append_dedup", primary_key=["id", "part"], cursor="cursor")
+    bad = '{"type":"RECORD","record":{"stream":"s","data":{"id":1,"part":"a","cursor":1}}}'  # no emitted_at
+    lines, numbers = lines_of([bad, record("s", {"id": 1, "part": "a", "cursor": 9})], first_line=7)
+    with pytest.raises(InputError, match="emitted_at") as raised:
+        typer.type_batch(spec, lines, numbers)
+    assert raised.value.line == 7
+
+
+def test_dedup_ranks_a_line_with_a_key_twice_by_its_last_value(typer: RecordTyper) -> None:
+    spec = spec_for("s", DEDUP, mode="append_dedup", primary_key=["id", "part"], cursor="cursor")
+    data = '{"id":1,"part":"a","cursor":0,"v":"x","cursor":9}'  # the sources' parsers keep the last: 9
+    twice = '{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":' + data + "}}"
+    lines, numbers = lines_of([twice, record("s", {"id": 1, "part": "a", "cursor": 5, "v": "y"})])
+    (row,) = typer.type_batch(spec, lines, numbers).to_pylist()
+    assert (row["cursor"], row["v"]) == (9, "x")
