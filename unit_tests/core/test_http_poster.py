@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
 import orjson
+import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit.errors import ConfigError, SystemFailure, TransientError
 from airbyte_dest_kit.http import HttpClient, RetryPolicy
-from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits, cut
+from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits, cut, request_bodies
 
 TXN = Envelope(b'{"txn":[', b"]}")
 
@@ -23,7 +25,8 @@ def entries(count: int, size: int = 10) -> list[bytes]:
 def test_cut_keeps_every_request_within_both_limits_and_every_entry_once(max_entries: int, max_bytes: int) -> None:
     items = entries(50) + [b'{"set":"big","value":"' + b"y" * 300 + b'"}'] + entries(5)
     limits = RequestLimits(max_entries, max_bytes)
-    pieces = list(cut(items, limits, overhead=len(TXN.prefix) + len(TXN.suffix)))
+    runs = cut([len(item) for item in items], limits, overhead=len(TXN.prefix) + len(TXN.suffix))
+    pieces = [items[run.start : run.stop] for run in runs]
     assert [e for piece in pieces for e in piece] == items
     for piece in pieces:
         body = TXN.wrap(piece)
@@ -124,4 +127,52 @@ def test_concurrent_requests_all_finish_before_post_returns() -> None:
     poster = BatchPoster(client, RequestLimits(2, 10**6), concurrency=3)
     assert poster.post("/b", entries(9), TXN) == 5
     assert len(server.keys) == 9
+    poster.close()
+
+
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string(), pa.binary()])
+def test_entries_in_arrow_make_the_same_bodies_as_entries_in_bytes(text_type: pa.DataType) -> None:
+    items = entries(20) + [orjson.dumps({"set": 'é/"ü', "value": "日本" * 40})] + entries(9, size=50)
+    arrow = pa.chunked_array([pa.array(items[:7], pa.binary()), pa.array(items[7:], pa.binary())]).cast(text_type)
+    for limits in (RequestLimits(1000, 10**9), RequestLimits(4, 10**9), RequestLimits(1000, 150), RequestLimits(1, 1)):
+        assert list(request_bodies(arrow, limits, TXN)) == list(request_bodies(items, limits, TXN))
+        assert list(request_bodies(arrow.combine_chunks(), limits, TXN)) == list(request_bodies(items, limits, TXN))
+
+
+class CountedSlices(list[bytes]):
+    """Entries that count the requests' shares taken from them (each body is made from one)."""
+
+    taken = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        self.taken += isinstance(index, slice)
+        return super().__getitem__(index)
+
+
+def test_concurrent_requests_run_together_and_bodies_are_made_as_they_start() -> None:
+    """Six requests, three at a time: each waits in the server until three are there together (a poster
+    that sent one at a time would time out). When the first three arrive, at most one more body exists."""
+    items = CountedSlices(entries(12))
+    together = threading.Barrier(3, timeout=10)
+    made_at_arrival: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        made_at_arrival.append(items.taken)
+        together.wait()
+        return httpx.Response(200, json={})
+
+    client = HttpClient("http://kv.test", transport=httpx.MockTransport(answer), sleep=lambda s: None)
+    poster = BatchPoster(client, RequestLimits(2, 10**6), concurrency=3)
+    assert poster.post("/b", items, TXN) == 6
+    assert max(made_at_arrival[:3]) <= 4  # all six bodies were made before the first request, once
+    poster.close()
+
+
+def test_no_request_starts_after_a_concurrent_one_failed() -> None:
+    server = Server(400)
+    client = HttpClient("http://kv.test", transport=httpx.MockTransport(server), sleep=lambda s: None)
+    poster = BatchPoster(client, RequestLimits(1, 10**6), concurrency=2)
+    with pytest.raises(SystemFailure, match="status 400 from the script"):
+        poster.post("/b", entries(10), TXN)
+    assert len(server.bodies) <= 2  # the failed one and at most the one started beside it
     poster.close()
