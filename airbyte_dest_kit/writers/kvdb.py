@@ -43,6 +43,7 @@ connection check's probe.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
@@ -84,6 +85,9 @@ DEFAULT_LIMITS = RequestLimits()
 DEFAULT_RETRY = RetryPolicy(max_retries=8, min_wait=0.25, max_wait=30, jitter=0.25)
 NULL_KEY_PART = "%00"
 _SET, _VALUE = '{"set":', ',"value":'  # a set operation's text around its key and its value
+# Stored versions typed at a time while the index is built: the index keeps only keys and ranking columns,
+# so reading a large stream's values must not hold them all at once.
+INDEX_GROUP = 20_000
 # Columns of the in-memory index of stored versions (besides the ranking columns).
 _KEY, _PK = "_kv_key", "_kv_pk"
 
@@ -323,28 +327,31 @@ class KvdbWriter(StoreWriter):
             incoming, values = self._stored_versions(stream, list(self._entries(stream, source)))
         else:
             incoming, values = source, record_values(source)
-        incoming_ids = incoming.column(RAW_ID)
+        incoming_ids = incoming.column(RAW_ID).combine_chunks()
         affected = index.filter(pc.is_in(index.column(_PK), value_set=key_parts(stream, incoming).combine_chunks()))
         names = stream.arrow_schema.names
         live, deleted = merge_arrow(stream, [affected.select(names)], incoming.select(names))
         # Only keys whose winner arrived now change; a stored version that still wins stays as it is.
-        won_live = live.filter(pc.is_in(live.column(RAW_ID), value_set=incoming_ids.combine_chunks()))
-        won_deleted = deleted.filter(pc.is_in(deleted.column(RAW_ID), value_set=incoming_ids.combine_chunks()))
-        text_of = dict(zip(incoming_ids.to_pylist(), values.to_pylist(), strict=True))
-        writes: dict[str, str] = {}
-        new_rows = []
+        won_live = live.filter(pc.is_in(live.column(RAW_ID), value_set=incoming_ids))
+        won_deleted = deleted.filter(pc.is_in(deleted.column(RAW_ID), value_set=incoming_ids))
+        written, texts, new_rows = [], [], []  # the keys set now, their values (Arrow: a batch of them)
         for rows, prefix in ((won_live, live_prefix), (won_deleted, tombstone_prefix)):
             if prefix is None or rows.num_rows == 0:
                 continue  # a deletion without a tombstone table just removes the key
             keys = pc.binary_join_element_wise(prefix, key_parts(stream, rows), "")
-            writes.update(zip(keys.to_pylist(), (text_of[i] for i in rows.column(RAW_ID).to_pylist()), strict=True))
+            written.append(keys)
+            texts += values.take(pc.index_in(rows.column(RAW_ID), value_set=incoming_ids)).chunks
             new_rows.append(_indexed(stream, rows, keys))
+        written_keys = pa.chunked_array(written, pa.string()).combine_chunks()
         changed = pa.concat_arrays([key_parts(stream, t).combine_chunks() for t in (won_live, won_deleted)]).unique()
         replaced = pc.is_in(affected.column(_PK), value_set=changed)
         # Versions a new winner replaces go, unless their key is written again (disjoint sets and deletes
         # make the order of concurrent requests irrelevant).
-        stale = [k for k in affected.filter(replaced).column(_KEY).to_pylist() if k not in writes]
-        self.client.apply([delete_operation(k) for k in stale] + [set_operation(k, v) for k, v in writes.items()])
+        stale = affected.filter(replaced).column(_KEY)
+        stale = stale.filter(pc.invert(pc.is_in(stale, value_set=written_keys)))
+        sets = set_operations(written_keys.to_pylist(), pa.chunked_array(texts, values.type))
+        deletes = pa.array([delete_operation(k) for k in stale.to_pylist()], pa.binary()).cast(values.type)
+        self.client.apply(pa.chunked_array([deletes, *sets.chunks]))
         kept = index.filter(pc.invert(pc.is_in(index.column(_PK), value_set=changed)))
         self._indexes[(live_prefix, tombstone_prefix)] = pa.concat_tables([kept, *new_rows])
 
@@ -357,10 +364,10 @@ class KvdbWriter(StoreWriter):
         for prefix in (live_prefix, tombstone_prefix):
             if prefix is None:
                 continue
-            entries = list(self._own(prefix))
-            rows, _ = self._stored_versions(stream, entries)
-            keys = pa.chunked_array([pa.array([e.key for e in entries], pa.string())])
-            parts.append(_indexed(stream, rows, keys))
+            for entries in _groups(self._own(prefix), INDEX_GROUP):
+                rows, _ = self._stored_versions(stream, entries)
+                keys = pa.chunked_array([pa.array([e.key for e in entries], pa.string())])
+                parts.append(_indexed(stream, rows, keys))
         index = pa.concat_tables(parts)
         self._indexes[(live_prefix, tombstone_prefix)] = index
         return index
@@ -388,6 +395,14 @@ class KvdbWriter(StoreWriter):
         if self._typer is not None:
             self._typer.close()
         self.client.close()
+
+
+def _groups(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    """``entries`` in lists of at most ``size``, at least one (empty if there are none)."""
+    group = list(itertools.islice(entries, size))
+    yield group
+    while group := list(itertools.islice(entries, size)):
+        yield group
 
 
 def _indexed(stream: StreamSpec, rows: pa.Table, keys: pa.ChunkedArray | pa.Array) -> pa.Table:

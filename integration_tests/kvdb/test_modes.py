@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from airbyte_dest_kit.connectors.destination_kvdb.connector import DestinationKvdb
 from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
+from airbyte_dest_kit.testing.harness import run_connector
+from airbyte_dest_kit.writers import kvdb as kvdb_writer
 from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, dumps
 from integration_tests.kvdb.harness import KvdbDestination
 
@@ -196,3 +199,33 @@ def test_dedup_truncate_refresh_replaces_the_generation_and_a_cancelled_one_is_a
         "users/4": "gen 3, cancelled",
     }
     assert kvdb.entries("users_airbyte_tmp/") == {}
+
+
+def test_append_dedup_reads_the_stored_versions_in_groups(kvdb: KvdbDestination, monkeypatch: Any) -> None:
+    """The index of stored versions is typed a few entries at a time (in-process, groups of 3 for 9 live keys
+    and 4 tombstones): the winner rule still sees every stored version."""
+    monkeypatch.setattr(kvdb_writer, "INDEX_GROUP", 3)
+    props = {"id": INT_SCHEMA, "v": INT_SCHEMA, "_ab_cdc_deleted_at": STR_SCHEMA}
+    cat = catalog(configured_stream("users", props, mode="append_dedup", primary_key=["id"], cursor="v"))
+    deleted = "2024-01-02T00:00:00Z"
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        messages = [record("users", row) for row in rows]
+        run = run_connector(DestinationKvdb(), "write", config=kvdb.config(), catalog=cat, messages=messages)
+        assert run.returncode == 0, run.stdout
+
+    write(
+        [{"id": i, "v": 5} for i in range(9)] + [{"id": i, "v": 5, "_ab_cdc_deleted_at": deleted} for i in range(9, 13)]
+    )
+    assert len(kvdb.entries("users/")) == 9 and len(kvdb.entries("users_airbyte_deletes/")) == 4
+    write(
+        [{"id": i, "v": 4 if i % 2 else 6} for i in range(9)]  # odd ids stale, even ids newer
+        + [{"id": 9, "v": 4}, {"id": 10, "v": 6}]  # a stale update of a deleted key; a newer one brings it back
+        + [{"id": 0, "v": 7, "_ab_cdc_deleted_at": deleted}]  # deleted after its update in the same batch
+    )
+    assert {k: v["v"] for k, v in kvdb.entries("users/").items()} == {
+        **{f"users/{i}": 5 for i in range(1, 9, 2)},
+        **{f"users/{i}": 6 for i in range(2, 9, 2)},
+        "users/10": 6,
+    }
+    assert sorted(kvdb.entries("users_airbyte_deletes/")) == [f"users_airbyte_deletes/{i}" for i in (0, 11, 12, 9)]
