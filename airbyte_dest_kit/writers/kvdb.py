@@ -334,7 +334,7 @@ class KvdbWriter(StoreWriter):
         # Only keys whose winner arrived now change; a stored version that still wins stays as it is.
         won_live = live.filter(pc.is_in(live.column(RAW_ID), value_set=incoming_ids))
         won_deleted = deleted.filter(pc.is_in(deleted.column(RAW_ID), value_set=incoming_ids))
-        written, texts, new_rows = [], [], []  # the keys set now, their values (Arrow: a batch of them)
+        written, texts, new_rows = [], [], []  # the keys set now and their values, in Arrow
         for rows, prefix in ((won_live, live_prefix), (won_deleted, tombstone_prefix)):
             if prefix is None or rows.num_rows == 0:
                 continue  # a deletion without a tombstone table just removes the key
