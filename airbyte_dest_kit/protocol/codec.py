@@ -88,7 +88,9 @@ class ChunkReader:
 
     def _pump(self) -> None:
         read = getattr(self._stream, "read1", self._stream.read)
-        tail = b""
+        # The unfinished line's pieces, joined once it ends: adding each read to it copied a line longer
+        # than a read again at every read.
+        carried: list[bytes] = []
         try:
             while True:
                 data = read(self._read_size)
@@ -96,13 +98,15 @@ class ChunkReader:
                     break
                 cut = data.rfind(b"\n") + 1
                 if not cut:  # still inside a line
-                    tail += data
+                    carried.append(data)
                     continue
-                # One copy: the line carried over, then this read up to its last newline.
-                self._queue.put(tail + data if cut == len(data) else b"".join((tail, memoryview(data)[:cut])))
-                tail = data[cut:]
-            if tail:
-                self._queue.put(tail + b"\n")
+                # One copy: the line carried over, then this read up to its last newline (none for a read
+                # of whole lines).
+                whole_lines = not carried and cut == len(data)
+                self._queue.put(data if whole_lines else b"".join((*carried, memoryview(data)[:cut])))
+                carried = [data[cut:]] if cut < len(data) else []
+            if carried:
+                self._queue.put(b"".join((*carried, b"\n")))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which reports it
             self._queue.put(exc)
         self._queue.put(self._END)
