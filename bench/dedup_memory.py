@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
+from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 
 BATCH = 50_000

@@ -15,9 +15,9 @@ from typing import Any
 
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
 from airbyte_dest_kit.cdk.models import ConnectorSpecification
-from airbyte_dest_kit.connector import read_json_file
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.spec_file import find_spec_file, read_spec_file
+from airbyte_dest_kit.runtime.config import read_json_file
+from airbyte_dest_kit.runtime.spec_file import find_spec_file, read_spec_file
 
 
 def resource_folders(cls: type) -> list[Path]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from airbyte_dest_kit.cdk.runtime import SourceRuntime
 from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
-from airbyte_dest_kit.entrypoint import launch as launch_connector
+from airbyte_dest_kit.runtime.entrypoint import launch as launch_connector
 
 
 def launch(source: AbstractSource, args: Sequence[str]) -> None:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, cast
 from airbyte_dest_kit.cdk.connector import spec_as_dict
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
 from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, SyncMode, Type
-from airbyte_dest_kit.connector import load_catalog
-from airbyte_dest_kit.destination import Destination as KitDestination
+from airbyte_dest_kit.destination.destination import Destination as KitDestination
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.protocol.stream_keys import StreamKey
+from airbyte_dest_kit.runtime.config import load_catalog
 from airbyte_dest_kit.sources.source import Source as KitSource
-from airbyte_dest_kit.sources.state import StreamKey
 from airbyte_dest_kit.sources.stream import Record, StreamSlice
 from airbyte_dest_kit.sources.stream import Stream as KitStream
 

@@ -19,9 +19,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from airbyte_dest_kit.entrypoint import launch
-from airbyte_dest_kit.extras import missing_extra
 from airbyte_dest_kit.protocol.codec import MessageWriter, error_trace_message
+from airbyte_dest_kit.runtime.entrypoint import launch
+from airbyte_dest_kit.runtime.extras import missing_extra
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from airbyte_dest_kit.entrypoint import execute, launch
+from airbyte_dest_kit.runtime.entrypoint import execute, launch
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.source import Source
 from airbyte_dest_kit.sources.state import SavedState, parse_state

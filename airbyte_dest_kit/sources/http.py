@@ -1,4 +1,4 @@
-"""HTTP streams: :class:`HttpStream` over the kit's pooled, retrying client (:mod:`airbyte_dest_kit.http`).
+"""HTTP streams: :class:`HttpStream` over the kit's pooled, retrying client (:mod:`airbyte_dest_kit.runtime.http`).
 
 The client's error policies, retries, waits and errors are described there; a source's client also
 reports rate limiting (before waiting out a response its policy calls RATE_LIMITED, a 429 by default, it
@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from airbyte_dest_kit import http
 from airbyte_dest_kit.errors import SystemFailure
-from airbyte_dest_kit.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict, retry_after_seconds
+from airbyte_dest_kit.runtime import http
+from airbyte_dest_kit.runtime.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict, retry_after_seconds
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.pagination import NoPagination, Paginator, value_at
 from airbyte_dest_kit.sources.stream import Record, Stream, StreamSlice

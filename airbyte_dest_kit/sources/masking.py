@@ -6,9 +6,9 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from airbyte_dest_kit.connector import mask_trace
 from airbyte_dest_kit.errors import ConfigError, ConnectorError, SystemFailure, TransientError
 from airbyte_dest_kit.protocol.codec import error_trace_message, stream_descriptor
+from airbyte_dest_kit.runtime.secrets import mask_trace
 
 _ERROR_BY_FAILURE_TYPE: dict[str, type[ConnectorError]] = {
     "config_error": ConfigError,

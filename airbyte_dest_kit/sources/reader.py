@@ -24,10 +24,11 @@ import orjson
 from airbyte_dest_kit.errors import ConfigError, ConnectorError
 from airbyte_dest_kit.protocol.codec import stream_status_message
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream, SyncMode
+from airbyte_dest_kit.protocol.stream_keys import StreamKey
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.masking import error_of_type, masked_error_trace
 from airbyte_dest_kit.sources.output import BLOCK_LINES, RECORD_SUFFIX, BufferedOutput, record_prefix
-from airbyte_dest_kit.sources.state import SavedState, StreamKey, global_state_message, stream_state_message
+from airbyte_dest_kit.sources.state import SavedState, global_state_message, stream_state_message
 from airbyte_dest_kit.sources.stream import Record, Stream
 
 _NO_RECORD: Any = object()

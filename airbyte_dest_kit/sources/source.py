@@ -24,13 +24,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from airbyte_dest_kit.connector import Connector, load_catalog, read_json_file
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
+from airbyte_dest_kit.protocol.stream_keys import StreamKey
+from airbyte_dest_kit.runtime.config import load_catalog, read_json_file
+from airbyte_dest_kit.runtime.connector import Connector
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.output import BufferedOutput
 from airbyte_dest_kit.sources.reader import Reader, ReadOptions, combined_failure
-from airbyte_dest_kit.sources.state import SavedState, StreamKey, parse_state
+from airbyte_dest_kit.sources.state import SavedState, parse_state
 from airbyte_dest_kit.sources.stream import Stream
 
 

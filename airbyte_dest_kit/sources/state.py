@@ -19,9 +19,7 @@ from typing import Any
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import stream_descriptor
-
-StreamKey = tuple[str | None, str]
-"""``(namespace, name)`` of a stream."""
+from airbyte_dest_kit.protocol.stream_keys import StreamKey
 
 STATE_TYPES = ("STREAM", "GLOBAL", "LEGACY")
 

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from airbyte_dest_kit.connector import Connector
-from airbyte_dest_kit.entrypoint import execute
+from airbyte_dest_kit.runtime.connector import Connector
+from airbyte_dest_kit.runtime.entrypoint import execute
 from airbyte_dest_kit.testing.output import ConnectorOutput
 
 Message = Mapping[str, Any] | str  # a str is sent as the raw line (for malformed-input tests)

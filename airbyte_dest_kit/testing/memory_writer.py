@@ -12,8 +12,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from airbyte_dest_kit.destination.writer import Capabilities, Writer
 from airbyte_dest_kit.errors import WriterError
-from airbyte_dest_kit.writer import Capabilities, StreamSpec, Writer
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 
 class MemoryWriter(Writer):

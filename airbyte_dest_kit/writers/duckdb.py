@@ -1,11 +1,11 @@
 """DuckDB, the embedded default: a database file the user can open with any DuckDB client.
 
-A store (:mod:`airbyte_dest_kit.modes` applies the modes): each operation is plain DuckDB SQL, batches are
+A store (:mod:`airbyte_dest_kit.store` applies the modes): each operation is plain DuckDB SQL, batches are
 Arrow tables scanned in place. ``swap`` drops the final table and renames the staging one in the same
 transaction; ``merge`` deletes the rows that lose against the batch by the winner rule
-(:func:`merge_rule.existing_wins_sql`), then inserts the batch rows whose key is left with no row, live
-ones into the table and deletions into the tombstones. Schema evolution adds columns and widens types
-(``schema.plan_evolution``), never drops.
+(:func:`~airbyte_dest_kit.streams.winner.existing_wins_sql`), then inserts the batch rows whose key is left
+with no row, live ones into the table and deletions into the tombstones. Schema evolution adds columns and widens types
+(:func:`~airbyte_dest_kit.streams.schema.plan_evolution`), never drops.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError, ConnectorError, TransientError
-from airbyte_dest_kit.layout import GENERATION_ID, Capabilities, StreamSpec
-from airbyte_dest_kit.merge_rule import existing_wins_sql
-from airbyte_dest_kit.modes import MergeTarget, StoreWriter, SwapPair
-from airbyte_dest_kit.pipeline.record_typer import literal, quote
-from airbyte_dest_kit.schema import ColumnType, plan_evolution
+from airbyte_dest_kit.store import MergeTarget, StoreWriter, SwapPair
+from airbyte_dest_kit.streams.schema import ColumnType, plan_evolution
+from airbyte_dest_kit.streams.spec import GENERATION_ID, StreamSpec
+from airbyte_dest_kit.streams.sql_text import literal, quote
+from airbyte_dest_kit.streams.winner import existing_wins_sql
 
 SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",

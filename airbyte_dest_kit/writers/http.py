@@ -7,7 +7,7 @@ sends as few requests as the limits allow::
     poster = BatchPoster(HttpClient(base_url, headers=auth, retry=RetryPolicy(jitter=0.25)))
     poster.post("/bucket", [b'{"set":"k1","value":1}', b'{"set":"k2","value":2}'], Envelope(b'{"txn":[', b"]}"))
 
-Each request goes through :class:`airbyte_dest_kit.http.HttpClient`: pooled connections, timeouts, retries
+Each request goes through :class:`airbyte_dest_kit.runtime.http.HttpClient`: pooled connections, timeouts, retries
 with backoff and jitter on connection errors, timeouts, 429 and 5xx (``Retry-After`` honoured), and a
 terminal error quoting the server for any other 4xx. A request whose answer was lost is sent again, so
 entries must be idempotent (a ``set`` of a key derived from the record, not "append this"). When
@@ -27,10 +27,10 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airbyte_dest_kit.http import HttpClient
-from airbyte_dest_kit.layout import EXTRACTED_AT, GENERATION_ID, META, RAW_ID, SOURCE_DATA, Capabilities, StreamSpec
-from airbyte_dest_kit.naming import unique_names
-from airbyte_dest_kit.writer import Writer
+from airbyte_dest_kit.destination.writer import Capabilities, Writer
+from airbyte_dest_kit.runtime.http import HttpClient
+from airbyte_dest_kit.streams.naming import unique_names
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, GENERATION_ID, META, RAW_ID, SOURCE_DATA, StreamSpec
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 # The fields added to the source's data in each record object.

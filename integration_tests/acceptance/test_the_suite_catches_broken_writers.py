@@ -16,8 +16,8 @@ import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit.connectors.destination_duckdb import connector as duckdb_connector
-from airbyte_dest_kit.layout import META, StreamSpec
-from airbyte_dest_kit.modes import MergeTarget
+from airbyte_dest_kit.store import MergeTarget
+from airbyte_dest_kit.streams.spec import META, StreamSpec
 from airbyte_dest_kit.testing.acceptance import Scenario, Target, WriterRunner, duckdb_reader
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 

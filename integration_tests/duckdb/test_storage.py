@@ -8,13 +8,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from airbyte_dest_kit.layout import StreamSpec
-from airbyte_dest_kit.pipeline.flush import FlushPolicy
-from airbyte_dest_kit.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.destination.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import catalog, jsonl, record, stream_state
-from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.duckdb import ROW_GROUP_SIZE, DuckDBWriter
 from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
-from airbyte_dest_kit.writer import Writer, build_stream_specs
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, LINE_NUMBER, META, RAW_ID, StreamSpec
 from airbyte_dest_kit.writers.files import FileWriter
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from airbyte_dest_kit import merge_rule
-from airbyte_dest_kit.layout import StreamSpec
+from airbyte_dest_kit.streams import winner
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 from integration_tests.files.batches import on_merge_output, single_spec, typed_batch
@@ -42,7 +42,7 @@ def _sync(writer: FileWriter, spec: StreamSpec, version: int, rows: int) -> None
     writer.open([spec])
     for first in range(0, rows, BATCH):
         # keys repeat across batches: within one sync, the later batch's version of a key wins (same cursor)
-        writer.write(spec, merge_rule.reduce_arrow(spec, _batch(spec, first, min(BATCH, rows - first), version)))
+        writer.write(spec, winner.reduce_arrow(spec, _batch(spec, first, min(BATCH, rows - first), version)))
     writer.finish(spec)
 
 
@@ -50,15 +50,15 @@ def _sync(writer: FileWriter, spec: StreamSpec, version: int, rows: int) -> None
 def test_the_merge_holds_one_batch_at_a_time_however_long_the_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_format: str
 ) -> None:
-    monkeypatch.setattr(merge_rule, "BATCH_ROWS", SMALL)
+    monkeypatch.setattr(winner, "BATCH_ROWS", SMALL)
     seen: list[int] = []  # rows of every batch through the merge: read from the files, then handed back
-    conform = merge_rule.conform
+    conform = winner.conform
 
     def counting(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         seen.append(batch.num_rows)
         return conform(batch, schema)
 
-    monkeypatch.setattr(merge_rule, "conform", counting)
+    monkeypatch.setattr(winner, "conform", counting)
     writer = FileWriter(str(tmp_path / "out"), FileFormat(file_format))
     written: list[int] = []  # rows of every file the merge writes
     spec = single_spec(

@@ -1,4 +1,4 @@
-"""The swap on a local disk (folder renames, :func:`airbyte_dest_kit.swaps.swap_by_renames`), stopped at
+"""The swap on a local disk (folder renames, :func:`airbyte_dest_kit.store.swap_by_renames`), stopped at
 every step of a stream's completion as by a kill -9: a reader globbing the table never sees a mix of old
 and new files, and the next sync's open leaves one complete set."""
 
@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from airbyte_dest_kit.layout import StreamSpec
+from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 from integration_tests.files.batches import CrashBudget, single_spec, sync_directly, typed_batch
 

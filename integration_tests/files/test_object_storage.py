@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
-from airbyte_dest_kit.layout import StreamSpec
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
 from airbyte_dest_kit.writers.files import store
 from integration_tests.files.batches import CrashBudget, on_merge_output, single_spec, sync_directly

@@ -33,12 +33,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from airbyte_dest_kit.destination.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.pipeline.runner import Pipeline
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.testing.builders import configured_stream, global_state, record, stream_state, stream_status
-from airbyte_dest_kit.writer import Writer, build_stream_specs
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 from airbyte_dest_kit.writers.sql import create_sql_writer
 from integration_tests.sql.sqltargets import POSTGRES_URL, fresh_postgres_schema

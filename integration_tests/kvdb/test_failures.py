@@ -8,10 +8,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from airbyte_dest_kit.http import RetryPolicy
-from airbyte_dest_kit.layout import Capabilities, build_stream_specs
-from airbyte_dest_kit.modes import SwapPair
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.runtime.http import RetryPolicy
+from airbyte_dest_kit.store import SwapPair
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
 from airbyte_dest_kit.writers.http import RequestLimits
 from airbyte_dest_kit.writers.kvdb import SWAP_MARKERS, KvdbClient, KvdbWriter, set_operation

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import orjson
 import pyarrow as pa
 
-from airbyte_dest_kit.http import HttpClient, RetryPolicy
-from airbyte_dest_kit.layout import RAW_ID, StreamSpec, build_stream_specs
-from airbyte_dest_kit.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
+from airbyte_dest_kit.runtime.http import HttpClient, RetryPolicy
+from airbyte_dest_kit.streams.spec import RAW_ID, StreamSpec
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, jsonl, record, stream_state
 from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, HttpWriter, RequestLimits
 from integration_tests.kvdb.kvdb_server import KvdbServer

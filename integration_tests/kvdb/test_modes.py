@@ -7,7 +7,7 @@ from typing import Any
 from airbyte_dest_kit.connectors.destination_kvdb.connector import DestinationKvdb
 from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
 from airbyte_dest_kit.testing.harness import run_connector
-from airbyte_dest_kit.writers import kvdb as kvdb_writer
+from airbyte_dest_kit.writers.kvdb import writer as kvdb_writer
 from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, dumps
 from integration_tests.kvdb.harness import KvdbDestination
 

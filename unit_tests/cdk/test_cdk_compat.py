@@ -27,9 +27,9 @@ from airbyte_dest_kit.cdk.runtime import DestinationRuntime, SourceRuntime
 from airbyte_dest_kit.cdk.sources import AbstractSource
 from airbyte_dest_kit.cdk.sources.streams import Stream
 from airbyte_dest_kit.cdk.sources.streams.core import camel_to_snake
-from airbyte_dest_kit.entrypoint import execute
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.spec_file import find_spec_file
+from airbyte_dest_kit.runtime.entrypoint import execute
+from airbyte_dest_kit.runtime.spec_file import find_spec_file
 from airbyte_dest_kit.testing.builders import catalog, configured_stream
 from airbyte_dest_kit.testing.output import ConnectorOutput
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import Capabilities, StreamSpec, build_stream_specs
 
 
 def spec_for(name: str, properties: dict[str, Any], **options: Any) -> StreamSpec:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airbyte_dest_kit.destination import Destination
+from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.protocol.models import AirbyteMessage, Type
 from airbyte_dest_kit.testing.acceptance import DestinationRunner, plain
 from airbyte_dest_kit.testing.acceptance.readers import clock, instant, wall_clock

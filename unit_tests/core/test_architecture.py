@@ -25,7 +25,7 @@ def modules_loaded_by(statement: str) -> set[str]:
     [
         ("import airbyte_dest_kit.protocol", {"duckdb", "pyarrow", "sqlalchemy", "httpx", "psycopg", "pymysql"}),
         ("import airbyte_dest_kit.sources", {"duckdb", "pyarrow", "sqlalchemy", "httpx"}),
-        ("import airbyte_dest_kit.pipeline.runner", {"sqlalchemy", "httpx", "psycopg", "pymysql"}),
+        ("import airbyte_dest_kit.destination.pipeline.runner", {"sqlalchemy", "httpx", "psycopg", "pymysql"}),
         ("import airbyte_dest_kit", {"duckdb", "pyarrow", "sqlalchemy", "httpx"}),
     ],
 )

@@ -12,12 +12,12 @@ from typing import Any
 import orjson
 import pytest
 
-from airbyte_dest_kit.connector import validate_config
-from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.entrypoint import execute
+from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.errors import ConfigError, InputError, TransientError
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, error_trace_message
 from airbyte_dest_kit.protocol.models import Type
+from airbyte_dest_kit.runtime.config import validate_config
+from airbyte_dest_kit.runtime.entrypoint import execute
 from airbyte_dest_kit.testing.builders import echoed
 
 

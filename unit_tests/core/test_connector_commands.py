@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_every_console_script_is_a_command_with_a_launcher_in_the_checkout() -> None:
     installed = metadata.distribution("airbyte_dest_kit").entry_points
     scripts = {entry.name: entry.value for entry in installed if entry.group == "console_scripts"}
-    assert scripts.pop("dest-kit") == "airbyte_dest_kit.cli:entry"  # the one command that is no connector
+    assert scripts.pop("dest-kit") == "airbyte_dest_kit.scaffold.cli:entry"  # the one command that is no connector
     assert scripts == {
         command.name: f"airbyte_dest_kit.connectors:{command.name.replace('-', '_')}" for command in COMMANDS
     }

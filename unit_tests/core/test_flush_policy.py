@@ -3,10 +3,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from airbyte_dest_kit.destination.pipeline.buffer import StreamBuffer
+from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.pipeline.buffer import StreamBuffer
-from airbyte_dest_kit.pipeline.flush import FlushPolicy
-from airbyte_dest_kit.writer import StreamSpec
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 
 def buffer(name: str, rows: int, line_size: int = 10) -> StreamBuffer:

@@ -7,11 +7,11 @@ import threading
 import pyarrow as pa
 import pytest
 
+from airbyte_dest_kit.destination.pipeline.flush_worker import FlushJob, FlushWorker
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.errors import InputError, WriterError
-from airbyte_dest_kit.layout import StreamSpec
-from airbyte_dest_kit.pipeline.flush_worker import FlushJob, FlushWorker
-from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.writer import Writer
+from airbyte_dest_kit.records.typer import RecordTyper
+from airbyte_dest_kit.streams.spec import StreamSpec
 from unit_tests.core.helpers import spec_for
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
-from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.entrypoint import execute, launch
+from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, AirbyteMessage, Status, Type
+from airbyte_dest_kit.runtime.entrypoint import execute, launch
 from airbyte_dest_kit.testing.builders import echoed, global_state, legacy_state, record, stream_state
 
 SPEC = {

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from airbyte_dest_kit.errors import ConfigError, SystemFailure, TransientError
-from airbyte_dest_kit.http import ErrorPolicy, HttpClient, ResponseAction, RetryPolicy, Verdict
+from airbyte_dest_kit.runtime.http import ErrorPolicy, HttpClient, ResponseAction, RetryPolicy, Verdict
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.http import HttpClient as SourceHttpClient
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from airbyte_dest_kit.errors import ConfigError, SystemFailure, TransientError
-from airbyte_dest_kit.http import HttpClient, RetryPolicy
+from airbyte_dest_kit.runtime.http import HttpClient, RetryPolicy
 from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, RequestLimits, cut, request_bodies
 
 TXN = Envelope(b'{"txn":[', b"]}")

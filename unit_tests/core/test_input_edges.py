@@ -5,11 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from airbyte_dest_kit.connector import mask_secrets
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.pipeline.line_repair import repair_record_line
 from airbyte_dest_kit.protocol.codec import decode_line, dumps
 from airbyte_dest_kit.protocol.shapes import check_record, check_state, check_stream_status
+from airbyte_dest_kit.records.line_repair import repair_record_line
+from airbyte_dest_kit.runtime.secrets import mask_secrets
 from airbyte_dest_kit.writers.sql.errors import config_keys
 
 

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.naming import fit_name, unique_names
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
-from airbyte_dest_kit.schema import ColumnType as T
-from airbyte_dest_kit.schema import column_type, plan_evolution, widen
+from airbyte_dest_kit.streams.naming import fit_name, unique_names
+from airbyte_dest_kit.streams.schema import ColumnType as T
+from airbyte_dest_kit.streams.schema import column_type, plan_evolution, widen
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import Capabilities, build_stream_specs
 
 from .helpers import spec_for
 

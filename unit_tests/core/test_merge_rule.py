@@ -12,9 +12,15 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from airbyte_dest_kit.layout import EXTRACTED_AT, LINE_NUMBER
-from airbyte_dest_kit.merge_rule import batch_order_sql, existing_wins_sql, merge_arrow, reduce_arrow, reduce_on_disk
-from airbyte_dest_kit.pipeline.record_typer import quote
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, LINE_NUMBER
+from airbyte_dest_kit.streams.sql_text import quote
+from airbyte_dest_kit.streams.winner import (
+    batch_order_sql,
+    existing_wins_sql,
+    merge_arrow,
+    reduce_arrow,
+    reduce_on_disk,
+)
 
 from .helpers import spec_for
 

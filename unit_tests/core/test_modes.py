@@ -1,4 +1,4 @@
-"""What a store writer can do follows from the operations its store implements (modes.py)."""
+"""What a store writer can do follows from the operations its store implements (airbyte_dest_kit.store)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pytest
 
+from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.layout import StreamSpec
-from airbyte_dest_kit.modes import MergeTarget, StoreWriter, SwapPair
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
-from airbyte_dest_kit.schema import ColumnType
+from airbyte_dest_kit.store import MergeTarget, StoreWriter, SwapPair
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import configured_stream
-from airbyte_dest_kit.writer import build_stream_specs
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 from airbyte_dest_kit.writers.files import FileWriter
 

@@ -12,13 +12,15 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from airbyte_dest_kit.destination.pipeline import runner
+from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.destination.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import InputError, WriterError
-from airbyte_dest_kit.layout import Capabilities, StreamSpec
-from airbyte_dest_kit.pipeline import runner
-from airbyte_dest_kit.pipeline.flush import FlushPolicy
-from airbyte_dest_kit.pipeline.runner import Pipeline
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import (
     configured_stream,
     jsonl,
@@ -28,7 +30,6 @@ from airbyte_dest_kit.testing.builders import (
     stream_status,
 )
 from airbyte_dest_kit.testing.memory_writer import MemoryWriter
-from airbyte_dest_kit.writer import build_stream_specs
 
 PROPS = {"id": {"type": "integer"}}
 

@@ -9,10 +9,11 @@ from typing import Any
 import orjson
 import pytest
 
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.layout import Capabilities, build_stream_specs
-from airbyte_dest_kit.pipeline.record_typer import RecordTyper
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
+from airbyte_dest_kit.records.typer import RecordTyper
 from airbyte_dest_kit.testing.builders import configured_stream, record
 
 from .helpers import lines_of, spec_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airbyte_dest_kit.destination.pipeline.router import MessageLine, RecordRun, route_chunk
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
 
 
 def route(text: str, first_line: int = 1) -> list[tuple[str, object, list[int]]]:

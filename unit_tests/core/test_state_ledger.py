@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from airbyte_dest_kit.pipeline.ledger import StateLedger
+from airbyte_dest_kit.destination.pipeline.ledger import StateLedger
 from airbyte_dest_kit.testing.builders import global_state, legacy_state, stream_state
 
 A = (None, "a")

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from airbyte_dest_kit.errors import ConfigError, TransientError
-from airbyte_dest_kit.http import HttpClient, RetryPolicy
+from airbyte_dest_kit.runtime.http import HttpClient, RetryPolicy
 from airbyte_dest_kit.sources import CursorPagination, HttpStream, OffsetPagination, PageNumberPagination
 from airbyte_dest_kit.sources.pagination import Paginator
 from airbyte_dest_kit.testing import MockApi

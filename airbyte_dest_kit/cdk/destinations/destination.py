@@ -10,7 +10,7 @@ from typing import Any
 from airbyte_dest_kit.cdk.connector import SpecFromPackage
 from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, ConfiguredAirbyteCatalog
 from airbyte_dest_kit.cdk.runtime import DestinationRuntime
-from airbyte_dest_kit.entrypoint import launch
+from airbyte_dest_kit.runtime.entrypoint import launch
 
 
 class Destination(SpecFromPackage, abc.ABC):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_dest_kit.writer_destination import WriterDestination
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_dest_kit.http import RetryPolicy
-from airbyte_dest_kit.writer_destination import WriterDestination
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
+from airbyte_dest_kit.runtime.http import RetryPolicy
 from airbyte_dest_kit.writers.http import RequestLimits
 from airbyte_dest_kit.writers.kvdb import DEFAULT_RETRY, KvdbClient, KvdbWriter
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_dest_kit.writer_destination import WriterDestination
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter, ObjectStorage, Partitioning
 
 

@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.sql import SQLWriter, create_sql_writer
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.writer_destination import WriterDestination
 from airbyte_dest_kit.writers.sql import ConfigKeys, SQLWriter, create_sql_writer
 
 # Every connection setting lives in the URL, so every connection error points at it.

@@ -1,5 +1,5 @@
 """``DefaultErrorHandler``: response filters and backoff strategies, as an
-:class:`~airbyte_dest_kit.http.ErrorPolicy` for the kit's HTTP client.
+:class:`~airbyte_dest_kit.runtime.http.ErrorPolicy` for the kit's HTTP client.
 
 Filters are tried in order; the first whose ``http_codes``, ``error_message_contains`` or ``predicate``
 matches decides the action (``SUCCESS``, ``RETRY``, ``RATE_LIMITED``, ``FAIL``, ``IGNORE``), the
@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from airbyte_dest_kit.errors import ConfigError, ConnectorError, SystemFailure, TransientError
-from airbyte_dest_kit.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict
+from airbyte_dest_kit.runtime.http import ErrorPolicy, ResponseAction, RetryPolicy, Verdict
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, truthy
 
 FAILURE_TYPES: Mapping[str, type[ConnectorError]] = {

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airbyte_dest_kit.http import ErrorPolicy
+from airbyte_dest_kit.runtime.http import ErrorPolicy
 from airbyte_dest_kit.sources.declarative.error_handler import response_body
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, InterpolatedMapping
 from airbyte_dest_kit.sources.declarative.paginators import Page, Paginator

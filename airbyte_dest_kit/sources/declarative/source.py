@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from airbyte_dest_kit.connector import read_json_file, secret_values, validate_config
-from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.runtime.config import read_json_file, validate_config
+from airbyte_dest_kit.runtime.entrypoint import launch
+from airbyte_dest_kit.runtime.secrets import secret_values
 from airbyte_dest_kit.sources.declarative.factory import Factory
 from airbyte_dest_kit.sources.declarative.manifest import (
     ManifestError,
@@ -148,7 +149,7 @@ class ManifestSource(Source):
 
 def run(argv: Sequence[str] | None = None) -> None:
     """``[--manifest FILE] COMMAND ...``: the shared command line, plus the manifest option; exits the
-    process with the failure's status like :func:`~airbyte_dest_kit.entrypoint.launch`."""
+    process with the failure's status like :func:`~airbyte_dest_kit.runtime.entrypoint.launch`."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--manifest")
     known, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)

@@ -24,11 +24,11 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.entrypoint import execute
+from airbyte_dest_kit.destination.destination import Destination
+from airbyte_dest_kit.destination.writer import Writer
+from airbyte_dest_kit.destination.writer_destination import WriterDestination
+from airbyte_dest_kit.runtime.entrypoint import execute
 from airbyte_dest_kit.testing.harness import Message, Run, json_file, run_in_process, stdin_lines
-from airbyte_dest_kit.writer import Writer
-from airbyte_dest_kit.writer_destination import WriterDestination
 
 
 class Runner:

@@ -17,11 +17,11 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from airbyte_dest_kit import merge_rule
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.layout import EXTRACTED_AT, StreamSpec
-from airbyte_dest_kit.pipeline.record_typer import literal, quote
-from airbyte_dest_kit.schema import ColumnType
+from airbyte_dest_kit.streams import winner
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, StreamSpec
+from airbyte_dest_kit.streams.sql_text import literal, quote
 
 Format = Literal["jsonl", "parquet", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "parquet", "csv")
@@ -151,8 +151,8 @@ class Encoding:
         return f"COPY ({select}) TO {literal(target)} ({', '.join(options)})"
 
     def read(self, stream: StreamSpec, path: str) -> Iterator[pa.RecordBatch]:
-        """One local file's rows in order, :data:`merge_rule.BATCH_ROWS` at a time."""
-        yield from self.con.sql(self.format.query(self.con, path, stream)).to_arrow_reader(merge_rule.BATCH_ROWS)
+        """One local file's rows in order, :data:`winner.BATCH_ROWS` at a time."""
+        yield from self.con.sql(self.format.query(self.con, path, stream)).to_arrow_reader(winner.BATCH_ROWS)
 
     def close(self) -> None:
         if self._con is not None:

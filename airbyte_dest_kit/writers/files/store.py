@@ -1,4 +1,4 @@
-"""The file store: tables are folders of whole files, under the modes of :mod:`airbyte_dest_kit.modes`.
+"""The file store: tables are folders of whole files, under the modes of :mod:`airbyte_dest_kit.store`.
 
 Layout: ``<root>/<schema>/<table>/[_airbyte_<granularity>=<value>/]part-<time>-g<generation>-<id>.<ext>``,
 with the schema and table names of every other writer (staging, tombstones and merge results are sibling
@@ -14,7 +14,7 @@ a retry writes them again (at least once, as the protocol allows).
 What differs from a database: no transactions; no ``merge`` (dedup streams are staged and reduced when
 they complete, :class:`modes.Rewrites`); and ``swap`` (an overwrite's or a merge's new files replace the
 old ones when the stream completes, the old files readable until then and after any failure), written in
-:mod:`airbyte_dest_kit.swaps`: on a local disk by folder renames, on object storage (no rename) by a
+:mod:`airbyte_dest_kit.store.swaps`: on a local disk by folder renames, on object storage (no rename) by a
 journal ``<schema>/.swap-<table>.json``, each with what readers see at every point and after a crash.
 """
 
@@ -30,11 +30,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.layout import Capabilities, StreamSpec
-from airbyte_dest_kit.modes import ColumnTypes, StoreWriter, SwapPair
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.swaps import resume_journal, resume_renames, swap_by_journal, swap_by_renames
+from airbyte_dest_kit.store import (
+    ColumnTypes,
+    StoreWriter,
+    SwapPair,
+    resume_journal,
+    resume_renames,
+    swap_by_journal,
+    swap_by_renames,
+)
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.writers.files.filesystem import (
     ObjectStorage,
     check_temp_directory,
@@ -168,7 +176,7 @@ class FileWriter(StoreWriter):
             with local_copy(self.fs, path, self.temp_directory) as local:
                 yield from self.encoding.read(stream, local)
 
-    # -- swap (airbyte_dest_kit.swaps) --------------------------------------------------------------
+    # -- swap (airbyte_dest_kit.store.swaps) --------------------------------------------------------------
 
     def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
         (swap_by_renames if self.local else swap_by_journal)(self, stream, pairs)

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writer import StreamSpec
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 # Arrow's canonical JSON type: the driver then writes jsonb's binary form (a version byte + the text).
 _JSON = pa.json_(pa.string())

@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writer import Capabilities
+from airbyte_dest_kit.destination.writer import Capabilities
+from airbyte_dest_kit.streams.schema import ColumnType
 from airbyte_dest_kit.writers.sql.arrow_ingest import PostgresArrowIngest, postgres_arrow_ingest
 from airbyte_dest_kit.writers.sql.bulk import BulkLoader, copy_csv, executemany_strings, insert_executemany, load_mysql
 

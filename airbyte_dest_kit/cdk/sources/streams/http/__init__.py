@@ -1,6 +1,6 @@
 """``airbyte_cdk.sources.streams.http``."""
 
-from airbyte_dest_kit.extras import require_extra
+from airbyte_dest_kit.runtime.extras import require_extra
 
 require_extra("http", ["httpx"], "airbyte_dest_kit.cdk's HttpStream")
 

@@ -14,7 +14,7 @@ Values are JSON objects: the record's data as the source wrote it (``_airbyte_da
 record's ``emitted_at``), ``_airbyte_meta`` and ``_airbyte_generation_id``. A data field of one of those
 four names is renamed by the naming rule (``_airbyte_raw_id_1``), as a column would be.
 
-Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
+Modes (:mod:`airbyte_dest_kit.store`), with the operations a bucket allows:
 
 - swap: a bucket has no rename, so a completed overwrite copies the staged keys into the final prefix,
   deletes the final keys the staging does not have, then the staging keys. A marker key written first and
@@ -22,7 +22,7 @@ Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
   the final prefix see the previous generation only. The marker names the pairs whose staging held no key
   (an overwrite that brought no records): an empty staging prefix is otherwise indistinguishable from one
   already swapped, and those finals must end up empty.
-  Not :mod:`airbyte_dest_kit.swaps`' journal, which the file store uses on object storage: its order,
+  Not :mod:`airbyte_dest_kit.store.swaps`' journal, which the file store uses on object storage: its order,
   every old object deleted before any new one is copied in, keeps a reader listing a folder of files
   from seeing two sets, but here readers get keys, and a key that both generations hold (a truncate
   refresh of a dedup stream keys by primary key) would be missing between its delete and its copy.
@@ -33,7 +33,7 @@ Modes (:mod:`airbyte_dest_kit.modes`), with the operations a bucket allows:
   the next ``open`` finishes from it), not the code: the order and what the marker holds differ.
 - merge: the stored versions of the stream's keys (live and tombstones) are read once per sync, typed by
   the same typer as incoming records, and kept in memory (keys and ranking columns only); each batch is
-  merged with them by the winner rule (:func:`airbyte_dest_kit.merge_rule.merge_arrow`) and only the keys
+  merged with them by the winner rule (:func:`airbyte_dest_kit.streams.winner.merge_arrow`) and only the keys
   whose version changed are written. One destination writes a stream at a time.
 
 Keys under ``%airbyte/`` (which no encoded name can start with) are the kit's own: swap markers and the
@@ -44,169 +44,38 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError, TransientError
-from airbyte_dest_kit.http import HttpClient, RetryPolicy
-from airbyte_dest_kit.json_text import exact_json_connection
-from airbyte_dest_kit.layout import (
-    EXTRACTED_AT,
-    LINE_NUMBER,
-    RAW_ID,
-    Capabilities,
-    StreamSpec,
-)
-from airbyte_dest_kit.merge_rule import merge_arrow
-from airbyte_dest_kit.modes import ColumnTypes, MergeTarget, StoreWriter, SwapPair
-from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writers.http import (
-    JSON_HEADERS,
-    BatchPoster,
-    Entries,
-    Envelope,
-    RequestLimits,
-    record_values,
+from airbyte_dest_kit.records.typer import RecordTyper
+from airbyte_dest_kit.store import ColumnTypes, MergeTarget, StoreWriter, SwapPair
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, LINE_NUMBER, RAW_ID, StreamSpec
+from airbyte_dest_kit.streams.winner import merge_arrow
+from airbyte_dest_kit.writers.http import record_values
+from airbyte_dest_kit.writers.kvdb.client import Entry, KvdbClient
+from airbyte_dest_kit.writers.kvdb.keys import (
+    SWAP_MARKERS,
+    SYSTEM_PREFIX,
+    delete_operation,
+    key_parts,
+    own_entries,
+    set_operation,
+    set_operations,
+    table_prefix,
 )
 
-SYSTEM_PREFIX = "%airbyte/"
-SWAP_MARKERS = SYSTEM_PREFIX + "swap/"
-PAGE_SIZE = 1000  # keys per listing page, as the KvDB guide's client reads them
-TXN = Envelope(b'{"txn":[', b"]}")
-DEFAULT_LIMITS = RequestLimits()
-# About a minute of retries (0.25 s doubling to 30 s, jittered) before a sync gives up as transient.
-DEFAULT_RETRY = RetryPolicy(max_retries=8, min_wait=0.25, max_wait=30, jitter=0.25)
-NULL_KEY_PART = "%00"
-_SET, _VALUE = '{"set":', ',"value":'  # a set operation's text around its key and its value
 # Stored versions typed at a time while the index is built: the index keeps only keys and ranking columns,
 # so reading a large stream's values must not hold them all at once.
 INDEX_GROUP = 20_000
 # Columns of the in-memory index of stored versions (besides the ranking columns).
 _KEY, _PK = "_kv_key", "_kv_pk"
-
-
-def segment(name: str) -> str:
-    """A name inside a key: ``%`` and ``/`` percent-encoded."""
-    return name.replace("%", "%25").replace("/", "%2F")
-
-
-def table_prefix(schema: str, table: str) -> str:
-    return f"{segment(schema)}/{segment(table)}/" if schema else f"{segment(table)}/"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A stored key and its value, as JSON text exactly as the server returned it."""
-
-    key: str
-    value: str
-    raw_id: str | None
-    extracted_at: int | None
-    generation: int | None
-
-
-class KvdbClient:
-    """The KvDB API: transactions of sets and deletes, listing by prefix, reading one key."""
-
-    def __init__(
-        self,
-        base_url: str,
-        bucket: str,
-        secret_key: str | None,
-        *,
-        limits: RequestLimits = DEFAULT_LIMITS,
-        concurrency: int = 1,
-        retry: RetryPolicy = DEFAULT_RETRY,
-    ) -> None:
-        headers = dict(JSON_HEADERS)
-        if secret_key:
-            headers["Authorization"] = f"Bearer {secret_key}"
-        self.base_url, self.bucket = base_url, bucket
-        client = HttpClient(base_url, headers=headers, retry=retry, credentials_key="secret_key")
-        self.poster = BatchPoster(client, limits, concurrency)
-        self._path = "/" + urllib.parse.quote(bucket, safe="")
-        self._json = exact_json_connection()  # splits listings keeping each value's text
-
-    @property
-    def requests_sent(self) -> int:
-        return self.poster.client.requests_sent
-
-    def apply(self, operations: Entries) -> int:
-        """Apply ``{"set": …, "value": …}`` / ``{"delete": …}`` entries; the requests it took."""
-        return self.poster.post(self._path, operations, TXN) if len(operations) else 0
-
-    def get(self, key: str) -> str | None:
-        url = f"{self._path}/{urllib.parse.quote(key, safe='')}"
-        response = self.poster.client.request("GET", url, accept=(404,))
-        return None if response.status_code == 404 else response.text
-
-    def entries(self, prefix: str) -> Iterator[Entry]:
-        """Every key starting with ``prefix``, in key order, with its value."""
-        skip = 0
-        while True:
-            params = {"prefix": prefix, "values": "true", "format": "json", "limit": PAGE_SIZE, "skip": skip}
-            page = self.poster.client.request("GET", self._path + "/", params=params).text
-            rows = self._json.execute(
-                "SELECT value ->> '$[0]', value -> '$[1]', value ->> '$[1]._airbyte_raw_id', "
-                "value ->> '$[1]._airbyte_extracted_at', value ->> '$[1]._airbyte_generation_id' "
-                "FROM json_each(?) ORDER BY key",
-                (page,),
-            ).fetchall()
-            for key, value, raw_id, extracted_at, generation in rows:
-                yield Entry(key, value, raw_id, _integer(extracted_at), _integer(generation))
-            skip += len(rows)
-            if len(rows) < PAGE_SIZE:
-                return
-
-    def close(self) -> None:
-        self.poster.close()
-        self._json.close()
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) else None
-
-
-def set_operation(key: str, value: str) -> bytes:
-    return f"{_SET}{orjson.dumps(key).decode()}{_VALUE}{value}}}".encode()
-
-
-def set_operations(keys: Sequence[str], values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """:func:`set_operation` for each key and value, made in Arrow: a batch's values stay there."""
-    text = values.type
-    # Decoded at once: each bytes orjson returns holds a 4 KiB block (orjson 3.13), 350 MiB for a batch's keys.
-    quoted = pa.array([orjson.dumps(key).decode() for key in keys], text)
-    parts = [pa.scalar(_SET, text), quoted, pa.scalar(_VALUE, text), values, pa.scalar("}", text)]
-    return pc.binary_join_element_wise(*parts, pa.scalar("", text))
-
-
-def delete_operation(key: str) -> bytes:
-    return b'{"delete":' + orjson.dumps(key) + b"}"
-
-
-def own_entries(entries: Iterator[Entry], prefix: str) -> Iterator[Entry]:
-    """The keys of the table at ``prefix``, not those of tables nested below it."""
-    return (e for e in entries if "/" not in e.key[len(prefix) :])
-
-
-def key_parts(stream: StreamSpec, rows: pa.Table) -> pa.ChunkedArray:
-    """Each row's primary key as one key segment (see the module docstring)."""
-    parts = []
-    for name in stream.primary_key:
-        text = pc.cast(rows.column(name), pa.string())
-        for char, code in (("%", "%25"), ("/", "%2F"), (",", "%2C")):
-            text = pc.replace_substring(text, char, code)
-        parts.append(pc.fill_null(text, NULL_KEY_PART))
-    if len(parts) == 1:
-        return pa.chunked_array([parts[0]]) if isinstance(parts[0], pa.Array) else parts[0]
-    return pc.binary_join_element_wise(*parts, ",")
 
 
 class KvdbWriter(StoreWriter):

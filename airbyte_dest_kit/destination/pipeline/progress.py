@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from airbyte_dest_kit.pipeline.buffer import StreamBuffer
+from airbyte_dest_kit.destination.pipeline.buffer import StreamBuffer
 
 MB = 1_000_000
 

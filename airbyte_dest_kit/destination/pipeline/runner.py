@@ -29,17 +29,19 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import IO
 
+from airbyte_dest_kit.destination.pipeline.buffer import StreamBuffer
+from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.destination.pipeline.flush_worker import FlushJob, FlushWorker
+from airbyte_dest_kit.destination.pipeline.ledger import StateLedger
+from airbyte_dest_kit.destination.pipeline.progress import Progress
+from airbyte_dest_kit.destination.pipeline.router import MessageLine, RecordRun, route_chunk
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.errors import ConnectorError, InputError, TransientError
-from airbyte_dest_kit.pipeline.buffer import StreamBuffer
-from airbyte_dest_kit.pipeline.flush import FlushPolicy
-from airbyte_dest_kit.pipeline.flush_worker import FlushJob, FlushWorker
-from airbyte_dest_kit.pipeline.ledger import StateLedger, StreamKey, stream_key
-from airbyte_dest_kit.pipeline.progress import Progress
-from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.pipeline.router import MessageLine, RecordRun, route_chunk
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, log_message
 from airbyte_dest_kit.protocol.shapes import check_record, check_state, check_stream_status
-from airbyte_dest_kit.writer import StreamSpec, Writer
+from airbyte_dest_kit.protocol.stream_keys import StreamKey, stream_key
+from airbyte_dest_kit.records.typer import RecordTyper
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 TICK_SECONDS = 1.0
 

@@ -9,7 +9,7 @@
     if __name__ == "__main__":
         sys.exit(launch(DestinationDuckDB()))
 
-The pipeline (:mod:`airbyte_dest_kit.pipeline.runner`) does batching, typing, modes and the state ledger.
+The pipeline (:mod:`airbyte_dest_kit.destination.pipeline.runner`) does batching, typing, modes and the state ledger.
 The schema of streams without a namespace is decided here and only here (:meth:`WriterDestination.resolve_schema`):
 the config key ``schema``, else :meth:`WriterDestination.default_schema_for`; writers read it from
 ``config["schema"]``, which is always set when :meth:`create_writer` is called.
@@ -21,12 +21,13 @@ import abc
 from collections.abc import Mapping
 from typing import IO, Any
 
-from airbyte_dest_kit.destination import Destination
-from airbyte_dest_kit.pipeline.flush import FlushPolicy
-from airbyte_dest_kit.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.destination import Destination
+from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
+from airbyte_dest_kit.destination.pipeline.runner import Pipeline
+from airbyte_dest_kit.destination.plan import build_stream_specs
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
-from airbyte_dest_kit.writer import Writer, build_stream_specs
 
 
 class WriterDestination(Destination):

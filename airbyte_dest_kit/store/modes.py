@@ -9,131 +9,31 @@ A store writer is a :class:`StoreWriter`: it implements the storage operations b
   the final table as it was and keeps the staging table; the next attempt of the same generation
   (``generation_id > 0``) continues it, any other truncating sync starts it afresh, and a normal sync
   adopts its rows (protocol: a cancelled truncate keeps the rows of every sync).
-- append_dedup: one row per primary key by :mod:`airbyte_dest_kit.merge_rule`; a winner with
+- append_dedup: one row per primary key by :mod:`airbyte_dest_kit.streams.winner`; a winner with
   ``_ab_cdc_deleted_at`` set deletes its key and stays in the tombstone table, so an older version that
   arrives later loses. Either the store merges each batch itself (:class:`Merges`, SQL stores), or it
   can scan its tables (:class:`Rewrites`, files): batches are then staged, and when the stream completes
-  the final and staged rows are reduced on disk (:func:`merge_rule.reduce_on_disk`, memory stays flat
-  however long the stream), appended to the layout's merged tables and swapped in. A crash before the
+  the final and staged rows are reduced on disk (:func:`~airbyte_dest_kit.streams.winner.reduce_on_disk`,
+  memory stays flat however long the stream), appended to the layout's merged tables and swapped in. A crash before the
   swap leaves the staged rows for the next sync to merge again (merging a row twice changes nothing).
 - a refresh that keeps older generations until the end (``minimum_generation_id > 0`` without truncate)
   deletes rows of generations below the minimum when the stream completes.
 
-The store interface. Operations name a table by the stream (its ``schema_name``) and a table name from
-the stream's layout (:mod:`airbyte_dest_kit.layout`: every name, staging and tombstones included, is
-reserved there); a store maps them to whatever it has (a database schema and table, a folder, a key
-prefix). Rows are Arrow tables with ``stream.arrow_schema``'s columns, never ``_ab_line``.
-
-Required (:class:`Store`):
-  ``create_schema``, ``columns`` (the table's columns, None if there is no table), ``evolve`` (create or
-  widen a table), ``append`` (durable when it returns), ``copy_rows`` (append one table's rows to
-  another), ``drop``, ``holds_only_generation``, ``delete_generations_below``; ``transaction`` groups
-  operations where the target has transactions (default: none), ``opened`` is a hook after a stream's
-  tables exist.
-Optional, and what the writer can do follows from them (:meth:`StoreWriter.derive_capabilities`):
-  ``swap`` (:class:`Swaps`) → overwrite and truncate refreshes;
-  ``merge`` (:class:`Merges`) or ``scan`` (:class:`Rewrites`, with ``swap``) → append_dedup.
-A mode whose operations are missing is refused before any data is read.
+The store interface the modes run on is :mod:`airbyte_dest_kit.store.store`.
 """
 
 from __future__ import annotations
 
-import abc
-import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import ClassVar
 
 import pyarrow as pa
 
-from airbyte_dest_kit.layout import Capabilities, StreamSpec
-from airbyte_dest_kit.merge_rule import reduce_on_disk
-from airbyte_dest_kit.schema import ColumnType
-from airbyte_dest_kit.writer import Writer
-
-ColumnTypes = Mapping[str, ColumnType | None]  # a table's columns; None: a type the kit does not write
-
-
-@dataclass(frozen=True)
-class SwapPair:
-    staging: str  # replaces ``final``
-    final: str
-    previous: str  # a free name ``final`` may be parked under during the swap (reserved by the layout)
-
-
-@dataclass(frozen=True)
-class MergeTarget:
-    live: str  # the table holding one row per key
-    tombstones: str | None  # deleted keys' winners; None: the stream has no CDC deletes
-
-
-class Store(abc.ABC):
-    """The operations every store implements (see the module docstring)."""
-
-    def create_schema(self, schema: str) -> None:
-        """Make ``schema`` exist (a database schema, a folder); nothing when the target has none."""
-
-    @abc.abstractmethod
-    def columns(self, stream: StreamSpec, table: str) -> ColumnTypes | None:
-        """The table's columns in order, or None when the table does not exist."""
-
-    @abc.abstractmethod
-    def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
-        """Create ``table`` (in ``stream.schema_name``) with ``columns``, or add and widen its columns to
-        hold them (``schema.plan_evolution``); never drop one."""
-
-    @abc.abstractmethod
-    def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
-        """Add ``rows`` to ``table``; durable when this returns (the states covering them get echoed)."""
-
-    @abc.abstractmethod
-    def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
-        """Append every row of ``source`` to ``target``: the columns both have, by name."""
-
-    @abc.abstractmethod
-    def drop(self, stream: StreamSpec, table: str) -> None:
-        """Remove ``table`` if it exists."""
-
-    @abc.abstractmethod
-    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
-        """Whether every row of ``table`` has ``_airbyte_generation_id == generation``."""
-
-    @abc.abstractmethod
-    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
-        """Delete rows whose ``_airbyte_generation_id`` is NULL or below ``minimum``."""
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Operations inside happen together or not at all, as far as the target can; the modes never
-        nest transactions. Default: no transactions (each operation stands alone)."""
-        yield
-
-    def opened(self, stream: StreamSpec) -> None:
-        """Called once per stream after its tables exist and staged rows were adopted."""
-
-
-@runtime_checkable
-class Swaps(Protocol):
-    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
-        """Replace each ``final`` by its ``staging`` (which then no longer exists), all pairs together as
-        far as the target can: readers see the old tables or the new ones, and a failure midway must leave
-        something the next :meth:`StoreWriter.open` can finish or undo. A target without a transactional
-        swap takes one from :mod:`airbyte_dest_kit.swaps` (by renames, or by a journal)."""
-
-
-@runtime_checkable
-class Merges(Protocol):
-    def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
-        """Merge ``source`` (a batch with one row per key, or a staged table of the same schema) into
-        ``target`` by the winner rule, tombstones included (see :mod:`airbyte_dest_kit.merge_rule`)."""
-
-
-@runtime_checkable
-class Rewrites(Protocol):
-    def scan(self, stream: StreamSpec, table: str) -> Iterator[pa.RecordBatch] | None:
-        """Every row of ``table`` in arrival order, a bounded batch at a time (columns by name, any subset
-        of ``stream.arrow_schema``'s, in types that cast to it), or None when the table does not exist."""
+from airbyte_dest_kit.destination.writer import Capabilities, Writer
+from airbyte_dest_kit.store.store import Merges, MergeTarget, Rewrites, Store, SwapPair, Swaps
+from airbyte_dest_kit.streams.spec import StreamSpec
+from airbyte_dest_kit.streams.winner import reduce_on_disk
 
 
 class StoreWriter(Writer, Store):
@@ -252,7 +152,7 @@ class StoreWriter(Writer, Store):
     ) -> None:
         """Dedup on a store without merge: the final tables' rows (unless truncating), then everything staged
         since the last completion, reduced by the winner rule into the merged tables, which are swapped in
-        (by a journal, a copy: :mod:`airbyte_dest_kit.swaps` says why the result is not written in place)."""
+        (by a journal, a copy: :mod:`airbyte_dest_kit.store.swaps` says why the result is not written in place)."""
         scans = [store.scan(stream, table) for table in [*([] if stream.truncate else finals), staging[0]]]
         minimum = 0 if stream.truncate else stream.minimum_generation_id
         merged = self._merged_tables(stream)

@@ -8,7 +8,7 @@ import time
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airbyte_dest_kit.writer import StreamSpec
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 
 class StreamBuffer:

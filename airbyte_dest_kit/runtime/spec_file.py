@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from airbyte_dest_kit.connector import read_json_file
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.runtime.config import read_json_file
 
 SPEC_NAMES = ("spec.json", "spec.yaml")
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from airbyte_dest_kit.destination.pipeline.buffer import StreamBuffer
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.pipeline.buffer import StreamBuffer
 
 MiB = 1 << 20
 

@@ -1,6 +1,6 @@
-"""Where a sync's rows go: :class:`StreamSpec` per configured stream, and every name the kit creates.
+"""A configured catalog → one :class:`StreamSpec` per stream: modes resolved, columns typed, names reserved.
 
-The naming rule (:mod:`airbyte_dest_kit.naming`) applies to all names of one schema *together*: the
+The naming rule (:mod:`airbyte_dest_kit.streams.naming`) applies to all names of one schema *together*: the
 streams' own tables first (a stream keeps its own name whenever the target allows it), then every name
 the kit adds for itself, in stream order: the staging table of an overwrite, the tombstones of a dedup
 stream with CDC deletes and their staging twin, the name an old table is parked under during a swap, the
@@ -11,151 +11,34 @@ else the next free ``<table><suffix>_1``, ``_2``, …: so a stream that happens 
 stream whatever its mode, so that a stream changing mode between syncs finds the tables it left behind.
 A store with its own namespaces (folders, key prefixes) uses the same names, so every writer lays
 streams out alike.
+
+Modes are resolved once (:func:`resolve_mode`): ``append``, ``overwrite`` (= append + truncate),
+``append_dedup``, and the refresh encoding ``minimum_generation_id == generation_id > 0`` (truncate on top
+of the requested mode). A mode the writer cannot do is a :class:`ConfigError` before any data is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import pyarrow as pa
-
+from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.naming import unique_names
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream, DestinationSyncMode
-from airbyte_dest_kit.schema import ColumnType, column_type
-
-RAW_ID = "_airbyte_raw_id"
-EXTRACTED_AT = "_airbyte_extracted_at"
-META = "_airbyte_meta"
-GENERATION_ID = "_airbyte_generation_id"
-# Fields a record carries that its schema does not declare, as one JSON object (NULL when there are none):
-# kept, never silently dropped, without guessing a type for them.
-ADDITIONAL_PROPERTIES = "_airbyte_additional_properties"
-CDC_DELETED_AT = "_ab_cdc_deleted_at"
-# Every batch a writer receives ends in this int64 column: the input line of each row (its arrival order,
-# the last tie-breaker of the winner rule). Writers never store it.
-LINE_NUMBER = "_ab_line"
-
-META_COLUMNS: dict[str, ColumnType] = {
-    RAW_ID: ColumnType.STRING,
-    EXTRACTED_AT: ColumnType.TIMESTAMP_TZ,
-    META: ColumnType.JSON,
-    GENERATION_ID: ColumnType.INTEGER,
-    ADDITIONAL_PROPERTIES: ColumnType.JSON,
-}
-# The record's ``data`` as JSON text, exactly as the source sent it (up to insignificant whitespace and
-# escapes): a column only for writers that ask for it (``Capabilities.stores_source_json``).
-SOURCE_DATA = "_airbyte_data"
-STAGING_SUFFIX = "_airbyte_tmp"
-TOMBSTONE_SUFFIX = "_airbyte_deletes"
-PREVIOUS_SUFFIX = "_airbyte_old"
-MERGED_SUFFIX = "_airbyte_merged"
-SCRATCH_TABLE = "_airbyte_batch"
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a writer can do and how its target spells names.
-
-    A writer built on a store (:class:`airbyte_dest_kit.modes.StoreWriter`) gets ``supports_dedup`` and
-    ``supports_truncate`` from the operations its store implements; a plain :class:`Writer` that applies
-    modes itself declares them.
-    """
-
-    supports_dedup: bool = True
-    supports_truncate: bool = True
-    max_identifier_bytes: int | None = None
-    case_sensitive_identifiers: bool = False
-    strips_nul: bool = False  # the target rejects NUL in text: strip it, with a change entry
-    # The writer stores each record's data as the source wrote it (the ``_airbyte_data`` column), not the
-    # typed columns: those still come, for keys and ordering, and ``_airbyte_meta`` then lists only the
-    # source's own changes, as no value is changed on the way. Other writers never pay for the column.
-    stores_source_json: bool = False
-    # The target stores rows in blocks of this many, and a commit's last block, when at most half full, costs
-    # it a second write (DuckDB's row groups): a full buffer is then written without that block, whose lines
-    # wait for the next batch (FlushPolicy.due). Batches written for a waiting state, a stream's end or age
-    # go whole.
-    rows_per_block: int | None = None
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # in the table
-    source_name: str  # in the record's data
-    type: ColumnType
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    """Everything a writer needs to know about one configured stream."""
-
-    name: str
-    namespace: str | None
-    schema_name: str
-    table_name: str
-    staging_table_name: str
-    columns: tuple[Column, ...]
-    dedup: bool
-    truncate: bool
-    primary_key: tuple[str, ...] = ()
-    cursor: str | None = None
-    cdc_deleted_column: str | None = None
-    generation_id: int = 0
-    minimum_generation_id: int = 0
-    sync_id: int = 0
-    json_schema: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    # Kit-created names besides staging (see the module docstring); derived from the table name when a
-    # spec is built by hand.
-    tombstone_table_name: str = ""
-    staging_tombstone_table_name: str = ""
-    previous_table_name: str = ""
-    previous_tombstone_table_name: str = ""
-    merged_table_name: str = ""
-    merged_tombstone_table_name: str = ""
-    scratch_table_name: str = SCRATCH_TABLE
-    source_json: bool = False  # batches carry ``_airbyte_data`` (see ``Capabilities.stores_source_json``)
-
-    def __post_init__(self) -> None:
-        def default(attribute: str, name: str) -> None:
-            if not getattr(self, attribute):
-                object.__setattr__(self, attribute, name)
-
-        default("tombstone_table_name", self.table_name + TOMBSTONE_SUFFIX)
-        default("staging_tombstone_table_name", self.staging_table_name + TOMBSTONE_SUFFIX)
-        default("previous_table_name", self.table_name + PREVIOUS_SUFFIX)
-        default("previous_tombstone_table_name", self.tombstone_table_name + PREVIOUS_SUFFIX)
-        default("merged_table_name", self.table_name + MERGED_SUFFIX)
-        default("merged_tombstone_table_name", self.tombstone_table_name + MERGED_SUFFIX)
-
-    @property
-    def key(self) -> tuple[str | None, str]:
-        return (self.namespace or None, self.name)  # null and "" namespaces are one stream
-
-    @property
-    def label(self) -> str:
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
-
-    @property
-    def keeps_tombstones(self) -> bool:
-        """A dedup stream with CDC deletes remembers deleted keys, so a stale update arriving later loses."""
-        return self.dedup and self.cdc_deleted_column is not None
-
-    @property
-    def all_columns(self) -> tuple[Column, ...]:
-        """Declared columns, then the ``_airbyte_*`` columns: the layout of every batch and table."""
-        source = (Column(SOURCE_DATA, SOURCE_DATA, ColumnType.JSON),) if self.source_json else ()
-        return self.columns + tuple(Column(n, n, t) for n, t in META_COLUMNS.items()) + source
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, c.type.arrow_type) for c in self.all_columns])
-
-    @property
-    def batch_schema(self) -> pa.Schema:
-        """What :meth:`Writer.write` receives: :attr:`arrow_schema` plus the ``_ab_line`` column."""
-        return self.arrow_schema.append(pa.field(LINE_NUMBER, pa.int64()))
+from airbyte_dest_kit.streams.naming import unique_names
+from airbyte_dest_kit.streams.schema import column_type
+from airbyte_dest_kit.streams.spec import (
+    CDC_DELETED_AT,
+    MERGED_SUFFIX,
+    META_COLUMNS,
+    PREVIOUS_SUFFIX,
+    SCRATCH_TABLE,
+    SOURCE_DATA,
+    STAGING_SUFFIX,
+    TOMBSTONE_SUFFIX,
+    Column,
+    StreamSpec,
+)
 
 
 def resolve_mode(configured: ConfiguredAirbyteStream) -> tuple[bool, bool]:

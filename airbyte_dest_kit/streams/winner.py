@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airbyte_dest_kit.layout import EXTRACTED_AT, GENERATION_ID, LINE_NUMBER, StreamSpec
+from airbyte_dest_kit.streams.spec import EXTRACTED_AT, GENERATION_ID, LINE_NUMBER, StreamSpec
 
 _POSITION = "_ab_position"
 # reduce_on_disk: rows per batch (stores scan in batches of this size too), and what DuckDB may hold in
@@ -132,7 +132,7 @@ def reduce_on_disk(
     database beyond :data:`REDUCE_MEMORY_LIMIT`: memory stays flat as the stream grows, the folder does not."""
     import duckdb  # only stores that rewrite need it
 
-    from airbyte_dest_kit.pipeline.record_typer import quote  # imports this module: not at the top
+    from airbyte_dest_kit.streams.sql_text import quote  # imports this module: not at the top
 
     schema = stream.batch_schema
     with (

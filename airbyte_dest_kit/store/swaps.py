@@ -1,5 +1,5 @@
 """Swaps for stores whose target has no transactional one, written once: a store's :meth:`Swaps.swap
-<airbyte_dest_kit.modes.Swaps.swap>` calls one of them, and its ``open`` calls the matching ``resume_*``
+<airbyte_dest_kit.store.Swaps.swap>` calls one of them, and its ``open`` calls the matching ``resume_*``
 first, which finishes a swap a crash interrupted. (The key-value store of destination-kvdb keeps its own,
 copying before it deletes: :mod:`airbyte_dest_kit.writers.kvdb` says why.)
 
@@ -36,9 +36,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from airbyte_dest_kit.layout import StreamSpec
-from airbyte_dest_kit.modes import ColumnTypes, SwapPair
-from airbyte_dest_kit.schema import ColumnType
+from airbyte_dest_kit.store.store import ColumnTypes, SwapPair
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 
 class RenamingStore(Protocol):

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-StreamKey = tuple[str | None, str]
+from airbyte_dest_kit.protocol.stream_keys import StreamKey, state_scope
 
 
 @dataclass
@@ -29,22 +29,6 @@ class HeldState:
     scope: StreamKey | None  # the stream of a STREAM state; None for GLOBAL / LEGACY
     watermark: dict[StreamKey, int]
     held_at: float
-
-
-def state_scope(state: Mapping[str, Any]) -> StreamKey | None:
-    """The stream a STREAM state belongs to, or ``None`` for GLOBAL / LEGACY (type absent ⇒ LEGACY).
-
-    ``state`` has passed the codec's shape checks (:func:`~airbyte_dest_kit.protocol.codec.check_state`).
-    """
-    if state.get("type") != "STREAM":
-        return None
-    return stream_key(state["stream"]["stream_descriptor"])
-
-
-def stream_key(descriptor: Mapping[str, Any]) -> StreamKey:
-    """The key of a stream descriptor. The platform treats a null and an empty namespace as the same stream;
-    so do stream keys here."""
-    return (descriptor.get("namespace") or None, str(descriptor.get("name", "")))
 
 
 class StateLedger:

@@ -35,8 +35,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError, SystemFailure
-from airbyte_dest_kit.json_text import exact_json_connection
-from airbyte_dest_kit.layout import (
+from airbyte_dest_kit.records.json_text import exact_json_connection
+from airbyte_dest_kit.records.line_repair import repair_record_line
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import (
     ADDITIONAL_PROPERTIES,
     EXTRACTED_AT,
     GENERATION_ID,
@@ -46,9 +48,8 @@ from airbyte_dest_kit.layout import (
     SOURCE_DATA,
     StreamSpec,
 )
-from airbyte_dest_kit.merge_rule import batch_order_sql
-from airbyte_dest_kit.pipeline.line_repair import repair_record_line
-from airbyte_dest_kit.schema import ColumnType
+from airbyte_dest_kit.streams.sql_text import literal
+from airbyte_dest_kit.streams.winner import batch_order_sql
 
 _INVALID = "_ab_invalid"
 _VERBATIM = "_ab_verbatim"
@@ -58,14 +59,6 @@ _DUPLICATE_KEYS = "_ab_duplicate_keys"
 def output_name(index: int) -> str:
     """The typing query's name for the declared column at ``index``."""
     return f"col{index}"
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _INTEGER_TEXT = "'\\s*[-+]?[0-9]+\\s*'"

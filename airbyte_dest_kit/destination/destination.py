@@ -21,8 +21,9 @@ Each STATE ``write`` yields goes out as it came in plus ``destinationStats.recor
 scope handed to ``write`` since that scope's previous state), as the protocol asks; a ``check`` may raise or
 return an ``AirbyteConnectionStatus``.
 
-Destinations that hand the kit a :class:`~airbyte_dest_kit.writer.Writer` instead subclass
-:class:`~airbyte_dest_kit.writer_destination.WriterDestination` and get batching, modes and the state ledger.
+Destinations that hand the kit a :class:`~airbyte_dest_kit.destination.writer.Writer` instead subclass
+:class:`~airbyte_dest_kit.destination.writer_destination.WriterDestination` and get batching, modes and the
+state ledger.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from typing import IO, Any
 
 import pydantic
 
-from airbyte_dest_kit.connector import Connector, load_catalog
-from airbyte_dest_kit.entrypoint import launch
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.pipeline.ledger import StreamKey, state_scope, stream_key
 from airbyte_dest_kit.protocol.codec import MessageWriter, decode_line, iter_lines
 from airbyte_dest_kit.protocol.models import AirbyteMessage, ConfiguredAirbyteCatalog, Type
+from airbyte_dest_kit.protocol.stream_keys import StreamKey, state_scope, stream_key
+from airbyte_dest_kit.runtime.config import load_catalog
+from airbyte_dest_kit.runtime.connector import Connector
+from airbyte_dest_kit.runtime.entrypoint import launch
 
 log = logging.getLogger("airbyte.destination")
 

@@ -27,9 +27,10 @@ from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 
+from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.errors import ConnectorError, InputError, WriterError
-from airbyte_dest_kit.pipeline.record_typer import RecordTyper
-from airbyte_dest_kit.writer import StreamSpec, Writer
+from airbyte_dest_kit.records.typer import RecordTyper
+from airbyte_dest_kit.streams.spec import StreamSpec
 
 T = TypeVar("T")
 

@@ -13,10 +13,10 @@ typing records, batching, the state ledger, progress, error reporting) is the pi
             self.rows.extend(batch.to_pylist())
 
 A writer with only ``write`` applies modes itself and declares which in its :class:`Capabilities`. A
-writer that is a store (:class:`airbyte_dest_kit.modes.StoreWriter`) gets every mode from
-:mod:`airbyte_dest_kit.modes` instead, and its capabilities from the operations it implements.
+writer that is a store (:class:`airbyte_dest_kit.store.StoreWriter`) gets every mode from
+:mod:`airbyte_dest_kit.store` instead, and its capabilities from the operations it implements.
 
-Modes are resolved once (:func:`resolve_mode`, in :mod:`airbyte_dest_kit.layout`): ``append``,
+Modes are resolved once (:func:`~airbyte_dest_kit.destination.plan.resolve_mode`): ``append``,
 ``overwrite`` (= append + truncate), ``append_dedup``, and the refresh encoding
 ``minimum_generation_id == generation_id > 0`` (truncate on top of the requested mode). A mode a writer
 cannot do is a :class:`ConfigError` before any data is read, never a silent fallback.
@@ -26,42 +26,36 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-# The layout names are part of the writer contract; they live in layout.py with the naming rule.
-from airbyte_dest_kit.layout import (
-    ADDITIONAL_PROPERTIES,
-    CDC_DELETED_AT,
-    EXTRACTED_AT,
-    GENERATION_ID,
-    LINE_NUMBER,
-    META,
-    META_COLUMNS,
-    RAW_ID,
-    Capabilities,
-    Column,
-    StreamSpec,
-    build_stream_specs,
-    resolve_mode,
-)
+from airbyte_dest_kit.streams.spec import StreamSpec
 
-__all__ = [
-    "ADDITIONAL_PROPERTIES",
-    "CDC_DELETED_AT",
-    "EXTRACTED_AT",
-    "GENERATION_ID",
-    "LINE_NUMBER",
-    "META",
-    "META_COLUMNS",
-    "RAW_ID",
-    "Capabilities",
-    "Column",
-    "StreamSpec",
-    "Writer",
-    "build_stream_specs",
-    "resolve_mode",
-]
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a writer can do and how its target spells names.
+
+    A writer built on a store (:class:`airbyte_dest_kit.store.StoreWriter`) gets ``supports_dedup`` and
+    ``supports_truncate`` from the operations its store implements; a plain :class:`Writer` that applies
+    modes itself declares them.
+    """
+
+    supports_dedup: bool = True
+    supports_truncate: bool = True
+    max_identifier_bytes: int | None = None
+    case_sensitive_identifiers: bool = False
+    strips_nul: bool = False  # the target rejects NUL in text: strip it, with a change entry
+    # The writer stores each record's data as the source wrote it (the ``_airbyte_data`` column), not the
+    # typed columns: those still come, for keys and ordering, and ``_airbyte_meta`` then lists only the
+    # source's own changes, as no value is changed on the way. Other writers never pay for the column.
+    stores_source_json: bool = False
+    # The target stores rows in blocks of this many, and a commit's last block, when at most half full, costs
+    # it a second write (DuckDB's row groups): a full buffer is then written without that block, whose lines
+    # wait for the next batch (FlushPolicy.due). Batches written for a waiting state, a stream's end or age
+    # go whole.
+    rows_per_block: int | None = None
 
 
 class Writer(abc.ABC):

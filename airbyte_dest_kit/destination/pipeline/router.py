@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.protocol.stream_keys import StreamKey
 
 _NAMESPACE = r'(?P<{tag}>"namespace":(?:null|"(?P<{name}>[^"\\]*)"),)?'
 RECORD_PREFIX = (
@@ -28,8 +29,6 @@ RECORD_PREFIX = (
 RECORD_PREFIX_NO_NAMESPACE = r'^\{"type":"RECORD","record":\{"stream":"(?P<stream>[^"\\]*)",'
 _NULL_MARK = "\x00"  # namespace absent or null; cannot occur in a stream name from the regex
 _SEPARATOR = "\x1f"
-
-StreamKey = tuple[str | None, str]
 
 
 @dataclass(frozen=True)

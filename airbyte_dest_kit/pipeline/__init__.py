@@ -1,1 +1,0 @@
-"""The streaming pipeline for Writer-based destinations (see ``airbyte_dest_kit.writer_destination``)."""
