@@ -5,8 +5,9 @@ What guides use is here: ``destinations.Destination``, ``sources.AbstractSource`
 / ``IncrementalMixin``, ``sources.streams.http.HttpStream``, ``…http.requests_native_auth.TokenAuthenticator``,
 ``entrypoint.launch``, ``models``, ``AirbyteLogger``, ``utils.AirbyteTracedException``, with ``spec.yaml``
 or ``spec.json`` and ``schemas/<stream>.json`` in the connector's package. The connector then gets the
-kit's behaviour (see :mod:`airbyte_dest_kit.cdk.runtime`). HTTP names are imported on first use (they
-need the ``http`` extra).
+kit's behaviour (:mod:`airbyte_dest_kit.cdk.sources.runtime` for sources,
+:class:`~airbyte_dest_kit.cdk.destinations.destination.DestinationRuntime` for destinations). HTTP names
+are imported on first use (they need the ``http`` extra).
 """
 
 from __future__ import annotations

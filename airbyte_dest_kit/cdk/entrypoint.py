@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from airbyte_dest_kit.cdk.runtime import SourceRuntime
 from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
+from airbyte_dest_kit.cdk.sources.runtime import SourceRuntime
 from airbyte_dest_kit.runtime.entrypoint import launch as launch_connector
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from airbyte_dest_kit.cdk import AirbyteLogger, AirbyteTracedException
 from airbyte_dest_kit.cdk.destinations import Destination
+from airbyte_dest_kit.cdk.destinations.destination import DestinationRuntime
 from airbyte_dest_kit.cdk.models import (
     AirbyteMessage,
     AirbyteRecordMessage,
@@ -23,8 +24,8 @@ from airbyte_dest_kit.cdk.models import (
     SyncMode,
     Type,
 )
-from airbyte_dest_kit.cdk.runtime import DestinationRuntime, SourceRuntime
 from airbyte_dest_kit.cdk.sources import AbstractSource
+from airbyte_dest_kit.cdk.sources.runtime import SourceRuntime
 from airbyte_dest_kit.cdk.sources.streams import Stream
 from airbyte_dest_kit.cdk.sources.streams.core import camel_to_snake
 from airbyte_dest_kit.errors import ConfigError

@@ -1,5 +1,5 @@
 """airbyte-cdk's ``Stream`` and ``IncrementalMixin``, read by the kit's reader through
-:class:`~airbyte_dest_kit.cdk.runtime.StreamRuntime`."""
+:class:`~airbyte_dest_kit.cdk.sources.runtime.StreamRuntime`."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ from airbyte_dest_kit.errors import InputError
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.records.typer import RecordTyper
 from airbyte_dest_kit.testing.builders import configured_stream, record
-
-from .helpers import lines_of, spec_for
+from unit_tests.stream_helpers import lines_of, spec_for
 
 PROPS = {
     "id": {"type": "integer"},

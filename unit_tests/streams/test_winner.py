@@ -21,8 +21,7 @@ from airbyte_dest_kit.streams.winner import (
     reduce_arrow,
     reduce_on_disk,
 )
-
-from .helpers import spec_for
+from unit_tests.stream_helpers import spec_for
 
 PROPS = {"id": {"type": ["null", "integer"]}, "c": {"type": ["null", "integer"]}, "pos": {"type": "integer"}}
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)

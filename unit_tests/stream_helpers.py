@@ -1,4 +1,4 @@
-"""Small helpers shared by the core unit tests."""
+"""Stream specs and raw record lines from Python values, for unit tests of the typer, the plan and winner rule."""
 
 from __future__ import annotations
 

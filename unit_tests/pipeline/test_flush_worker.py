@@ -12,7 +12,7 @@ from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.errors import InputError, WriterError
 from airbyte_dest_kit.records.typer import RecordTyper
 from airbyte_dest_kit.streams.spec import StreamSpec
-from unit_tests.core.helpers import spec_for
+from unit_tests.stream_helpers import spec_for
 
 
 class _Recorder(Writer):

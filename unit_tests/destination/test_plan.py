@@ -14,8 +14,7 @@ from airbyte_dest_kit.streams.naming import fit_name, unique_names
 from airbyte_dest_kit.streams.schema import ColumnType as T
 from airbyte_dest_kit.streams.schema import column_type, plan_evolution, widen
 from airbyte_dest_kit.testing.builders import configured_stream
-
-from .helpers import spec_for
+from unit_tests.stream_helpers import spec_for
 
 
 @pytest.mark.parametrize(

@@ -1,56 +1,29 @@
-"""The adapters that run airbyte-cdk style connectors on the kit's runtime.
-
-Each wraps the connector a user wrote against :mod:`airbyte_dest_kit.cdk` in the kit's own connector class,
-so the kit's command line does the work: config validation naming the key, secrets masked in every LOG,
-CONNECTION_STATUS and TRACE ERROR, bad input lines reported as TRACE ERRORs with their line number, states
-echoed verbatim with ``destinationStats``, stream statuses, ``sourceStats`` and per-stream failures on read,
-and a non-zero exit when a command fails.
+"""The adapters that run airbyte-cdk style sources on the kit's runtime: :class:`SourceRuntime` wraps an
+``AbstractSource`` in the kit's :class:`~airbyte_dest_kit.sources.source.Source`, and :class:`StreamRuntime`
+each of its streams, so the kit's reader does the work: config validation naming the key, secrets masked,
+stream statuses, states after the records they cover, ``sourceStats``, per-stream failures, a non-zero exit
+when a command fails.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from airbyte_dest_kit.cdk.connector import spec_as_dict
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
 from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, SyncMode, Type
-from airbyte_dest_kit.destination.destination import Destination as KitDestination
+from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
+from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream
 from airbyte_dest_kit.protocol.codec import MessageWriter
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
 from airbyte_dest_kit.runtime.config import load_catalog
 from airbyte_dest_kit.sources.source import Source as KitSource
 from airbyte_dest_kit.sources.stream import Record, StreamSlice
 from airbyte_dest_kit.sources.stream import Stream as KitStream
 
-if TYPE_CHECKING:
-    from airbyte_dest_kit.cdk.destinations.destination import Destination
-    from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
-    from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream
-
 LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
-
-
-class DestinationRuntime(KitDestination):
-    """A kit destination whose spec, check and write are the airbyte-cdk style connector's."""
-
-    def __init__(self, connector: Destination) -> None:
-        super().__init__()
-        self.connector = connector
-
-    def spec(self) -> dict[str, Any]:
-        return spec_as_dict(self.connector.spec(AirbyteLogger()))
-
-    def check(self, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        return self.connector.check(AirbyteLogger(), config)
-
-    def write(
-        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, input_messages: Iterator[AirbyteMessage]
-    ) -> Iterable[AirbyteMessage | dict[str, Any]]:
-        # airbyte-cdk passes these by keyword, so connectors written for it name them so.
-        return self.connector.write(config=config, configured_catalog=catalog, input_messages=input_messages)
 
 
 class SourceRuntime(KitSource):
@@ -147,11 +120,11 @@ class StreamRuntime(KitStream):
         return self._sync_modes.get((self.namespace, self.name), SyncMode.full_refresh)
 
     def current_state(self) -> dict[str, Any]:
-        return dict(cast("IncrementalMixin", self.stream).state) if self._has_state_property else self._legacy_state
+        return dict(cast(IncrementalMixin, self.stream).state) if self._has_state_property else self._legacy_state
 
     def load_state(self, stream_state: Mapping[str, Any] | None) -> None:
         if self._has_state_property:
-            cast("IncrementalMixin", self.stream).state = dict(stream_state or {})
+            cast(IncrementalMixin, self.stream).state = dict(stream_state or {})
         else:
             self._legacy_state = dict(stream_state or {})
 
