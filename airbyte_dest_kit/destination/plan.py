@@ -128,9 +128,9 @@ def build_stream_specs(
     for index, configured in enumerate(streams):
         stream = configured.stream
         dedup, truncate = resolve_mode(configured)
-        if dedup and not capabilities.supports_dedup:
+        if dedup and not capabilities.dedup:
             raise ConfigError(f"stream {stream.name!r}: this destination does not support append_dedup")
-        if truncate and not capabilities.supports_truncate:
+        if truncate and not capabilities.truncate:
             raise ConfigError(f"stream {stream.name!r}: this destination does not support overwrite/truncate")
         properties = stream.json_schema.get("properties") or {}
         if not isinstance(properties, Mapping):

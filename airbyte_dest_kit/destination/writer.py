@@ -4,7 +4,7 @@ A writer receives typed Arrow batches per stream and makes them durable. Everyth
 typing records, batching, the state ledger, progress, error reporting) is the pipeline's job::
 
     class ListWriter(Writer):
-        capabilities = Capabilities(supports_dedup=False, supports_truncate=False)
+        capabilities = Capabilities(dedup=False, truncate=False)
 
         def __init__(self):
             self.rows = []
@@ -35,15 +35,22 @@ from airbyte_dest_kit.streams.spec import StreamSpec
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a writer can do and how its target spells names.
+    """What a writer can do and how its target spells names: one vocabulary for the runtime, which refuses a
+    mode the writer lacks before any data is read, and for the acceptance suite, whose scenarios name what
+    they require by the same field names (:data:`ABILITIES`).
 
-    A writer built on a store (:class:`airbyte_dest_kit.store.StoreWriter`) gets ``supports_dedup`` and
-    ``supports_truncate`` from the operations its store implements; a plain :class:`Writer` that applies
-    modes itself declares them.
+    A writer built on a store (:class:`airbyte_dest_kit.store.StoreWriter`) gets ``dedup`` and ``truncate``
+    from the operations its store implements; a plain :class:`Writer` that applies modes itself declares them.
     """
 
-    supports_dedup: bool = True
-    supports_truncate: bool = True
+    # append_dedup: one row per primary key by the winner rule, CDC deletes applied.
+    dedup: bool = True
+    # overwrite and truncate refreshes, by the protocol's rules: the new generation is staged and replaces the
+    # old one when the stream completes; a retried attempt of the same generation keeps the rows staged
+    # before it; a later sync that does not truncate adopts the rows a given-up refresh left staged.
+    truncate: bool = True
+    # a new property adds a column, a changed type widens the column; nothing is dropped.
+    schema_evolution: bool = True
     max_identifier_bytes: int | None = None
     case_sensitive_identifiers: bool = False
     strips_nul: bool = False  # the target rejects NUL in text: strip it, with a change entry
@@ -57,12 +64,26 @@ class Capabilities:
     # go whole.
     rows_per_block: int | None = None
 
+    def lacking(self) -> frozenset[str]:
+        """The :data:`ABILITIES` this writer does not have."""
+        return frozenset(name for name in ABILITIES if not getattr(self, name))
+
+
+# The fields of Capabilities that say what a writer can do (the others say how its target spells names and
+# stores rows).
+ABILITIES = ("dedup", "truncate", "schema_evolution")
+
 
 class Writer(abc.ABC):
     """Lands typed batches in a target system. Only :meth:`write` is required.
 
     Call order: ``check`` (for the ``check`` command) or ``open`` → ``write``* → ``finish`` for each
     stream that completed → ``close`` (always, also after a failure).
+
+    Threads: ``open``, ``write``, ``finish`` and ``close`` all run on one thread, the pipeline's writing
+    thread, which is not the thread that built the writer. Connect in :meth:`open` (or :meth:`check`), not
+    in ``__init__``: a connection that belongs to its thread (sqlite3's, many drivers') fails when used from
+    another one.
 
     Each batch passed to :meth:`write` has ``stream.arrow_schema`` plus a trailing ``_ab_line`` int64
     column (the input line number: arrival order, not to be stored). For dedup streams the pipeline has

@@ -54,7 +54,7 @@ class StoreWriter(Writer, Store):
         swaps = callable(getattr(cls, "swap", None))
         merges = callable(getattr(cls, "merge", None))
         rewrites = callable(getattr(cls, "scan", None))
-        return dataclasses.replace(naming, supports_truncate=swaps, supports_dedup=merges or (rewrites and swaps))
+        return dataclasses.replace(naming, truncate=swaps, dedup=merges or (rewrites and swaps))
 
     # -- which tables a stream uses ----------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from airbyte_dest_kit.streams.spec import StreamSpec
 
 
 class MemoryWriter(Writer):
-    capabilities = Capabilities(supports_dedup=True, supports_truncate=True)
+    capabilities = Capabilities(dedup=True, truncate=True)
 
     def __init__(self, *, fail_on_write: int | None = None, fail_on_finish: bool = False) -> None:
         self.fail_on_write = fail_on_write

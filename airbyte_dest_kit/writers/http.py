@@ -185,7 +185,7 @@ class HttpWriter(Writer):
     should dedupe by ``_airbyte_raw_id``, or :meth:`entries` keys each record by it (a KvDB ``set``).
     """
 
-    capabilities = Capabilities(supports_dedup=False, supports_truncate=False, stores_source_json=True)
+    capabilities = Capabilities(dedup=False, truncate=False, stores_source_json=True)
     envelope = Envelope()
 
     def __init__(self, poster: BatchPoster) -> None:

@@ -156,6 +156,7 @@ def test_declared_inabilities_are_strict_expected_failures(tmp_path: Path) -> No
         textwrap.dedent(
             f"""
             import pytest
+            from airbyte_dest_kit import Capabilities
             from airbyte_dest_kit.testing.acceptance import DestinationAcceptance, Target, WriterRunner, duckdb_reader
             from airbyte_dest_kit.writers.duckdb import DuckDBWriter
             import dataclasses
@@ -166,7 +167,7 @@ def test_declared_inabilities_are_strict_expected_failures(tmp_path: Path) -> No
 
 
             # after the class: a store derives its capabilities when subclassed
-            NoDedup.capabilities = dataclasses.replace(DuckDBWriter.capabilities, supports_dedup=False)
+            NoDedup.capabilities = dataclasses.replace(DuckDBWriter.capabilities, dedup=False)
 
 
             class Base(DestinationAcceptance):
@@ -177,7 +178,8 @@ def test_declared_inabilities_are_strict_expected_failures(tmp_path: Path) -> No
                     path = tmp_path / "x.duckdb"
                     runner = WriterRunner(lambda c: self.writer(c["destination_path"]), spec_path={str(SPEC)!r})
                     config = {{"destination_path": str(path)}}
-                    return Target(runner, config, {{}}, duckdb_reader(path), tmp_path, cannot={{"dedup"}})
+                    declared = Capabilities(dedup=False)
+                    return Target(runner, config, {{}}, duckdb_reader(path), tmp_path, capabilities=declared)
 
 
             class TestNoDedup(Base):

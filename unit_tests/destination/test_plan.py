@@ -120,7 +120,7 @@ def test_invalid_dedup_configuration_is_a_config_error(options: dict[str, Any], 
 def test_unsupported_modes_fail_before_any_data() -> None:
     configured = ConfiguredAirbyteStream.model_validate(configured_stream("s", {}, mode="overwrite"))
     with pytest.raises(ConfigError, match="does not support overwrite"):
-        build_stream_specs([configured], "main", Capabilities(supports_truncate=False))
+        build_stream_specs([configured], "main", Capabilities(truncate=False))
 
 
 def test_two_streams_that_collide_as_table_names_get_distinct_tables() -> None:

@@ -158,7 +158,7 @@ def test_a_state_does_not_wait_for_the_age_bound(monkeypatch: Any, trigger: str)
 class BlockWriter(MemoryWriter):
     """Stores rows in blocks of four (as DuckDB does in row groups) and remembers when each batch landed."""
 
-    capabilities = Capabilities(supports_dedup=True, supports_truncate=True, rows_per_block=4)
+    capabilities = Capabilities(dedup=True, truncate=True, rows_per_block=4)
 
     def __init__(self) -> None:
         super().__init__()

@@ -58,12 +58,12 @@ class Merging(Swapping):
     [(AppendOnly, False, False), (Swapping, False, True), (Merging, True, True), (DuckDBWriter, True, True)],
 )
 def test_capabilities_follow_the_operations(writer: type[StoreWriter], dedup: bool, truncate: bool) -> None:
-    assert (writer.capabilities.supports_dedup, writer.capabilities.supports_truncate) == (dedup, truncate)
+    assert (writer.capabilities.dedup, writer.capabilities.truncate) == (dedup, truncate)
 
 
 def test_files_dedup_through_read_replace_and_swap() -> None:
     capabilities = FileWriter("/tmp/never-written").capabilities
-    assert capabilities.supports_dedup and capabilities.supports_truncate
+    assert capabilities.dedup and capabilities.truncate
 
 
 @pytest.mark.parametrize(("mode", "refused"), [("overwrite", "overwrite/truncate"), ("append_dedup", "append_dedup")])

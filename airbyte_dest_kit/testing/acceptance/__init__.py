@@ -13,12 +13,11 @@ from airbyte_dest_kit.testing.acceptance.readers import (
     sqlite_reader,
 )
 from airbyte_dest_kit.testing.acceptance.runners import CommandRunner, DestinationRunner, Runner, WriterRunner
-from airbyte_dest_kit.testing.acceptance.scenario import CAPABILITIES, SCENARIOS, Scenario, Target
+from airbyte_dest_kit.testing.acceptance.scenario import SCENARIOS, Scenario, Target
 from airbyte_dest_kit.testing.acceptance.suite import DestinationAcceptance
 from airbyte_dest_kit.testing.harness import Run
 
 __all__ = [
-    "CAPABILITIES",
     "FILE_FORMATS",
     "SCENARIOS",
     "CommandRunner",

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import json
 import reprlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airbyte_dest_kit.destination.writer import ABILITIES, Capabilities
 from airbyte_dest_kit.testing.acceptance import generated
 from airbyte_dest_kit.testing.acceptance.readers import ReadTable, Rows, plain
 from airbyte_dest_kit.testing.acceptance.runners import LiveWrite, Runner
@@ -40,17 +41,15 @@ from airbyte_dest_kit.testing.harness import Run
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
-# What a destination may declare it cannot do (``Target.cannot``); scenarios needing it are expected failures.
-CAPABILITIES = frozenset({"dedup", "truncate_refresh", "schema_evolution"})
-
 
 @dataclass
 class Target:
     """The destination under test: how to run it, a valid and an invalid config, how to read a table back.
 
     ``schema`` is where streams without a namespace land; ``namespace`` a second one scenarios may write to
-    (the fixture removes it after the test where it outlives ``tmp``); ``cannot`` names the
-    :data:`CAPABILITIES` it lacks.
+    (the fixture removes it after the test where it outlives ``tmp``); ``capabilities`` what the destination
+    can do, in the writer's own terms (``MyWriter.capabilities``): a scenario requiring an ability it lacks
+    is an expected failure.
     """
 
     runner: Runner
@@ -59,13 +58,8 @@ class Target:
     read_table: ReadTable
     tmp: Path
     schema: str = "main"
-    cannot: Collection[str] = field(default_factory=frozenset)
+    capabilities: Capabilities = field(default_factory=Capabilities)
     namespace: str = "acceptance_namespace"
-
-    def __post_init__(self) -> None:
-        unknown = set(self.cannot) - CAPABILITIES
-        if unknown:
-            raise ValueError(f"Target.cannot: unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
 
     def write(self, catalog: Mapping[str, Any], messages: Sequence[Mapping[str, Any] | str]) -> Run:
         return self.runner.write(self.config, catalog, messages, self.tmp)
@@ -110,7 +104,10 @@ class Scenario:
             header, *steps = generated.SCENARIOS[name]()
         else:
             raise FileNotFoundError(f"no scenario {path.name} in {SCENARIOS} (nor one generated) for test_{name}")
-        return cls(name, frozenset(header.get("requires", ())), steps)
+        requires = frozenset(header.get("requires", ()))
+        if not requires <= set(ABILITIES):
+            raise ValueError(f"scenario {name}: requires {sorted(requires)}; a writer's abilities are {ABILITIES}")
+        return cls(name, requires, steps)
 
     def play(self, target: Target) -> list[Run]:
         """Every step in order; the runs, for tests that check more."""

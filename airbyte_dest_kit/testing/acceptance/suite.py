@@ -12,7 +12,7 @@
                 invalid_config={"path": "/no/such/folder/out.duckdb"},
                 read_table=duckdb_reader(path),
                 tmp=tmp_path,
-                cannot={"dedup"},  # scenarios needing it become expected failures (xfail, strict)
+                capabilities=MyWriter.capabilities,  # a scenario needing what it lacks is a strict xfail
             )
 
 Every ``test_…`` method plays ``scenarios/….jsonl``; a few check more in Python.
@@ -42,7 +42,7 @@ class DestinationAcceptance:
         """The scenario named after the test; one needing what the destination cannot do is a strict xfail:
         it must fail (a destination that can do it after all is told to drop the declaration)."""
         scenario = Scenario.load(request.node.originalname.removeprefix("test_"))
-        lacking = sorted(scenario.requires.intersection(destination.cannot))
+        lacking = sorted(scenario.requires & destination.capabilities.lacking())
         if lacking:
             reason = f"the destination declares it cannot do: {', '.join(lacking)}"
             request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
