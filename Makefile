@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test bench lint
+.PHONY: install demo test docs-check bench lint
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+# README.md's commands and examples, run as a reader runs them (part of make test too)
+docs-check: install
+	$(PY) -m pytest integration_tests/docs
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
