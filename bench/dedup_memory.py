@@ -28,7 +28,7 @@ from airbyte_dest_kit.testing.builders import configured_stream
 from airbyte_dest_kit.writers.files import FileFormat, FileWriter
 
 BATCH = 50_000
-# make bench's sizes, four times apart: the larger is where the README's runs found the peak flat already
+# make bench's sizes, four times apart: the larger is where the runs in docs/performance.md found the peak flat already
 # (450 MiB, then 458 and 464 at 2× and 4×) and the in-memory merge this one replaced took twice that.
 BENCH_ROWS = [400_000, 1_600_000]
 

@@ -7,7 +7,7 @@ the same local shop API, and print where the outputs differ. Not part of CI (it 
 Both get the same config file, with the manifest injected under ``__injected_declarative_manifest``. Each
 case reads the listed streams; the incremental case then resumes from each side's own final state with
 more events on the API. Compared: the set of records per stream and the final state per stream. The
-differences README.md documents (full-refresh state markers, concurrent vs in-order reads) are expected.
+differences docs/declarative.md documents (full-refresh state markers, concurrent vs in-order reads) are expected.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def _schema_names(streams: Sequence[str], capabilities: Capabilities) -> list[_N
 def build_stream_specs(
     streams: Sequence[ConfiguredAirbyteStream], default_schema: str, capabilities: Capabilities
 ) -> list[StreamSpec]:
-    """Resolve names, columns and modes for every configured stream (the layout rules of the README)."""
+    """Resolve names, columns and modes for every configured stream (the rules of the module docstring)."""
     limit, case_sensitive = capabilities.max_identifier_bytes, capabilities.case_sensitive_identifiers
     by_schema: dict[str, list[int]] = {}
     for index, configured in enumerate(streams):

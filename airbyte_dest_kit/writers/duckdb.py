@@ -51,7 +51,7 @@ CHECKPOINT_THRESHOLD = "64MB"
 # (15 vectors) they skip the WAL, a quarter to a third less CPU in the writer for a fifth larger file. A
 # commit's last row group, when at most half full, is merged with its neighbours and compressed again at the
 # checkpoint (its vacuum): the pipeline leaves such a group's rows for the next batch (``rows_per_block``),
-# which took source-faker's output from 5.2 to 3.7 s (README, performance). Row groups already in the file
+# which took source-faker's output from 5.2 to 3.7 s (docs/performance.md). Row groups already in the file
 # keep their size.
 ROW_GROUP_SIZE = 30_720
 # Our connection's name for the database file (a name of the file's own could clash with DuckDB's, like
@@ -112,7 +112,7 @@ class DuckDBWriter(StoreWriter):
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             # A checkpoint after every 16 MiB of WAL (DuckDB's default) followed nearly every batch (and, as we
             # read it, compresses the table's partly filled last row group again each time): 64 MiB measured
-            # up to a fifth faster on source-faker's output, for no more memory (README, performance).
+            # up to a fifth faster on source-faker's output, for no more memory (docs/performance.md).
             self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             if self.threads:
                 self._con.execute(f"SET threads = {int(self.threads)}")

@@ -172,7 +172,7 @@ def _without_clashes(data: pa.ChunkedArray) -> pa.ChunkedArray:
 
 class HttpWriter(Writer):
     """A :class:`Writer` for an HTTP API that takes records in JSON requests (append only: for dedup and
-    overwrite, build a store as ``writers/kvdb.py`` does). By default each record is one entry, a JSON object
+    overwrite, build a store as ``writers/kvdb/`` does). By default each record is one entry, a JSON object
     of its data as the source wrote it plus the four ``_airbyte_*`` fields (:func:`record_values`)::
 
         class IngestWriter(HttpWriter):

@@ -1,6 +1,6 @@
 """Input that used to break a sync: every shape of every message the kit reads, odd JSON, odd names.
 
-Each case must end the way the README promises: a record is never dropped for its values; a protocol
+Each case must end the way docs/guarantees.md promises: a record is never dropped for its values; a protocol
 error commits what came before it, echoes the states that covers, and is one TRACE ERROR naming the line.
 """
 

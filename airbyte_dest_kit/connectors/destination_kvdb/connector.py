@@ -3,7 +3,7 @@
 python main.py check --config sample_files/config.json
 cat messages.jsonl | python main.py write --config sample_files/config.json --catalog catalog.json
 
-Keys, values and modes: see ``airbyte_dest_kit/writers/kvdb.py``; a local server to run it against is
+Keys, values and modes: see ``airbyte_dest_kit/writers/kvdb/writer.py``; a local server to run it against is
 ``destinations/destination-kvdb/server.py`` in the checkout.
 """
 

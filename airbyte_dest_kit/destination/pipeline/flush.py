@@ -19,11 +19,11 @@ class FlushPolicy:
     flush the largest first. The pipeline adds two triggers of its own: a stream that reported its end, and
     a stream whose buffered records a STATE has waited on for ``max_state_wait_seconds``.
 
-    The defaults keep peak memory under 512 MiB (README, performance): raw lines are typed a batch at a time.
+    The defaults keep peak memory under 512 MiB (docs/performance.md): raw lines are typed a batch at a time.
     """
 
     max_rows: int = 250_000
-    # Measured (README, performance): 16 MiB batches cost a third more CPU (a commit and its fsync each);
+    # Measured (docs/performance.md): 16 MiB batches cost a third more CPU (a commit and its fsync each);
     # 32 MiB ones were up to a tenth faster, and took the process over 512 MiB.
     max_bytes: int = 24 * MiB
     max_age_seconds: float = 30.0

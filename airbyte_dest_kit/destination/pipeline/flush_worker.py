@@ -4,7 +4,7 @@ The stages run at once: routing stdin (main thread), typing (two threads, each w
 DuckDB) and writing (one thread). DuckDB and Arrow release the GIL. The writing thread takes typed batches
 back in submission order from a small reorder buffer. Typing stays ``TYPED_AHEAD`` batch ahead of the batch
 being written: every typed batch waiting for the writer is memory, and each typing query holds about 90 MiB
-while it runs (README, performance: two ahead measured up to a tenth faster, and 60–100 MiB larger).
+while it runs (docs/performance.md: two ahead measured up to a tenth faster, and 60–100 MiB larger).
 
 Every call into the writer (``open``, ``write``, ``finish``, ``close``) runs on the writing thread, the
 others through :meth:`FlushWorker.call`: database connections (DuckDB's, SQLAlchemy's) are not safe to
