@@ -41,8 +41,8 @@ SQL_TYPES = {
     ColumnType.JSON: "JSON",
 }
 # DuckDB caches the database file up to 80% of RAM by default: bounded, so the process stays under 512 MiB
-# (256 MB, with two batches typed ahead, measured up to a tenth faster and 60–100 MiB larger: README,
-# performance).
+# (256 MB, with two batches typed ahead, measured up to a tenth faster and 60–100 MiB larger:
+# docs/performance.md).
 MEMORY_LIMIT = "128MB"
 CHECKPOINT_THRESHOLD = "64MB"
 # DuckDB writes a transaction's rows straight into the database file, compressed, once they fill a row group
