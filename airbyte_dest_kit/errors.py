@@ -10,11 +10,14 @@ The exception type decides the TRACE ERROR ``failure_type`` the runtime prints::
         └── WriterError             the target system refused a write (names the stream)
 
 Any other exception escaping a command is reported as ``system_error`` with its traceback.
+:func:`error_trace_message` is that TRACE ERROR; it lives here, with the standard library only, so that a
+command can report why it cannot start when the kit's dependencies are not installed.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import time
+from typing import Any, ClassVar
 
 
 class ConnectorError(Exception):
@@ -57,3 +60,20 @@ class InputError(SystemFailure):
 
 class WriterError(SystemFailure):
     """The target system refused a write."""
+
+
+def error_trace_message(error: BaseException, stack_trace: str | None = None) -> dict[str, Any]:
+    """A TRACE ERROR for any exception; a :class:`ConnectorError` supplies message and failure_type."""
+    if isinstance(error, ConnectorError):
+        payload: dict[str, Any] = {"message": error.message, "failure_type": error.failure_type}
+        payload["internal_message"] = error.internal_message or repr(error)
+    else:
+        payload = {
+            "message": f"Unexpected error: {type(error).__name__}: {error}",
+            "internal_message": repr(error),
+            "failure_type": "system_error",
+        }
+    if stack_trace:
+        payload["stack_trace"] = stack_trace
+    trace: dict[str, Any] = {"type": "ERROR", "emitted_at": time.time() * 1000.0, "error": payload}
+    return {"type": "TRACE", "trace": trace}

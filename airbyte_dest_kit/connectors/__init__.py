@@ -15,13 +15,12 @@ a line under ``[project.scripts]`` in ``pyproject.toml`` (``my-connector =
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from airbyte_dest_kit.protocol.codec import MessageWriter, error_trace_message
 from airbyte_dest_kit.runtime.entrypoint import launch
 from airbyte_dest_kit.runtime.extras import missing_extra
+from airbyte_dest_kit.runtime.startup import refuse_to_start
 
 
 @dataclass(frozen=True)
@@ -37,9 +36,7 @@ class Command:
         if self.extra is not None:
             error = missing_extra(self.extra, self.requires, self.name)
             if error is not None:
-                MessageWriter(sys.stdout.buffer).write(error_trace_message(error), flush=True)
-                print(error.message, file=sys.stderr)
-                raise SystemExit(1)
+                refuse_to_start(error)
         module = importlib.import_module(f"{__name__}.{self.module}")
         if self.main is not None:  # options before the command (--manifest FILE) are the connector's own
             getattr(module, self.main)(argv)

@@ -17,7 +17,8 @@ from typing import IO, Any
 import orjson
 from pydantic import BaseModel
 
-from airbyte_dest_kit.errors import ConnectorError, InputError
+from airbyte_dest_kit.errors import InputError
+from airbyte_dest_kit.errors import error_trace_message as error_trace_message  # where it was, for importers
 
 READ_SIZE = 1 << 20
 
@@ -176,20 +177,3 @@ def stream_status_message(
     if reasons:
         payload["reasons"] = reasons
     return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": now_ms(), "stream_status": payload}}
-
-
-def error_trace_message(error: BaseException, stack_trace: str | None = None) -> dict[str, Any]:
-    """A TRACE ERROR for any exception; a :class:`ConnectorError` supplies message and failure_type."""
-    if isinstance(error, ConnectorError):
-        payload: dict[str, Any] = {"message": error.message, "failure_type": error.failure_type}
-        payload["internal_message"] = error.internal_message or repr(error)
-    else:
-        payload = {
-            "message": f"Unexpected error: {type(error).__name__}: {error}",
-            "internal_message": repr(error),
-            "failure_type": "system_error",
-        }
-    if stack_trace:
-        payload["stack_trace"] = stack_trace
-    trace: dict[str, Any] = {"type": "ERROR", "emitted_at": now_ms(), "error": payload}
-    return {"type": "TRACE", "trace": trace}

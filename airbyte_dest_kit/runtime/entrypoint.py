@@ -5,6 +5,8 @@
 :func:`execute` is the same run returning the exit code instead, for running a connector in-process.
 Guarantees:
 
+- ``--version`` prints the command's name and the kit's version; usage lines name the command as typed
+  (``destination-duckdb``, ``main.py``).
 - ``spec`` prints exactly one SPEC message.
 - ``check`` prints exactly one CONNECTION_STATUS: FAILED with an actionable message on any failure
   (a raised exception, config validation, or a returned ``AirbyteConnectionStatus`` with status FAILED),
@@ -30,10 +32,12 @@ from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_mes
 from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, Status
 from airbyte_dest_kit.runtime.connector import Connector, _StdoutLogHandler
 from airbyte_dest_kit.runtime.secrets import mask_secrets, mask_trace
+from airbyte_dest_kit.runtime.startup import add_version_option, program_name
 
 
 def build_parser(connector: Connector) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=sys.argv[0] if sys.argv else "main.py")
+    parser = argparse.ArgumentParser(prog=program_name())
+    add_version_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("spec", help="print the connector specification")
     check = commands.add_parser("check", help="test that the config can connect and write")

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from airbyte_dest_kit.runtime.startup import add_version_option
+
 TEMPLATES = Path(__file__).parent / "templates"
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dest-kit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    add_version_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     new = commands.add_parser("new", help="create a connector folder that works out of the box")
     new.add_argument("kind", choices=["destination", "source"], help="what to create")

@@ -4,7 +4,8 @@ The names authors need are here, so a connector's tests import from one short pa
 
     from airbyte_dest_kit.testing import DestinationAcceptance, DestinationRunner, Target, run_connector, MockApi
 
-:class:`MockApi` needs respx (``pip install 'airbyte_dest_kit[testing]'``); it is imported when first used.
+:class:`MockApi` needs respx (``pip install 'airbyte_dest_kit[testing]'``); it is imported when first used, and
+so is :class:`LocalShopApi` (``python -m airbyte_dest_kit.testing.http_api`` then runs its module once, not twice).
 """
 
 from typing import Any
@@ -17,7 +18,6 @@ from airbyte_dest_kit.testing.acceptance import (
     WriterRunner,
 )
 from airbyte_dest_kit.testing.harness import Run, run_connector
-from airbyte_dest_kit.testing.http_api import LocalShopApi
 
 __all__ = [
     "CommandRunner",
@@ -33,6 +33,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "LocalShopApi":
+        from airbyte_dest_kit.testing.http_api import LocalShopApi
+
+        return LocalShopApi
     if name == "MockApi":  # respx is a test dependency: only its users need it
         try:
             from airbyte_dest_kit.testing.http_mock import MockApi

@@ -17,10 +17,18 @@ API key as the password):
 - ``POST /events/search`` with a JSON body ``{"kinds": [...], "page": {"offset": n, "limit": m}}`` →
   ``{"results": [...], "total": n}`` (the events of those kinds, offset pagination in the body)
 - ``POST /oauth/token`` (form: grant_type=refresh_token, client_id, client_secret, refresh_token) → a new
-  access token and a new, rotated refresh token; the old refresh token stops working.
+  access token and a new, rotated refresh token; the old refresh token stops working (unless
+  ``rotate_refresh_tokens`` is false: then the refresh token stays the same).
 
 Knobs: every ``rate_limit_every``-th API request answers 429 with ``Retry-After: retry_after``; the pages in
 ``failing_pages`` (``(path, page number or offset)``) always answer 500.
+
+From a shell, ``python -m airbyte_dest_kit.testing.http_api [--host 127.0.0.1] [--port 8000] [--api-key K]
+...`` serves it until interrupted (``--help`` lists the options) and prints its URL and credentials. The
+configs of ``sources/source-http-example/sample_files`` and of the low-code examples in
+``sources/source-declarative-manifest/examples`` are written for it as started without options. Started
+from a shell, the refresh token does not rotate (``--rotate-refresh-tokens`` makes it), so a config file
+keeps working from one run to the next.
 """
 
 from __future__ import annotations
@@ -32,13 +40,14 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airbyte_dest_kit.testing.local_server import LocalJsonServer
+from airbyte_dest_kit.testing.local_server import LocalJsonServer, serve_until_interrupted, server_options
 
 EPOCH = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+DEFAULT_PORT = 8000  # from a shell; the sample configs of the HTTP sources point at it
 PLANS = [
     {"id": "free", "price": 0, "active": True, "internal_note": "entry tier"},
     {"id": "pro", "price": 29, "active": True, "internal_note": "most sold"},
@@ -73,9 +82,11 @@ class LocalShopApi(LocalJsonServer):
     client_id: str = "test-client"
     client_secret: str = "test-client-secret"
     refresh_token: str = "refresh-0"
+    rotate_refresh_tokens: bool = True
     served: list[ServedRequest] = field(default_factory=list)
 
     thread_name = "local-shop-api"
+    title = "local shop API"
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -93,6 +104,18 @@ class LocalShopApi(LocalJsonServer):
 
     def event(self, i: int) -> dict[str, Any]:
         return {"id": i, "kind": ("click", "view", "purchase")[i % 3], "at": _timestamp(i * 2)}
+
+    def how_to_use(self) -> str:
+        oauth = {"client_id": self.client_id, "client_secret": self.client_secret, "refresh_token": self.refresh_token}
+        return "\n".join(
+            [
+                "in a config:",
+                f"  base_url     {json.dumps(self.base_url)}",
+                f"  api_key      {json.dumps(self.api_key)}  (Bearer token, X-Api-Key header or api_key parameter)",
+                f"  username     {json.dumps(self.basic_username)}  (HTTP Basic, with the API key as the password)",
+                f"  credentials  {json.dumps(oauth)}  (OAuth refresh-token grant at /oauth/token)",
+            ]
+        )
 
     def requests_to(self, path: str) -> list[ServedRequest]:
         with self._lock:
@@ -145,7 +168,9 @@ class LocalShopApi(LocalJsonServer):
             if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != self.refresh_token:
                 return 400, {}, {"error": "invalid_grant"}
             number = next(self._token_counter)
-            access, self.refresh_token = f"access-{number}", f"refresh-{number}"
+            access = f"access-{number}"
+            if self.rotate_refresh_tokens:
+                self.refresh_token = f"refresh-{number}"
             self._tokens.add(access)
         return 200, {}, {"access_token": access, "expires_in": 3600, "refresh_token": self.refresh_token}
 
@@ -184,3 +209,34 @@ class LocalShopApi(LocalJsonServer):
     def answered(self, method: str, path: str, query: dict[str, str], status: int, body: bytes) -> None:
         with self._lock:
             self.served.append(ServedRequest(method, path, query, status, body))
+
+
+# The fields a person starting the API from a shell may set, with what they are.
+OPTIONS = {
+    "api_key": "the API key",
+    "basic_username": "the HTTP Basic user name (the password is the API key)",
+    "client_id": "the OAuth client id",
+    "client_secret": "the OAuth client secret",
+    "refresh_token": "the first refresh token",
+    "customers": "how many customers",
+    "orders": "how many orders",
+    "events": "how many events",
+    "rate_limit_every": "answer every Nth request with a 429 (0: never)",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    description = "Serve the local shop API, for HTTP sources, until interrupted."
+    parser = server_options("airbyte_dest_kit.testing.http_api", description, DEFAULT_PORT, LocalShopApi(), OPTIONS)
+    parser.add_argument(
+        "--rotate-refresh-tokens",
+        action="store_true",
+        help="answer each refresh with a new refresh token and refuse the old one (off: the config keeps working)",
+    )
+    options = vars(parser.parse_args(argv))
+    host, port = options.pop("host"), options.pop("port")
+    serve_until_interrupted(LocalShopApi(**options), host, port)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,8 @@ Endpoints (all need ``Authorization: Bearer <secret_key>``):
 
 A wrong token gets a 401 whose body quotes the token back, as some APIs do: a connector that puts the
 response in its error message leaks the key unless the runtime masks it. ``python -m
-airbyte_dest_kit.testing.kv_api`` serves until interrupted and prints the URL, bucket and key.
+airbyte_dest_kit.testing.kv_api [--host 127.0.0.1] [--port 8765] [--bucket B] [--secret-key K]`` serves it
+until interrupted and prints its URL and the destination-kvdb config that reaches it.
 
 This is the in-process double, for quick tests that seed and read ``items`` directly. The KvDB server that
 destination-kvdb is tested and benchmarked against, a separate process with a durable SQLite file, key
@@ -22,10 +23,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airbyte_dest_kit.testing.local_server import LocalJsonServer
+from airbyte_dest_kit.testing.local_server import LocalJsonServer, serve_until_interrupted, server_options
 
 
 @dataclass
@@ -36,9 +38,14 @@ class LocalKeyValueStore(LocalJsonServer):
     transactions: int = 0
 
     thread_name = "local-kv-store"
+    title = "local key-value store"
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+
+    def how_to_use(self) -> str:
+        config = {"base_url": self.base_url, "bucket_id": self.bucket, "secret_key": self.secret_key}
+        return f"destination-kvdb config: {json.dumps(config)}"
 
     def values(self, prefix: str) -> list[Any]:
         """The stored values whose keys start with ``prefix``, in insertion order."""
@@ -72,7 +79,14 @@ class LocalKeyValueStore(LocalJsonServer):
         return {}
 
 
+def main(argv: Sequence[str] | None = None) -> None:
+    description = "Serve the in-memory key-value store, for destinations, until interrupted."
+    options = {"bucket": "the bucket it serves", "secret_key": "the bearer token every request needs"}
+    parser = server_options("airbyte_dest_kit.testing.kv_api", description, 8765, LocalKeyValueStore(), options)
+    chosen = vars(parser.parse_args(argv))
+    host, port = chosen.pop("host"), chosen.pop("port")
+    serve_until_interrupted(LocalKeyValueStore(**chosen), host, port)
+
+
 if __name__ == "__main__":
-    with LocalKeyValueStore() as store:
-        print(store.base_url, store.bucket, store.secret_key, flush=True)
-        threading.Event().wait()
+    main()

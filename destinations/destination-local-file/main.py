@@ -17,7 +17,10 @@ try:
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from airbyte_dest_kit.connectors import destination_local_file
+from airbyte_dest_kit.runtime.startup import explain_missing_dependencies
 
 if __name__ == "__main__":
-    destination_local_file()
+    with explain_missing_dependencies("destination-local-file"):  # says how to install what is missing
+        from airbyte_dest_kit.connectors import destination_local_file
+
+        destination_local_file()

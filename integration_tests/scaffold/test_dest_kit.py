@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import airbyte_dest_kit
+
 DEST_KIT = Path(sys.executable).parent / "dest-kit"
 # What generated code may import: the package, its sources and testing modules (re-exports), nothing deeper.
 PUBLIC = re.compile(r"^from airbyte_dest_kit(\.sources|\.testing)? ")
@@ -51,3 +53,16 @@ def test_help_tells_a_newcomer_where_to_start(tmp_path: Path) -> None:
     shown = dest_kit("--help", cwd=tmp_path).stdout
     assert "dest-kit new destination shop" in shown and "dest-kit test destination-shop" in shown
     assert "--into" in dest_kit("new", "--help", cwd=tmp_path).stdout
+
+
+def test_version_names_the_command_and_the_kits_version(tmp_path: Path) -> None:
+    shown = dest_kit("--version", cwd=tmp_path)
+    assert (shown.returncode, shown.stdout) == (0, f"dest-kit (airbyte_dest_kit {airbyte_dest_kit.__version__})\n")
+    assert dest_kit("new", "source", "shop", cwd=tmp_path).returncode == 0
+    generated = subprocess.run(
+        [sys.executable, "main.py", "--version"], capture_output=True, text=True, cwd=tmp_path / "source-shop"
+    )
+    assert (generated.returncode, generated.stdout) == (
+        0,
+        f"main.py (airbyte_dest_kit {airbyte_dest_kit.__version__})\n",
+    )

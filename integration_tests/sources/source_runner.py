@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +60,30 @@ def pipe(read: list[str], write: list[str]) -> list[dict[str, Any]]:
     assert destination.returncode == 0, destination.stdout[-2000:]
     messages = [json.loads(line) for line in destination.stdout.splitlines()]
     return [m["state"] for m in messages if m["type"] == "STATE"]
+
+
+@dataclass
+class Served:
+    url: str  # from the line saying where it listens
+    printed: str = ""  # what it printed after that line (how to use it), once stopped
+
+
+@contextmanager
+def served_from_the_shell(module: str, *options: str) -> Iterator[Served]:
+    """``python -m <module> --port 0 <options>``, as a person starts an API double; stopped with Ctrl-C
+    (SIGINT), which must end it cleanly."""
+    argv = [sys.executable, "-m", module, "--port", "0", *options]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    found = re.fullmatch(r".* listening on (http://127\.0\.0\.1:\d+) \(Ctrl-C stops it\)\n", first)
+    served = Served(found.group(1) if found else "")
+    try:
+        assert found, first
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        assert process.stderr is not None
+        served.printed, errors = process.stdout.read(), process.stderr.read()  # the first read buffered some
+    assert (process.returncode, errors) == (0, "")

@@ -307,6 +307,34 @@ def test_jinja_errors_name_the_field_and_its_place_in_the_manifest(
     status = manifest_source("check", {**config, INJECTED: syntax}).of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["message"].startswith("manifest: streams[0].retriever.requester.path: Jinja syntax error in")
 
+    unknown_filter = manifest("shop-plans")
+    unknown_filter["streams"][0]["retriever"]["requester"]["path"] = "/plans/{{ config['region'] | upcase }}"
+    check = manifest_source("check", {**config, INJECTED: unknown_filter})
+    assert check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"] == (
+        "manifest: streams[0].retriever.requester.path: Jinja error in \"/plans/{{ config['region'] | upcase }}\": "
+        "No filter named 'upcase'."
+    )
+
+    # a typo in a config key fails check at the field, not with a 404 from a request made without the value
+    config_typo = manifest("shop-plans")
+    config_typo["streams"][0]["retriever"]["requester"]["path"] = "/plans{{ config['regoin']['suffix'] }}"
+    check = manifest_source("check", {**config, INJECTED: config_typo})
+    assert check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"] == (
+        "manifest: streams[0].retriever.requester.path: \"/plans{{ config['regoin']['suffix'] }}\": "
+        "config['regoin'] is not in the config, and the spec does not declare it "
+        "(keys here: api_key, base_url, min_price, region): "
+        "fix the name, or ask for a value that may be missing with .get() or | default()"
+    )
+    assert api.requests_to("/plans") == []
+
+    # a key the spec declares and the config leaves out is an optional value: empty, so the parameter is left out
+    optional = manifest("shop-plans")
+    optional["spec"]["connection_specification"]["properties"]["currency"] = {"type": "string"}
+    optional["streams"][0]["retriever"]["requester"]["request_parameters"] = {"currency": "{{ config['currency'] }}"}
+    check = manifest_source("check", {**config, INJECTED: optional})
+    assert check.of_type("CONNECTION_STATUS")[0]["connectionStatus"] == {"status": "SUCCEEDED"}
+    assert [request.query for request in api.requests_to("/plans")] == [{}]
+
     runtime = manifest("shop-plans")
     runtime["streams"][0]["transformations"][0]["fields"][0]["value"] = "{{ record['price'] / 0 }}"
     run = manifest_source("read", {**config, INJECTED: runtime}, catalog("plans"))

@@ -16,7 +16,10 @@ try:
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from airbyte_dest_kit.connectors import source_declarative_manifest
+from airbyte_dest_kit.runtime.startup import explain_missing_dependencies
 
 if __name__ == "__main__":
-    source_declarative_manifest()
+    with explain_missing_dependencies("source-declarative-manifest"):  # says how to install what is missing
+        from airbyte_dest_kit.connectors import source_declarative_manifest
+
+        source_declarative_manifest()

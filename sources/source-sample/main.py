@@ -15,7 +15,10 @@ try:
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from airbyte_dest_kit.connectors import source_sample
+from airbyte_dest_kit.runtime.startup import explain_missing_dependencies
 
 if __name__ == "__main__":
-    source_sample()
+    with explain_missing_dependencies("source-sample"):  # says how to install what is missing
+        from airbyte_dest_kit.connectors import source_sample
+
+        source_sample()

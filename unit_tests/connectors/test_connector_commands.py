@@ -1,8 +1,10 @@
-"""The console commands: one per reference connector, each loadable, and a missing extra named with its fix."""
+"""The console commands and the launchers of the checkout: one per reference connector, each loadable, each
+naming itself in usage lines and ``--version``, and a missing extra or dependency named with its fix."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import airbyte_dest_kit
 from airbyte_dest_kit.connectors import COMMANDS, Command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,3 +55,51 @@ def test_a_missing_extra_names_the_pip_install_line_that_fixes_it() -> None:
     assert message["trace"]["error"]["message"] == expected
     assert message["trace"]["error"]["failure_type"] == "config_error"
     assert done.stderr.decode().strip() == expected
+
+
+BIN = Path(sys.executable).parent  # where this environment installed the console commands
+
+
+def launcher(command: Command) -> Path:
+    folder = "destinations" if command.name.startswith("destination-") else "sources"
+    return REPO / folder / command.name / "main.py"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_console_commands_and_launchers_print_their_name_and_version(command: Command) -> None:
+    for argv, name in (([str(BIN / command.name)], command.name), ([sys.executable, "main.py"], "main.py")):
+        done = subprocess.run([*argv, "--version"], capture_output=True, text=True, cwd=launcher(command).parent)
+        assert (done.returncode, done.stdout) == (0, f"{name} (airbyte_dest_kit {airbyte_dest_kit.__version__})\n")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_usage_lines_name_the_command_as_the_user_typed_it(command: Command) -> None:
+    # a console command is a file in the venv's bin folder: its usage line shows the name, not that path
+    for argv, name in (([str(BIN / command.name)], command.name), ([sys.executable, "main.py"], "main.py")):
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=launcher(command).parent)
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"usage: {name} [-h] [--version] COMMAND ...\n")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_a_launcher_run_without_the_kits_dependencies_says_how_to_install_them(command: Command) -> None:
+    # -S: no site-packages, so only the standard library and the checkout (the launcher's fallback) are there
+    done = subprocess.run(
+        [sys.executable, "-S", "main.py", "spec"], capture_output=True, text=True, cwd=launcher(command).parent
+    )
+    assert done.returncode == 1, done.stderr
+    [message] = [json.loads(line) for line in done.stdout.splitlines()]
+    error = message["trace"]["error"]
+    assert error["failure_type"] == "config_error"
+    found = re.fullmatch(
+        rf"{command.name} cannot start: the Python module '(\w+)' is not installed for {re.escape(sys.executable)} "
+        rf"\(airbyte_dest_kit needs it\)\. To install the kit's dependencies, from the checkout root "
+        rf"{re.escape(str(REPO))} run `make install` and use {re.escape(str(REPO / '.venv' / 'bin' / 'python'))}, "
+        rf"or run `{re.escape(sys.executable)} -m pip install -e {re.escape(str(REPO))}`",
+        error["message"],
+    )
+    assert found, error["message"]
+    assert done.stderr == error["message"] + "\n"
+    # the module it names is one this Python really lacks, and the kit's own modules were found
+    assert subprocess.run([sys.executable, "-S", "-c", f"import {found.group(1)}"], capture_output=True).returncode
+    assert subprocess.run([sys.executable, "-c", f"import {found.group(1)}"], capture_output=True).returncode == 0

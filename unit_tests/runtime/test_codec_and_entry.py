@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
+import airbyte_dest_kit
 from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.errors import ConfigError, InputError, TransientError
 from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, error_trace_message
 from airbyte_dest_kit.protocol.models import Type
 from airbyte_dest_kit.runtime.config import validate_config
-from airbyte_dest_kit.runtime.entrypoint import execute
+from airbyte_dest_kit.runtime.entrypoint import execute, launch
 from airbyte_dest_kit.testing.builders import echoed
 
 
@@ -148,6 +149,19 @@ def test_hand_written_write_echoes_states_verbatim_and_masks_failures(tmp_path: 
     error = messages[-1]["trace"]["error"]
     assert error["failure_type"] == "system_error"
     assert "****" in error["message"] and "hunter2" not in json.dumps(messages)
+
+
+def test_version_and_usage_name_the_command_not_its_path(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # a console command runs with the full path of the venv's script as argv[0]; users typed only its name
+    monkeypatch.setattr("sys.argv", ["/home/me/project/.venv/bin/destination-echo"])
+    with pytest.raises(SystemExit) as version:
+        execute(EchoDestination(), ["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out == f"destination-echo (airbyte_dest_kit {airbyte_dest_kit.__version__})\n"
+    with pytest.raises(SystemExit) as usage:
+        launch(EchoDestination(), [])
+    assert usage.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: destination-echo [-h] [--version] COMMAND ...\n")
 
 
 def test_spec_prints_one_spec(tmp_path: Path, monkeypatch: Any) -> None:

@@ -8,9 +8,26 @@ Templates run in :class:`jinja2.sandbox.SandboxedEnvironment` (no attribute acce
 
 As in Airbyte, a rendered string that reads as a Python literal becomes that value (``"{{ 10 }}"`` is the
 integer 10, ``"{{ ['a', 'b'] }}"`` a list) through :func:`ast.literal_eval`, which parses literals and
-runs nothing; an undefined value (``config['missing']['key']``) or an empty result gives the field's
-default. A template that does not compile, names a variable the field does not have, or fails while
-rendering is a :class:`~airbyte_dest_kit.sources.declarative.manifest.ManifestError` naming the field.
+runs nothing; an empty result gives the field's default.
+
+Every error is a :class:`~airbyte_dest_kit.sources.declarative.manifest.ManifestError` (a config error)
+naming the field by its place in the manifest (``streams[0].retriever.requester.path``) and quoting the
+template: a syntax error, an unknown filter or test, a variable the field does not have, a failure while
+rendering. What a missing value does depends on where it was looked up:
+
+- ``config``: the values the user gives, checked against the spec before anything runs. A key the config
+  leaves out but the spec declares (in ``properties``, or in a ``oneOf`` / ``anyOf`` / ``allOf`` branch, at
+  that depth) is an optional value left unset: undefined as in airbyte-cdk (it renders empty, so the field
+  takes its default; it is false in a test; looking into it gives the default too). A key the spec does
+  not declare is a mistake, ``config["nope"]["x"]`` a typo: using it in any way is an error naming the key.
+- ``parameters``: set by the manifest's own ``$parameters``, so a key none of them sets is a mistake too.
+- For both, asking is never an error: ``config.get('x', 'd')``, ``config['x'] is defined``,
+  ``config['x'] | default('d')``, ``'x' in config``.
+- Everything else (``next_page_token``, ``stream_slice`` and its aliases, ``stream_state``, ``response``,
+  ``headers``, ``record``, ...) changes from request to request, and a missing value is often expected
+  (``{{ next_page_token['next_page_url'] }}`` before the first page, ``{{ stream_partition.parent_id }}``
+  on an empty partition, ``{{ response['links']['next'] }}`` on the last page): as in airbyte-cdk, it
+  renders empty, and looking into it makes the field take its default (often ``None``).
 """
 
 from __future__ import annotations
@@ -123,6 +140,75 @@ ENVIRONMENT = _environment()
 _GLOBAL_NAMES = frozenset(ENVIRONMENT.globals)
 
 
+# -- missing values in config and parameters -------------------------------------------------------------
+
+
+class UndeclaredValueError(jinja2.UndefinedError):
+    """A template used a ``config`` key the spec does not declare, or a parameter no ``$parameters`` set."""
+
+
+class _Undeclared(jinja2.StrictUndefined):
+    """Such a value: anything but asking whether it is defined raises :class:`UndeclaredValueError`."""
+
+    __slots__ = ()
+
+
+def _branches(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``schema`` and, recursively, the schemas of its ``oneOf`` / ``anyOf`` / ``allOf``."""
+    found = [schema]
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in schema.get(keyword) or ():
+            if isinstance(branch, Mapping):
+                found.extend(_branches(branch))
+    return found
+
+
+def _properties(schema: Mapping[str, Any] | None) -> dict[str, list[Mapping[str, Any]]]:
+    """The property names ``schema`` declares, each with the schemas it is given (one per branch)."""
+    declared: dict[str, list[Mapping[str, Any]]] = {}
+    for branch in _branches(schema) if schema is not None else ():
+        properties = branch.get("properties")
+        if isinstance(properties, Mapping):
+            for name, property_schema in properties.items():
+                if isinstance(property_schema, Mapping):
+                    declared.setdefault(name, []).append(property_schema)
+    return declared
+
+
+class Declared(dict[str, Any]):
+    """``config`` or ``parameters`` as templates see them: a copy whose missing keys are undefined values
+    chosen by the module's rule, ``schema`` declaring which keys may be missing (``None``: none may).
+    Nested objects are :class:`Declared` too, with the part of the schema that covers them; ``unset`` says
+    why a key that may not be missing is (``is not in the config, and the spec does not declare it``)."""
+
+    # slots with private names, not attributes: ``config.path`` must stay the config's key
+    __slots__ = ("_declared_path", "_declared_keys", "_declared_unset")
+
+    def __init__(self, values: Mapping[str, Any], path: str, schema: Mapping[str, Any] | None, unset: str) -> None:
+        properties = _properties(schema)
+        super().__init__(
+            (key, Declared(value, f"{path}[{key!r}]", {"anyOf": properties.get(key, [])}, unset))
+            if isinstance(value, Mapping)
+            else (key, value)
+            for key, value in values.items()
+        )
+        self._declared_path, self._declared_keys, self._declared_unset = path, frozenset(properties), unset
+
+    def __missing__(self, key: Any) -> jinja2.Undefined:
+        if key in self._declared_keys:  # an optional value left unset
+            return jinja2.Undefined(obj=self, name=key)
+        # the platform's own keys (__injected_declarative_manifest) are no help in finding a typo
+        known = ", ".join(sorted(k for k in set(self) | self._declared_keys if not str(k).startswith("__"))) or "none"
+        hint = f"{self._declared_path}[{key!r}] {self._declared_unset} (keys here: {known})"
+        return _Undeclared(hint=hint, obj=self, name=key, exc=UndeclaredValueError)
+
+
+def config_for_templates(config: Mapping[str, Any], spec_schema: Mapping[str, Any] | None) -> Declared:
+    """``config`` as templates see it, ``spec_schema`` (the spec's ``connection_specification``) telling which
+    keys may be missing; built once per run, not per render."""
+    return Declared(config, "config", spec_schema, "is not in the config, and the spec does not declare it")
+
+
 class Interpolated:
     """One manifest value that may hold Jinja; compiled once, where the manifest is read."""
 
@@ -139,15 +225,16 @@ class Interpolated:
         self.parameters = parameters or {}
         # a string default is a template too (``default: "{{ config['start'] }}"``)
         self.default = Interpolated(default, where, parameters=parameters) if isinstance(default, str) else default
+        self._parameters = Declared(self.parameters, "parameters", None, "is set by no $parameters in force here")
         self._template: jinja2.Template | None = None
         self._names: frozenset[str] = frozenset()
         if isinstance(source, str) and ("{{" in source or "{%" in source):
             try:
-                parsed = ENVIRONMENT.parse(source)
-            except jinja2.TemplateSyntaxError as exc:
-                raise ManifestError(where, f"Jinja syntax error in {source!r}: {exc.message}") from None
-            self._names = frozenset(meta.find_undeclared_variables(parsed)) - _GLOBAL_NAMES
-            self._template = ENVIRONMENT.from_string(source)
+                self._names = frozenset(meta.find_undeclared_variables(ENVIRONMENT.parse(source))) - _GLOBAL_NAMES
+                self._template = ENVIRONMENT.from_string(source)  # an unknown filter or test fails here
+            except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError (unknown filter or test) is one
+                kind = "error" if isinstance(exc, jinja2.TemplateAssertionError) else "syntax error"
+                raise ManifestError(where, f"Jinja {kind} in {source!r}: {exc.message}") from None
 
     def eval(self, context: Mapping[str, Any]) -> Any:
         if self._template is None:
@@ -158,7 +245,10 @@ class Interpolated:
         return self.default.eval(context) if isinstance(self.default, Interpolated) else self.default
 
     def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str | None:
-        full = {**context, "parameters": self.parameters}
+        full = {**context, "parameters": self._parameters}
+        config = full.get("config")
+        if isinstance(config, Mapping) and not isinstance(config, Declared):  # no spec given: none declared
+            full["config"] = config_for_templates(config, None)
         full.update({alias: full[name] for alias, name in _ALIASES.items() if name in full})
         source = self.source
         unknown = sorted(self._names - full.keys())
@@ -169,7 +259,10 @@ class Interpolated:
             )
         try:
             return template.render(full)
-        except jinja2.UndefinedError:
+        except UndeclaredValueError as exc:
+            fix = "fix the name, or ask for a value that may be missing with .get() or | default()"
+            raise ManifestError(self.where, f"{source!r}: {exc.message}: {fix}") from None
+        except jinja2.UndefinedError:  # looking into a missing value: the field's default, as in airbyte-cdk
             return None
         except Exception as exc:  # noqa: BLE001 - any failure inside a template is the manifest's to fix
             raise ManifestError(self.where, f"{source!r} failed: {type(exc).__name__}: {exc}") from None

@@ -1,7 +1,7 @@
 """``ManifestSource``: a :class:`~airbyte_dest_kit.sources.source.Source` whose streams come from a manifest,
 and :func:`run`, the command line of ``sources/source-declarative-manifest/main.py``.
 
-Two ways to give the manifest, as the issue pins them::
+Two ways to give the manifest::
 
     main.py read --config config.json --catalog K   # config: {"__injected_declarative_manifest": {...}, ...}
     main.py read --manifest manifest.yaml --config config.json --catalog K
@@ -108,7 +108,11 @@ class ManifestSource(Source):
 
     def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:
         root = self._root()
-        factory = Factory(config, self.manifest_dir, self.events)
+        spec = self.manifest.get("spec") if self.manifest is not None else None
+        schema = spec.get("connection_specification") if isinstance(spec, Mapping) else None
+        factory = Factory(
+            config, self.manifest_dir, self.events, config_schema=schema if isinstance(schema, Mapping) else None
+        )
         streams = [factory.stream(node) for node in root.children("streams")]
         if not streams:
             raise ManifestError(root.at("streams"), "the manifest defines no streams")

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
-from airbyte_dest_kit.sources.declarative.interpolation import Interpolated
+from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, config_for_templates
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 from airbyte_dest_kit.sources.declarative.request_options import RequestOption
 from airbyte_dest_kit.sources.declarative.stream import ManifestStream
@@ -26,9 +26,14 @@ class Builder:
     config: Mapping[str, Any]
     manifest_dir: Path
     events: SourceEvents
+    # the spec's connection_specification: which config keys templates may find missing (see interpolation)
+    config_schema: Mapping[str, Any] | None = None
     # HTTP clients and authenticators, shared between the streams that use the same ones (Factory.client)
     _clients: dict[tuple[str, str], HttpClient] = field(default_factory=dict)
     _auths: dict[str, httpx.Auth | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._template_config = config_for_templates(self.config, self.config_schema)
 
     def template(
         self, node: Node, key: str, default: Any = None, types: tuple[type, ...] | None = None
@@ -40,11 +45,11 @@ class Builder:
         raw = node.get(key)
         if raw is None:
             return default
-        evaluated = self.template(node, key).eval({"config": self.config})
+        evaluated = self.template(node, key).eval({"config": self._template_config})
         return default if evaluated is None else evaluated
 
     def context(self, node: Node) -> dict[str, Any]:
-        return {"config": self.config, "parameters": node.parameters}
+        return {"config": self._template_config, "parameters": node.parameters}
 
     def one_of(self, node: Node, role: str, builders: Mapping[str, Callable[[Node], T]]) -> T:
         """Build ``node`` with the builder for its type, or fail naming the type and the place."""
