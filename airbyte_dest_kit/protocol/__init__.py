@@ -3,12 +3,12 @@
 No database or HTTP imports are reachable from here (an architecture test checks it).
 """
 
+from airbyte_dest_kit.errors import error_trace_message
 from airbyte_dest_kit.protocol.codec import (
     ChunkReader,
     MessageWriter,
     connection_status_message,
     decode_line,
-    error_trace_message,
     iter_lines,
     log_message,
     stream_descriptor,

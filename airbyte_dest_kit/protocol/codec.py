@@ -18,7 +18,6 @@ import orjson
 from pydantic import BaseModel
 
 from airbyte_dest_kit.errors import InputError
-from airbyte_dest_kit.errors import error_trace_message as error_trace_message  # where it was, for importers
 
 READ_SIZE = 1 << 20
 

@@ -27,8 +27,8 @@ import traceback
 from collections.abc import Sequence
 from typing import IO
 
-from airbyte_dest_kit.errors import ConnectorError
-from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_message, error_trace_message
+from airbyte_dest_kit.errors import ConnectorError, error_trace_message
+from airbyte_dest_kit.protocol.codec import MessageWriter, connection_status_message
 from airbyte_dest_kit.protocol.models import AirbyteConnectionStatus, Status
 from airbyte_dest_kit.runtime.connector import Connector, _StdoutLogHandler
 from airbyte_dest_kit.runtime.secrets import mask_secrets, mask_trace

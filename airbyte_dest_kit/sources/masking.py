@@ -6,8 +6,8 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from airbyte_dest_kit.errors import ConfigError, ConnectorError, SystemFailure, TransientError
-from airbyte_dest_kit.protocol.codec import error_trace_message, stream_descriptor
+from airbyte_dest_kit.errors import ConfigError, ConnectorError, SystemFailure, TransientError, error_trace_message
+from airbyte_dest_kit.protocol.codec import stream_descriptor
 from airbyte_dest_kit.runtime.secrets import mask_trace
 
 _ERROR_BY_FAILURE_TYPE: dict[str, type[ConnectorError]] = {

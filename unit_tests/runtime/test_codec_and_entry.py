@@ -14,8 +14,8 @@ import pytest
 
 import airbyte_dest_kit
 from airbyte_dest_kit.destination.destination import Destination
-from airbyte_dest_kit.errors import ConfigError, InputError, TransientError
-from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line, error_trace_message
+from airbyte_dest_kit.errors import ConfigError, InputError, TransientError, error_trace_message
+from airbyte_dest_kit.protocol.codec import ChunkReader, MessageWriter, decode_line
 from airbyte_dest_kit.protocol.models import Type
 from airbyte_dest_kit.runtime.config import validate_config
 from airbyte_dest_kit.runtime.entrypoint import execute, launch
