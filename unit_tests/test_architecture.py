@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "cdk": {"errors", "protocol", "runtime", "sources", "destination"},
     "connectors": {"errors", "protocol", "runtime", "streams", "destination", "store", "writers", "sources"},
     "testing": {"errors", "protocol", "runtime", "streams", "records", "destination", "store", "writers", "sources"},
-    "scaffold": set(),
+    "scaffold": {"errors", "runtime"},
 }
 # What the store layer and the writers may see of the destination layer: the writer contract, never the
 # pipeline that drives it nor the destinations built on it.
