@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
+# A message, or a raw line as it is (a str, or bytes that need not be UTF-8): for malformed-input tests.
+Message = Mapping[str, Any] | str | bytes
 
 
 def configured_stream(
@@ -156,6 +158,23 @@ def log(message: str, *, level: str = "INFO") -> dict[str, Any]:
     return {"type": "LOG", "log": {"level": level, "message": message}}
 
 
-def jsonl(messages: Iterable[Mapping[str, Any] | bytes]) -> bytes:
-    """Messages as stdin bytes; a ``bytes`` item is taken as a raw line (for malformed-input tests)."""
-    return b"".join((m if isinstance(m, bytes) else orjson.dumps(m)) + b"\n" for m in messages)
+def message_line(message: Mapping[str, Any]) -> bytes:
+    """``message`` as the platform writes it, without the newline: compact JSON, characters as UTF-8.
+
+    An integer of any size goes out exact (``2**70`` too, which a destination must null or keep). A lone
+    surrogate (a string decoded from a ``\\udc00`` escape) has no UTF-8 form: it goes out as that escape."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode(errors="backslashreplace")
+
+
+def stdin_lines(messages: Iterable[Message]) -> bytes:
+    """``messages`` as a connector's stdin, one line each (:func:`message_line`); a ``str`` or ``bytes`` item is
+    sent as the raw line it is."""
+    return b"".join(_line(m) + b"\n" for m in messages)
+
+
+def _line(message: Message) -> bytes:
+    if isinstance(message, bytes):
+        return message
+    if isinstance(message, str):
+        return message.encode(errors="backslashreplace")
+    return message_line(message)

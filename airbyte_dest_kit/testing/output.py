@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,3 +59,19 @@ class ConnectorOutput:
     def logs(self) -> list[str]:
         """The texts of the LOG messages."""
         return [m["log"]["message"] for m in self.of_type("LOG")]
+
+    def status(self) -> dict[str, Any]:
+        """The ``connectionStatus`` of a ``check`` (``{"status": "SUCCEEDED"}``, or FAILED with a ``message``);
+        fails unless exactly one was printed."""
+        statuses = self.of_type("CONNECTION_STATUS")
+        assert len(statuses) == 1, f"{len(statuses)} CONNECTION_STATUS messages, not one: {self.messages}"
+        return dict(statuses[0]["connectionStatus"])
+
+    def batches(self, stream: str) -> int:
+        """How many batches a Writer-based destination committed for ``stream``, from its summary LOG."""
+        summary = re.compile(rf"stream {re.escape(stream)}: [\d,]+ records committed in ([\d,]+) batch")
+        for text in self.logs():
+            found = summary.match(text)
+            if found:
+                return int(found.group(1).replace(",", ""))
+        raise AssertionError(f"no summary LOG for stream {stream!r} in {self.logs()}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,26 +10,15 @@ from typing import Any
 
 import pytest
 
+from airbyte_dest_kit.testing import CommandRunner, Run
+from airbyte_dest_kit.testing.harness import command_line
 from airbyte_dest_kit.testing.http_api import LocalShopApi
 from airbyte_dest_kit.testing.kv_api import LocalKeyValueStore
-from airbyte_dest_kit.testing.output import ConnectorOutput
 from integration_tests.cdk_compat.port import port_to_kit
 
 GUIDE_CONNECTORS = Path(__file__).resolve().parent / "guide_connectors"
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Run(ConnectorOutput):
-    def __init__(self, process: subprocess.CompletedProcess[bytes]) -> None:
-        super().__init__(process.stdout.splitlines())
-        self.exit_code = process.returncode
-        self.stdout = process.stdout.decode()
-        self.stderr = process.stderr.decode()
-
-    def status(self) -> dict[str, Any]:
-        [message] = self.of_type("CONNECTION_STATUS")
-        return dict(message["connectionStatus"])
-
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 RunConnector = Callable[..., Run]
 
@@ -48,15 +35,11 @@ def ported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def runner(folder: Path, tmp_path: Path) -> RunConnector:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    """``run(command, stdin=b"", config=..., catalog=...)``: the connector's ``main.py`` in ``folder``."""
+    cli = CommandRunner([sys.executable, "main.py"], cwd=folder, env=ENV, timeout=60)
 
     def run(command: str, stdin: bytes = b"", **files: Any) -> Run:
-        argv = [sys.executable, "main.py", command]
-        for flag, value in files.items():
-            path = tmp_path / f"{flag}-{len(list(tmp_path.iterdir()))}.json"
-            path.write_text(json.dumps(value))
-            argv += [f"--{flag}", str(path)]
-        return Run(subprocess.run(argv, input=stdin, capture_output=True, cwd=folder, env=env, timeout=60))
+        return cli(command_line(command, tmp_path, **files), stdin, tmp_path)
 
     return run
 

@@ -28,7 +28,7 @@ CATALOG = catalog(
 
 def test_spec_is_the_packages_spec_json(destination: RunConnector) -> None:
     run = destination("spec")
-    assert run.exit_code == 0
+    assert run.returncode == 0
     spec_file = GUIDE_CONNECTORS / "destination-keyvalue" / "destination_keyvalue" / "spec.json"
     assert run.of_type("SPEC") == [{"type": "SPEC", "spec": json.loads(spec_file.read_text())}]
 
@@ -37,11 +37,11 @@ def test_a_returned_failed_status_prints_failed_with_the_key_masked(
     destination: RunConnector, kv_store: LocalKeyValueStore
 ) -> None:
     good = destination("check", config=config_for(kv_store))
-    assert (good.exit_code, good.status()) == (0, {"status": "SUCCEEDED"})
+    assert (good.returncode, good.status()) == (0, {"status": "SUCCEEDED"})
     assert "Checking bucket guide-bucket" in good.logs()  # the logger handed to check() prints LOG messages
 
     bad = destination("check", config=config_for(kv_store, secret_key="wrong-key-5e1d"))
-    assert bad.exit_code == 0
+    assert bad.returncode == 0
     status = bad.status()
     assert status["status"] == "FAILED"
     # The store quotes the token in its 401 body and the connector quotes the body: the kit masks it.
@@ -67,13 +67,13 @@ def test_write_stores_records_and_echoes_states_with_destination_stats(
         third,
     )
     run = destination("write", stdin, config=config_for(kv_store), catalog=CATALOG)
-    assert run.exit_code == 0, run.stdout
+    assert run.returncode == 0, run.stdout
     assert run.of_type("STATE") == [echoed(first, 2), echoed(second, 1), echoed(third, 1)]
     assert sorted(value["id"] for value in kv_store.values("users__")) == [1, 2, 3]
     assert kv_store.values("snapshots__") == [{"id": 10}]  # overwrite: the old key went first
 
     again = destination("write", lines(record("users", {"id": 4})), config=config_for(kv_store), catalog=CATALOG)
-    assert again.exit_code == 0
+    assert again.returncode == 0
     assert sorted(value["id"] for value in kv_store.values("users__")) == [1, 2, 3, 4]  # append keeps
     assert kv_store.values("snapshots__") == []  # overwrite with no records leaves the stream empty
 
@@ -85,7 +85,7 @@ def test_a_bad_line_is_a_trace_error_after_the_states_before_it(
     after = stream_state("users", {"cursor": 2})
     stdin = lines(record("users", {"id": 1}), before, record("users", {"id": 2})) + b"{not json\n" + lines(after)
     run = destination("write", stdin, config=config_for(kv_store), catalog=CATALOG)
-    assert run.exit_code == 1
+    assert run.returncode == 1
     assert run.of_type("STATE") == [echoed(before, 1)]
     [error] = run.errors()
     assert error["failure_type"] == "system_error"

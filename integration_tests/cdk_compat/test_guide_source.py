@@ -26,15 +26,15 @@ CATALOG = catalog(
 def test_spec_is_the_packages_spec_yaml(source: RunConnector) -> None:
     run = source("spec")
     spec_file = GUIDE_CONNECTORS / "source-shop" / "source_shop" / "spec.yaml"
-    assert run.exit_code == 0
+    assert run.returncode == 0
     assert run.of_type("SPEC") == [{"type": "SPEC", "spec": yaml.safe_load(spec_file.read_text())}]
 
 
 def test_check_connection_false_prints_failed(source: RunConnector, shop_api: LocalShopApi) -> None:
     good = source("check", config=config_for(shop_api))
-    assert (good.exit_code, good.status()) == (0, {"status": "SUCCEEDED"})
+    assert (good.returncode, good.status()) == (0, {"status": "SUCCEEDED"})
     bad = source("check", config=config_for(shop_api, api_key="nope-not-this"))
-    assert bad.exit_code == 0
+    assert bad.returncode == 0
     assert bad.status() == {"status": "FAILED", "message": "HTTPError: HTTP Error 401: Unauthorized"}
 
 
@@ -42,7 +42,7 @@ def test_discover_names_streams_after_their_classes_with_schemas_from_the_packag
     source: RunConnector, shop_api: LocalShopApi
 ) -> None:
     run = source("discover", config=config_for(shop_api))
-    assert run.exit_code == 0
+    assert run.returncode == 0
     [message] = run.of_type("CATALOG")
     streams = {stream["name"]: stream for stream in message["catalog"]["streams"]}
     assert list(streams) == ["customers", "customer_orders", "events"]
@@ -58,7 +58,7 @@ def test_read_pages_through_every_stream_and_resumes_from_its_state(
     source: RunConnector, shop_api: LocalShopApi
 ) -> None:
     run = source("read", config=config_for(shop_api), catalog=CATALOG)
-    assert run.exit_code == 0, run.stdout
+    assert run.returncode == 0, run.stdout
     assert [r["id"] for r in run.records("customers")] == list(range(1, 96))
     assert [r["id"] for r in run.records("customer_orders")] == list(range(1, 61))
     assert [r["id"] for r in run.records("events")] == list(range(1, 131))
@@ -74,14 +74,14 @@ def test_read_pages_through_every_stream_and_resumes_from_its_state(
     shop_api.customers = 100
     last = run.of_type("STATE")[2]
     resumed = source("read", config=config_for(shop_api), catalog=CATALOG, state=[last["state"]])
-    assert resumed.exit_code == 0
+    assert resumed.returncode == 0
     assert [r["id"] for r in resumed.records("customers")] == [96, 97, 98, 99, 100]
     assert shop_api.requests_to("/customers")[-1].query["updated_after"] == "2024-03-01T01:35:00Z"
 
 
 def test_a_failed_read_exits_non_zero_after_reporting_each_stream(source: RunConnector, shop_api: LocalShopApi) -> None:
     run = source("read", config=config_for(shop_api, api_key="revoked-key"), catalog=CATALOG)
-    assert run.exit_code == 1
+    assert run.returncode == 1
     errors = run.errors()
     assert [e["stream_descriptor"]["name"] for e in errors[:3]] == ["customers", "customer_orders", "events"]
     assert {e["failure_type"] for e in errors} == {"config_error"}
@@ -96,7 +96,7 @@ def test_source_to_destination_counts_agree(
     read = source("read", config=config_for(shop_api), catalog=CATALOG)
     config = {"base_url": kv_store.base_url, "bucket_id": kv_store.bucket, "secret_key": kv_store.secret_key}
     write = destination("write", read.stdout.encode(), config=config, catalog=CATALOG)
-    assert write.exit_code == 0, write.stdout
+    assert write.returncode == 0, write.stdout
     assert len(kv_store.values("customers__")) == 95 and len(kv_store.values("events__")) == 130
     states = write.states()
     assert len(states) == len(read.states())

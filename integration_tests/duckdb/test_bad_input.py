@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
-from integration_tests.duckdb.harness import INT_SCHEMA, configured_stream, dumps, encode, expected_states, scenario
+from airbyte_dest_kit.testing.builders import catalog, echoed, message_line, record, stdin_lines, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, configured_stream, expected_states, scenario
 
 TWO_STREAMS = catalog(configured_stream("a", {"id": INT_SCHEMA}), configured_stream("b", {"id": INT_SCHEMA}))
 
@@ -65,9 +65,9 @@ def test_skips_unknown_messages(dest):
 @pytest.mark.parametrize(
     "bad_record",
     [
-        dumps(record("a", [1, 2])),
-        dumps(record("a", "text")),
-        dumps(record("a", None)),
+        record("a", [1, 2]),
+        record("a", "text"),
+        record("a", None),
         '{"type":"RECORD","record":{"stream":"a","emitted_at":1}}',  # no data at all
         '{"record":{"data":[1],"stream":"a","emitted_at":1},"type":"RECORD"}',  # same, another key order
     ],
@@ -93,17 +93,18 @@ def test_record_data_that_is_not_an_object(dest, bad_record):
 
 def test_complete_last_line_without_newline_is_processed(dest):
     state = stream_state("a", {"a": 1}, id=1)
-    data = encode([record("a", {"id": 1})]) + dumps(state).encode()  # no newline at the end
+    data = stdin_lines([record("a", {"id": 1})]) + message_line(state)  # no newline at the end
     run = dest.write(TWO_STREAMS, data).assert_ok()
     assert run.of_type("STATE") == [echoed(state, 1)]
-    data = encode([state]) + dumps(record("a", {"id": 2})).encode()
+    data = stdin_lines([state]) + message_line(record("a", {"id": 2}))
     dest.write(TWO_STREAMS, data).assert_ok()
     assert ids(dest, "a") == [1, 2]
 
 
 def test_truncated_last_line_fails_after_committing_what_came_before(dest):
     state = stream_state("a", {"a": 1}, id=1)
-    data = encode([record("a", {"id": 1}), state, record("a", {"id": 2})]) + dumps(record("a", {"id": 3})).encode()[:30]
+    cut = message_line(record("a", {"id": 3}))[:30]
+    data = stdin_lines([record("a", {"id": 1}), state, record("a", {"id": 2})]) + cut
     run = dest.write(TWO_STREAMS, data)
     error = run.assert_failed()
     assert "line 4" in error["message"]

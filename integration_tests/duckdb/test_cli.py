@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
+from airbyte_dest_kit.testing import Run
 from airbyte_dest_kit.testing.builders import catalog, record
-from integration_tests.duckdb.harness import ENV, INT_SCHEMA, Run, command, configured_stream
-
-
-def run(*args: str) -> Run:
-    proc = subprocess.run(command(*args), capture_output=True, timeout=60, env=ENV)
-    return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+from integration_tests.duckdb.harness import CLI, INT_SCHEMA, configured_stream
 
 
 def check(tmp_path, config) -> Run:
-    path = tmp_path / "check_config.json"
-    path.write_text(config if isinstance(config, str) else json.dumps(config))
-    return run("check", "--config", str(path))
+    if isinstance(config, str):  # not JSON: the file holds the text as it is
+        (tmp_path / "check_config.json").write_text(config)
+        config = tmp_path / "check_config.json"
+    return CLI.run("check", tmp_path, config=config)
 
 
 def only_status(result: Run) -> dict:
     assert result.returncode == 0, result.stdout
-    statuses = result.of_type("CONNECTION_STATUS")
-    assert len(statuses) == 1, result.stdout
     assert {m["type"] for m in result.messages} <= {"CONNECTION_STATUS", "LOG", "TRACE"}
-    return statuses[0]["connectionStatus"]
+    return result.status()
 
 
-def test_spec_prints_exactly_one_spec():
-    result = run("spec")
+def test_spec_prints_exactly_one_spec(tmp_path):
+    result = CLI.spec(tmp_path)
     assert result.returncode == 0
     assert [m["type"] for m in result.messages] == ["SPEC"]
     spec = result.messages[0]["spec"]
@@ -74,23 +66,13 @@ def test_check_other_bad_configs_fail_with_one_status(tmp_path):
         status = only_status(check(tmp_path, config))
         assert status["status"] == "FAILED", config
         assert key in status["message"], (config, status)
-    status = only_status(run("check", "--config", str(tmp_path / "missing.json")))
+    status = only_status(check(tmp_path, tmp_path / "missing.json"))
     assert status["status"] == "FAILED"
 
 
 def _write(tmp_path, config: dict, cat: dict | None = None) -> Run:
-    (tmp_path / "c.json").write_text(json.dumps(config))
     cat = cat or catalog(configured_stream("a", {"id": INT_SCHEMA}))
-    (tmp_path / "k.json").write_text(json.dumps(cat))
-    stdin = (json.dumps(record("a", {"id": 1})) + "\n").encode()
-    proc = subprocess.run(
-        command("write", "--config", str(tmp_path / "c.json"), "--catalog", str(tmp_path / "k.json")),
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        env=ENV,
-    )
-    return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    return CLI.write(config, cat, [record("a", {"id": 1})], tmp_path)
 
 
 def test_write_with_invalid_config_is_a_config_error(tmp_path):

@@ -11,8 +11,9 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from airbyte_dest_kit.testing.builders import catalog, record, stream_state
-from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, LiveRun, configured_stream, dumps
+from airbyte_dest_kit.testing import LiveWrite
+from airbyte_dest_kit.testing.builders import catalog, record, stdin_lines, stream_state
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 
 PER_STREAM = 50_000
 STATE_EVERY = 500
@@ -25,15 +26,16 @@ def lines() -> Iterator[bytes]:
     for n in range(1, PER_STREAM + 1):
         chunk = []
         for stream in ("a", "b"):
-            chunk.append(dumps(record(stream, {"id": n, "payload": "x" * 40})))
+            chunk.append(record(stream, {"id": n, "payload": "x" * 40}))
             if n % STATE_EVERY == 0:
-                chunk.append(dumps(stream_state(stream, {"last_id": n}, id=n, source_count=STATE_EVERY)))
-        yield ("\n".join(chunk) + "\n").encode()
+                chunk.append(stream_state(stream, {"last_id": n}, id=n, source_count=STATE_EVERY))
+        yield stdin_lines(chunk)
 
 
-def feed(live: LiveRun) -> threading.Thread:
+def feed(live: LiveWrite) -> threading.Thread:
     def pump() -> None:
-        stdin = live.proc.stdin
+        # Straight into the pipe's buffer, not live.send (a flush per chunk): the input comes as fast as it can.
+        stdin = live.process.stdin
         assert stdin is not None
         try:
             for piece in lines():
@@ -47,16 +49,13 @@ def feed(live: LiveRun) -> threading.Thread:
     return thread
 
 
-def start_and_wait_for_states(dest, count: int) -> tuple[LiveRun, threading.Thread, list[dict]]:
+def start_and_wait_for_states(dest, count: int) -> tuple[LiveWrite, threading.Thread]:
     """Start a write fed from :func:`lines` and wait until it has echoed ``count`` states."""
-    live = LiveRun(dest.popen(CATALOG, SMALL_BATCHES))
+    live = dest.start_write(CATALOG, SMALL_BATCHES)
     feeder = feed(live)
-    states = []
-    while len(states) < count:
-        state = live.next_state(timeout=60)
-        assert state is not None, f"no state echoed; saw {live.seen[-3:]}"
-        states.append(state)
-    return live, feeder, states
+    for _ in range(count):
+        assert live.next_state(timeout=60) is not None, f"no state echoed; saw {live.printed[-3:]}"
+    return live, feeder
 
 
 def rows_written(dest) -> int:
@@ -83,33 +82,27 @@ def assert_states_covered(dest, states: list[dict]) -> None:
 
 
 def test_kill_9_mid_sync_keeps_every_echoed_state_covered(dest):
-    live, feeder, states = start_and_wait_for_states(dest, 40)
-    live.proc.send_signal(signal.SIGKILL)
-    live.proc.wait(30)
+    live, feeder = start_and_wait_for_states(dest, 40)
+    killed = live.kill()  # whatever else reached stdout before the kill counts as echoed too
     feeder.join(30)
-    # Whatever else reached stdout before the kill counts as echoed too.
-    while (state := live.next_state(timeout=0.5)) is not None:
-        states.append(state)
     total = rows_written(dest)
     assert total < 2 * PER_STREAM, "the kill came too late to test anything: the whole input was written"
-    assert_states_covered(dest, states)
+    assert_states_covered(dest, killed.of_type("STATE"))
 
 
 def test_sigterm_stops_with_error_and_only_covered_states(dest):
-    live, feeder, states = start_and_wait_for_states(dest, 30)
-    live.proc.send_signal(signal.SIGTERM)
-    code = live.proc.wait(60)
+    live, feeder = start_and_wait_for_states(dest, 30)
+    live.process.send_signal(signal.SIGTERM)
+    live.process.wait(60)
     feeder.join(30)
-    _, rest = live.finish()
-    assert code != 0
-    errors = [m["trace"]["error"] for m in rest if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
-    assert len(errors) == 1, rest
-    assert errors[0]["failure_type"] == "transient_error"
-    assert "SIGTERM" in errors[0]["message"]
+    run = live.finish()
+    error = run.assert_failed()  # a non-zero exit and exactly one TRACE ERROR
+    assert error["failure_type"] == "transient_error"
+    assert "SIGTERM" in error["message"]
     # States printed after the signal are fine as long as they are covered; none may follow the error.
-    error_at = next(i for i, m in enumerate(rest) if m["type"] == "TRACE")
-    assert all(m["type"] != "STATE" for m in rest[error_at:])
-    states += [m for m in rest if m["type"] == "STATE"]
+    error_at = next(i for i, m in enumerate(run.messages) if m["type"] == "TRACE")
+    assert all(m["type"] != "STATE" for m in run.messages[error_at:])
+    states = run.of_type("STATE")
     total = rows_written(dest)
     assert total < 2 * PER_STREAM, "SIGTERM came too late to test anything: the whole input was written"
     assert_states_covered(dest, states)

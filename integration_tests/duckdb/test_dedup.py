@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
-from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, LiveRun, configured_stream
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 
 PROPS = {"id": INT_SCHEMA, "v": STR_SCHEMA, "cursor": INT_SCHEMA}
 
@@ -211,12 +211,11 @@ def test_cdc_delete_wins_over_an_older_upsert_in_a_later_batch(dest):
 
     split = type(dest)(dest.tmp_path / "split")
     split.tmp_path.mkdir()
-    live = LiveRun(split.popen(cat, {"buffering": {"max_rows": 1}}))
+    live = split.start_write(cat, {"buffering": {"max_rows": 1}})
     live.send([messages[0], stream_state("items", {"cursor": 10})])
     assert live.next_state(timeout=30) is not None  # echoed: the delete is committed in a batch of its own
     live.send([messages[1]])
-    code, _ = live.finish()
-    assert code == 0
+    assert live.finish().returncode == 0
     assert winners(split) == {}
 
 

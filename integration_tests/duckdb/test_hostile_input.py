@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
+from airbyte_dest_kit.testing import LiveWrite
 from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state, stream_status
-from integration_tests.duckdb.harness import ENV, INT_SCHEMA, STR_SCHEMA, LiveRun, command, configured_stream
+from airbyte_dest_kit.testing.harness import command_line
+from integration_tests.duckdb.harness import CLI, ENV, INT_SCHEMA, STR_SCHEMA, configured_stream
 
 ONE_STREAM = catalog(configured_stream("a", {"id": INT_SCHEMA, "name": STR_SCHEMA}))
 
@@ -134,9 +136,8 @@ def test_schema_named_like_the_database_file(tmp_path):
     dest = Destination(tmp_path)
     dest.path = tmp_path / "airbyte.duckdb"
     dest.config = {"destination_path": str(dest.path), "schema": "airbyte"}
-    conf, _ = dest.files(ONE_STREAM)
-    check = subprocess.run(command("check", "--config", conf), capture_output=True, env=ENV, timeout=60)
-    assert b'"SUCCEEDED"' in check.stdout, check.stdout
+    check = dest.check()
+    assert check.status()["status"] == "SUCCEEDED", check.stdout
     state = stream_state("a", {"n": 1})
     run = dest.write(ONE_STREAM, [record("a", {"id": 1}), state]).assert_ok()
     assert run.of_type("STATE") == [echoed(state, 1)]
@@ -152,31 +153,32 @@ def test_disk_full_reports_what_happened_and_keeps_every_echoed_state_covered(de
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     cat = catalog(configured_stream("a", {"id": INT_SCHEMA, "name": STR_SCHEMA}))
-    conf, cat_path = dest.files(cat, {"buffering": {"max_rows": 5_000}})
+    config = dest.with_config({"buffering": {"max_rows": 5_000}})
+    argv = command_line("write", dest.tmp_path, config=config, catalog=cat)
     proc = subprocess.Popen(
-        command("write", "--config", conf, "--catalog", cat_path),
+        [*CLI.command, *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=ENV,
         preexec_fn=small_disk,
     )
-    run = LiveRun(proc)
+    live = LiveWrite(proc)
     filler = "x" * 200
     for block in range(60):
         batch = [record("a", {"id": block * 5_000 + i, "name": filler}) for i in range(5_000)]
         try:
-            run.send([*batch, stream_state("a", {"block": block})])
+            live.send([*batch, stream_state("a", {"block": block})])
         except BrokenPipeError:
             break
-    code, _ = run.finish()
-    assert code != 0
-    errors = [m["trace"]["error"] for m in run.seen if m["type"] == "TRACE"]
+    run = live.finish()
+    assert run.returncode != 0
+    errors = [m["trace"]["error"] for m in run.of_type("TRACE")]
     assert len(errors) == 1, errors
     message = errors[0]["message"]
     assert "disk is full" in message and "destination_path" in message, message
     assert "rollback" not in message.lower()
-    echoed_blocks = [m["state"]["stream"]["stream_state"]["block"] for m in run.seen if m["type"] == "STATE"]
+    echoed_blocks = [m["state"]["stream"]["stream_state"]["block"] for m in run.of_type("STATE")]
     assert echoed_blocks, "nothing was acknowledged before the disk filled up"
     committed = set(ids(dest))
     assert all(i in committed for i in range((echoed_blocks[-1] + 1) * 5_000))
@@ -190,13 +192,13 @@ def test_states_are_acknowledged_while_the_input_is_still_open(dest):
         configured_stream("products", {"id": INT_SCHEMA}),
         configured_stream("users", {"id": INT_SCHEMA}),
     )
-    run = LiveRun(dest.popen(cat, {"buffering": {"max_age_seconds": 600, "max_state_wait_seconds": 1}}))
+    live = dest.start_write(cat, {"buffering": {"max_age_seconds": 600, "max_state_wait_seconds": 1}})
     products_state = stream_state("products", {"done": True})
-    run.send([record("products", {"id": 1}), record("users", {"id": 1}), products_state])
-    run.send([stream_status("products", "COMPLETE")])
-    assert run.next_state(timeout=30) == echoed(products_state, 1)
+    live.send([record("products", {"id": 1}), record("users", {"id": 1}), products_state])
+    live.send([stream_status("products", "COMPLETE")])
+    assert live.next_state(timeout=30) == echoed(products_state, 1)
     users_state = stream_state("users", {"n": 2})
-    run.send([record("users", {"id": 2}), users_state])
-    assert run.next_state(timeout=30) == echoed(users_state, 2)
-    code, rest = run.finish()
-    assert code == 0 and not [m for m in rest if m["type"] == "STATE"]
+    live.send([record("users", {"id": 2}), users_state])
+    assert live.next_state(timeout=30) == echoed(users_state, 2)
+    run = live.finish()
+    assert run.returncode == 0 and run.of_type("STATE") == [echoed(products_state, 1), echoed(users_state, 2)]

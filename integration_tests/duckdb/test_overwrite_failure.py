@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-
 from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
-from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, LiveRun, configured_stream
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 
 PROPS = {"id": INT_SCHEMA, "name": STR_SCHEMA}
 BROKEN = '{"type":"RECORD","record":{"stream":"users","data":{"id":'
@@ -46,11 +44,10 @@ def test_overwrite_killed_halfway_keeps_old_table(dest):
     dest.write(users(), rows([1, 2, 3], "sync1")).assert_ok()
     before = dest.rows("users", order_by="id")
 
-    live = LiveRun(dest.popen(users(), {"buffering": {"max_rows": 1}}))
+    live = dest.start_write(users(), {"buffering": {"max_rows": 1}})
     live.send([*rows([10, 11], "sync2"), stream_state("users", {"at": 11})])
     assert live.next_state(timeout=30) is not None  # the staged rows are committed...
-    live.proc.send_signal(signal.SIGKILL)  # ...and the sync dies before the end
-    live.proc.wait(30)
+    live.kill()  # ...and the sync dies before the end
 
     assert dest.rows("users", order_by="id") == before
     dest.write(users(), rows([20], "sync3")).assert_ok()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from airbyte_dest_kit.testing import LiveWrite
 from airbyte_dest_kit.testing.builders import catalog, echoed, global_state, record, stream_state
-from integration_tests.duckdb.harness import INT_SCHEMA, LiveRun, configured_stream, expected_states, scenario
+from integration_tests.duckdb.harness import INT_SCHEMA, configured_stream, expected_states, scenario
 
 TWO_STREAMS = catalog(configured_stream("a", {"id": INT_SCHEMA}), configured_stream("b", {"id": INT_SCHEMA}))
 
@@ -36,10 +37,10 @@ def test_state_lines_are_flushed_and_unchanged_in_key_order(dest):
     assert printed == line[:-2] + ',"destinationStats":{"recordCount":1.0}}}'
 
 
-def _live(dest) -> LiveRun:
+def _live(dest) -> LiveWrite:
     # Batches of 2 rows; nothing is flushed for age, nor for a waiting state, during the test.
     buffering = {"max_rows": 2, "max_age_seconds": 600, "max_state_wait_seconds": 600}
-    return LiveRun(dest.popen(TWO_STREAMS, {"buffering": buffering}))
+    return dest.start_write(TWO_STREAMS, {"buffering": buffering})
 
 
 def test_stream_state_waits_only_for_its_own_streams_records(dest):
@@ -52,9 +53,9 @@ def test_stream_state_waits_only_for_its_own_streams_records(dest):
     live.send([record("b", {"id": 1}), state_b])
     # b's single record sits in its buffer (1 < max_rows): b's state must wait for it.
     assert live.next_state(timeout=2.5) is None
-    code, rest = live.finish()
-    assert code == 0
-    assert [m for m in rest if m["type"] == "STATE"] == [echoed(state_b, 1)]
+    run = live.finish()
+    assert run.returncode == 0
+    assert run.of_type("STATE") == [echoed(state_a, 2), echoed(state_b, 1)]
 
 
 def test_global_state_waits_for_every_stream(dest):
@@ -63,9 +64,9 @@ def test_global_state_waits_for_every_stream(dest):
     live.send([record("a", {"id": 1}), record("a", {"id": 2}), record("b", {"id": 1}), state])
     # Stream a is flushed (a full batch), b is not: the GLOBAL state covers b too and must wait.
     assert live.next_state(timeout=2.5) is None
-    code, rest = live.finish()
-    assert code == 0
-    assert [m for m in rest if m["type"] == "STATE"] == [echoed(state, 3)]
+    run = live.finish()
+    assert run.returncode == 0
+    assert run.of_type("STATE") == [echoed(state, 3)]
 
 
 def test_state_with_namespace_matches_records_with_that_namespace(dest):

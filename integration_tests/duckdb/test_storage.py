@@ -14,7 +14,7 @@ from airbyte_dest_kit.destination.plan import build_stream_specs
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.streams.spec import StreamSpec
-from airbyte_dest_kit.testing.builders import catalog, jsonl, record, stream_state
+from airbyte_dest_kit.testing.builders import catalog, record, stdin_lines, stream_state
 from airbyte_dest_kit.writers.duckdb import ROW_GROUP_SIZE, DuckDBWriter
 from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 
@@ -59,7 +59,9 @@ def test_full_buffers_are_committed_in_whole_row_groups(tmp_path: Path) -> None:
     specs = build_stream_specs([ConfiguredAirbyteStream.model_validate(stream)], "main", writer.capabilities)
     out = io.BytesIO()
     # The reader's 1 MiB chunks hold about 12,000 of these lines.
-    Pipeline(writer, specs, MessageWriter(out), FlushPolicy(max_rows=32_000)).run(io.BytesIO(jsonl([*messages, state])))
+    Pipeline(writer, specs, MessageWriter(out), FlushPolicy(max_rows=32_000)).run(
+        io.BytesIO(stdin_lines([*messages, state]))
+    )
 
     *full, last = writer.sizes
     assert all(size % ROW_GROUP_SIZE == 0 for size in full) and len(full) >= 3

@@ -4,9 +4,6 @@ mid-sync, Parquet read back with pyarrow, and a stream with no rows. Real proces
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -17,56 +14,51 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
+from airbyte_dest_kit.testing import CommandRunner
+from airbyte_dest_kit.testing.builders import (
+    catalog,
+    configured_stream,
+    record,
+    stdin_lines,
+    stream_state,
+    stream_status,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
 PROPS = {"id": {"type": "integer"}, "payload": {"type": "string"}, "doc": {"type": "object"}}
 
 
-def _start(tmp: Path, config: dict[str, Any], cat: dict[str, Any]) -> subprocess.Popen[bytes]:
-    (tmp / "config.json").write_text(json.dumps(config))
-    (tmp / "catalog.json").write_text(json.dumps(cat))
-    command = [sys.executable, str(MAIN), "write", "--config", str(tmp / "config.json")]
-    return subprocess.Popen(
-        [*command, "--catalog", str(tmp / "catalog.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO
-    )
+CLI = CommandRunner([sys.executable, str(MAIN)], cwd=REPO)
 
 
 def _run(tmp: Path, config: dict[str, Any], cat: dict[str, Any], messages: list[dict[str, Any]]) -> list[Any]:
-    process = _start(tmp, config, cat)
-    out, _ = process.communicate(b"".join(json.dumps(m).encode() + b"\n" for m in messages), timeout=120)
-    assert process.returncode == 0, out.decode()
-    return [json.loads(line) for line in out.splitlines()]
+    run = CLI.write(config, cat, messages, tmp)
+    assert run.returncode == 0, run.stdout
+    return run.messages
 
 
 @pytest.mark.parametrize("file_format", ["parquet", "jsonl", "csv"])
 def test_kill_9_mid_sync_leaves_whole_files_covering_every_echoed_state(tmp_path: Path, file_format: str) -> None:
     root = tmp_path / "out"
     config = {"destination_path": str(root), "format": file_format, "buffering": {"max_rows": 1_000}}
-    process = _start(tmp_path, config, catalog(configured_stream("a", PROPS)))
-    assert process.stdin is not None and process.stdout is not None
+    live = CLI.start_write(config, catalog(configured_stream("a", PROPS)), tmp_path)
+    stdin = live.process.stdin
+    assert stdin is not None
 
     def feed() -> None:
         try:
             for n in range(1, 400_001):
-                line = json.dumps(record("a", {"id": n, "payload": "x" * 40, "doc": {"n": n}})) + "\n"
+                messages = [record("a", {"id": n, "payload": "x" * 40, "doc": {"n": n}})]
                 if n % 500 == 0:
-                    line += json.dumps(stream_state("a", {"last_id": n})) + "\n"
-                process.stdin.write(line.encode())  # type: ignore[union-attr]
+                    messages.append(stream_state("a", {"last_id": n}))
+                stdin.write(stdin_lines(messages))  # into the pipe's buffer: the input comes as fast as it can
         except (BrokenPipeError, OSError, ValueError):
             pass  # killed
 
     threading.Thread(target=feed, daemon=True).start()
-    echoed = []
-    for line in process.stdout:
-        message = json.loads(line)
-        if message["type"] == "STATE":
-            echoed.append(message["state"]["stream"]["stream_state"]["last_id"])
-            if len(echoed) == 20:
-                break
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    assert live.wait_for("STATE", 20, timeout=120), live.printed[-3:]
+    echoed = [m["state"]["stream"]["stream_state"]["last_id"] for m in live.kill().of_type("STATE")]
     last = max(echoed)
     files = sorted((root / "default" / "a").glob(f"part-*.{file_format}"))
     assert files, "committed batches are visible files"

@@ -22,12 +22,14 @@ import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
 from airbyte_dest_kit.streams.spec import StreamSpec
+from airbyte_dest_kit.testing import CommandRunner
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
 from airbyte_dest_kit.writers.files import store
 from integration_tests.files.batches import CrashBudget, on_merge_output, single_spec, sync_directly
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
+CLI = CommandRunner([sys.executable, str(MAIN)], cwd=REPO)
 PROPS = {
     "id": {"type": "integer"},
     "name": {"type": ["null", "string"]},
@@ -84,25 +86,9 @@ def bucket(endpoint: str) -> tuple[pafs.S3FileSystem, str]:
 def _sync(tmp: Path, config: dict[str, Any], cat: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     messages = [record("items", r, emitted_at=1_700_000_000_000 + i) for i, r in enumerate(rows)]
     messages += [stream_state("items", {"n": len(rows)}), stream_status("items", "COMPLETE")]
-    (tmp / "config.json").write_text(json.dumps(config))
-    (tmp / "catalog.json").write_text(json.dumps(cat))
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(MAIN),
-            "write",
-            "--config",
-            str(tmp / "config.json"),
-            "--catalog",
-            str(tmp / "catalog.json"),
-        ],
-        input=b"".join(json.dumps(m).encode() + b"\n" for m in messages),
-        capture_output=True,
-        timeout=120,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
-    assert [json.loads(line)["type"] for line in done.stdout.splitlines()].count("STATE") == 1
+    run = CLI.write(config, cat, messages, tmp)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(run.of_type("STATE")) == 1
 
 
 def _rows(s3: pafs.S3FileSystem, folder: str) -> list[dict[str, Any]]:

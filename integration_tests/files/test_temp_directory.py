@@ -4,23 +4,22 @@ write time, before any data is read. (On S3 it also holds the files being upload
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from airbyte_dest_kit.connectors.destination_local_file.connector import DestinationLocalFile
+from airbyte_dest_kit.testing import CommandRunner
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
 from integration_tests.files.batches import CrashBudget, on_merge_output, single_spec, sync_directly
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
+CLI = CommandRunner([sys.executable, str(MAIN)], cwd=REPO)
 PROPS = {"id": {"type": "integer"}, "v": {"type": "integer"}}
 DEDUP = configured_stream("a", PROPS, mode="append_dedup", primary_key=["id"], cursor="v")
 
@@ -67,20 +66,8 @@ def unusable(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(tmp_path / "read-only")
 
 
-def _connector(tmp: Path, command: str, config: dict[str, Any], messages: bytes = b"") -> list[dict[str, Any]]:
-    (tmp / "config.json").write_text(json.dumps(config))
-    (tmp / "catalog.json").write_text(json.dumps(catalog(DEDUP)))
-    arguments = ["--config", str(tmp / "config.json")]
-    arguments += ["--catalog", str(tmp / "catalog.json")] if command == "write" else []
-    done = subprocess.run(
-        [sys.executable, str(MAIN), command, *arguments], input=messages, capture_output=True, timeout=120, cwd=REPO
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
-
-
 def test_check_names_the_key_of_an_unusable_temp_directory(tmp_path: Path, unusable: str) -> None:
-    out = _connector(tmp_path, "check", {"destination_path": str(tmp_path / "out"), "temp_directory": unusable})
-    (status,) = [m["connectionStatus"] for m in out if m["type"] == "CONNECTION_STATUS"]
+    status = CLI.check({"destination_path": str(tmp_path / "out"), "temp_directory": unusable}, tmp_path).status()
     assert status["status"] == "FAILED"
     assert status["message"].startswith(f"config key 'temp_directory': {unusable!r}") or status["message"].startswith(
         f"config key 'temp_directory': cannot create files in {unusable!r}"
@@ -91,9 +78,9 @@ def test_check_names_the_key_of_an_unusable_temp_directory(tmp_path: Path, unusa
 def test_write_names_the_key_of_an_unusable_temp_directory_before_reading_data(tmp_path: Path, unusable: str) -> None:
     root = tmp_path / "out"
     messages = [record("a", {"id": 1, "v": 1}), stream_state("a", {"n": 1}), stream_status("a", "COMPLETE")]
-    lines = b"".join(json.dumps(m).encode() + b"\n" for m in messages)
-    out = _connector(tmp_path, "write", {"destination_path": str(root), "temp_directory": unusable}, lines)
-    (error,) = [m["trace"]["error"] for m in out if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    config = {"destination_path": str(root), "temp_directory": unusable}
+    run = CLI.write(config, catalog(DEDUP), messages, tmp_path)
+    (error,) = run.errors()
     assert error["failure_type"] == "config_error" and "config key 'temp_directory'" in error["message"]
-    assert not [m for m in out if m["type"] == "STATE"]
+    assert not run.of_type("STATE")
     assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]

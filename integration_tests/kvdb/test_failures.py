@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from airbyte_dest_kit.store import SwapPair
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
 from airbyte_dest_kit.writers.http import RequestLimits
 from airbyte_dest_kit.writers.kvdb import SWAP_MARKERS, KvdbClient, KvdbWriter, set_operation
-from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, dumps
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 from integration_tests.kvdb.harness import KvdbDestination
 from integration_tests.kvdb.kvdb_server import KvdbServer
 
@@ -27,15 +26,15 @@ TWO_STREAMS = catalog(
 )
 
 
-def lines(count: int, state_every: int) -> Iterator[str]:
+def lines(count: int, state_every: int) -> Iterator[dict[str, Any]]:
     """``events`` records 1..count (append) and ``users`` updates of ids 1..count//2 (dedup), with a STREAM
     state for each stream every ``state_every`` records carrying the last id sent."""
     for n in range(1, count + 1):
-        yield dumps(record("events", {"id": n, "v": 1, "payload": "x" * 30}))
-        yield dumps(record("users", {"id": (n + 1) // 2, "v": n, "payload": f"version {n}"}))
+        yield record("events", {"id": n, "v": 1, "payload": "x" * 30})
+        yield record("users", {"id": (n + 1) // 2, "v": n, "payload": f"version {n}"})
         if n % state_every == 0:
-            yield dumps(stream_state("events", {"last_id": n}, id=n))
-            yield dumps(stream_state("users", {"last_id": n}, id=n))
+            yield stream_state("events", {"last_id": n}, id=n)
+            yield stream_state("users", {"last_id": n}, id=n)
 
 
 def assert_complete(kvdb: KvdbDestination, count: int) -> None:
@@ -71,12 +70,12 @@ def test_a_server_restarted_mid_sync(kvdb: KvdbDestination) -> None:
     feeder = threading.Thread(target=lambda: live.send(lines(3000, 150)), daemon=True)
     feeder.start()
     states = [live.next_state(timeout=60) for _ in range(4)]
-    assert all(states), live.seen[-3:]
+    assert all(states), live.printed[-3:]
     kvdb.server.restart()  # kill -9 while batches are being written; the same file, the same port
     feeder.join(60)
-    code, rest = live.finish()
-    assert code == 0, rest
-    assert len([m for m in live.seen if m["type"] == "STATE"]) == 40
+    run = live.finish()
+    assert run.returncode == 0, run.stdout
+    assert len(run.states()) == 40
     assert kvdb.server.stats()["transactions"] > 0, "the restart came too late: the new server got no writes"
     assert_complete(kvdb, 3000)
 
@@ -119,16 +118,11 @@ def test_kill_9_mid_sync_every_echoed_state_is_covered_by_keys(kvdb: KvdbDestina
 
     feeder = threading.Thread(target=pump, daemon=True)
     feeder.start()
-    echoed = [live.next_state(timeout=60) for _ in range(12)]
-    assert all(echoed), live.seen[-3:]
-    live.proc.send_signal(signal.SIGKILL)
-    live.proc.wait(30)
+    assert all(live.next_state(timeout=60) for _ in range(12)), live.printed[-3:]
+    echoed = live.kill().of_type("STATE")  # whatever reached stdout before the kill counts too
     feeder.join(30)
-    while (state := live.next_state(timeout=0.5)) is not None:  # whatever reached stdout counts too
-        echoed.append(state)
     last: dict[str, int] = {}
     for message in echoed:
-        assert message is not None
         stream = message["state"]["stream"]["stream_descriptor"]["name"]
         last[stream] = message["state"]["stream"]["stream_state"]["last_id"]
     events = Counter(v["id"] for v in kvdb.data("events/"))

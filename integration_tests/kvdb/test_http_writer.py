@@ -14,7 +14,7 @@ from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.runtime.http import HttpClient, RetryPolicy
 from airbyte_dest_kit.streams.spec import RAW_ID, StreamSpec
-from airbyte_dest_kit.testing.builders import catalog, configured_stream, jsonl, record, stream_state
+from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stdin_lines, stream_state
 from airbyte_dest_kit.writers.http import JSON_HEADERS, BatchPoster, Envelope, HttpWriter, RequestLimits
 from integration_tests.kvdb.kvdb_server import KvdbServer
 
@@ -48,7 +48,7 @@ def test_http_writer_posts_sized_acknowledged_requests_through_faults(kvdb_serve
     messages = [record("items", {"n": n, "as text": str(n)}) for n in range(500)]
     state = stream_state("items", {"up_to": 500})
     out = io.BytesIO()
-    Pipeline(writer, specs, MessageWriter(out)).run(io.BytesIO(jsonl([*messages, state])))
+    Pipeline(writer, specs, MessageWriter(out)).run(io.BytesIO(stdin_lines([*messages, state])))
 
     echoed = [m["state"] for m in map(orjson.loads, out.getvalue().splitlines()) if m["type"] == "STATE"]
     assert echoed == [{**state["state"], "destinationStats": {"recordCount": 500.0}}]

@@ -8,7 +8,7 @@ from airbyte_dest_kit.connectors.destination_kvdb.connector import DestinationKv
 from airbyte_dest_kit.testing.builders import catalog, echoed, record, stream_state
 from airbyte_dest_kit.testing.harness import run_connector
 from airbyte_dest_kit.writers.kvdb import writer as kvdb_writer
-from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream, dumps
+from integration_tests.duckdb.harness import INT_SCHEMA, STR_SCHEMA, configured_stream
 from integration_tests.kvdb.harness import KvdbDestination
 
 EMITTED = 1_700_000_000_000
@@ -172,7 +172,7 @@ def test_a_stream_without_completion_status_is_not_swapped(kvdb: KvdbDestination
 
 
 def test_many_records_in_many_requests(kvdb: KvdbDestination) -> None:
-    messages = [dumps(record("users", {"id": i, "name": f"u{i}"})) for i in range(5000)]
+    messages = [record("users", {"id": i, "name": f"u{i}"}) for i in range(5000)]
     before = kvdb.server.stats().get("transactions", 0)
     kvdb.write(users("append"), messages, {"request_max_entries": 400, "concurrent_requests": 3}).assert_ok()
     assert sorted(v["id"] for v in kvdb.data("users/")) == list(range(5000))

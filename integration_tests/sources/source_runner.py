@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import subprocess
@@ -13,39 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airbyte_dest_kit.testing.output import ConnectorOutput
+from airbyte_dest_kit.testing import CommandRunner, Run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Run(ConnectorOutput):
-    def __init__(self, process: subprocess.CompletedProcess[bytes]) -> None:
-        super().__init__(process.stdout.splitlines())
-        self.exit_code = process.returncode
-        self.output = process.stdout
-        self.stderr = process.stderr
-
 
 RunSource = Callable[..., Run]
 
 
 def runner(source: str, tmp_path: Path) -> RunSource:
+    """``run(command, config, catalog, state, manifest=...)``: ``sources/<source>/main.py``; a value is passed
+    as a JSON file in ``tmp_path``, a Path as it is."""
+    cli = CommandRunner([sys.executable, str(ROOT / "sources" / source / "main.py")], cwd=ROOT, timeout=60)
+
     def run(
         command: str, config: Any = None, catalog: Any = None, state: Any = None, manifest: Path | None = None
     ) -> Run:
-        argv = [sys.executable, str(ROOT / "sources" / source / "main.py"), command]
-        if manifest is not None:
-            argv += ["--manifest", str(manifest)]
-        for flag, value in (("config", config), ("catalog", catalog), ("state", state)):
-            if value is None:
-                continue
-            if isinstance(value, Path):
-                argv += [f"--{flag}", str(value)]
-            else:
-                path = tmp_path / f"{flag}-{len(list(tmp_path.iterdir()))}.json"
-                path.write_text(json.dumps(value))
-                argv += [f"--{flag}", str(path)]
-        return Run(subprocess.run(argv, capture_output=True, cwd=ROOT, timeout=60))
+        return cli.run(command, tmp_path, manifest=manifest, config=config, catalog=catalog, state=state)
 
     return run
 
@@ -57,9 +39,9 @@ def pipe(read: list[str], write: list[str]) -> list[dict[str, Any]]:
     assert source.stdout is not None
     source.stdout.close()
     assert source.wait(timeout=60) == 0
-    assert destination.returncode == 0, destination.stdout[-2000:]
-    messages = [json.loads(line) for line in destination.stdout.splitlines()]
-    return [m["state"] for m in messages if m["type"] == "STATE"]
+    run = Run.from_completed(destination)
+    assert run.returncode == 0, run.stdout[-2000:]
+    return run.states()
 
 
 @dataclass

@@ -70,12 +70,12 @@ def test_single_request_filters_and_transforms_in_both_command_forms(
         for p in PLANS
         if p["active"] and p["price"] >= 10
     ]
-    assert from_file.exit_code == 0, from_file.errors()
+    assert from_file.returncode == 0, from_file.errors()
     assert from_file.records("plans") == expected == injected.records("plans")
     assert from_file.statuses("plans") == ["STARTED", "RUNNING", "COMPLETE"]
     assert [s["stream"]["stream_state"] for s in from_file.states("plans")] == [{}]
     assert {r.query.get("api_key") for r in api.requests_to("/plans")} == {None}  # it went in the X-Api-Key header
-    assert api.api_key.encode() not in from_file.output + injected.output
+    assert api.api_key not in from_file.stdout + injected.stdout
 
 
 def test_spec_with_manifest_prints_its_spec_and_without_the_runners(manifest_source: RunSource) -> None:
@@ -85,7 +85,7 @@ def test_spec_with_manifest_prints_its_spec_and_without_the_runners(manifest_sou
     runner = manifest_source("spec").of_type("SPEC")[0]["spec"]["connectionSpecification"]
     assert runner["required"] == [INJECTED]
     missing = manifest_source("spec", manifest=EXAMPLES / "no-such.yaml")
-    assert missing.exit_code == 1
+    assert missing.returncode == 1
     assert (
         missing.errors()[0]["message"]
         == f"manifest file '{EXAMPLES / 'no-such.yaml'}' cannot be read: No such file or directory"
@@ -113,7 +113,7 @@ def test_cursor_page_and_offset_pagination_read_every_record_once_despite_429s(
     run = manifest_source(
         "read", config, catalog("customers", "orders", "events"), manifest=EXAMPLES / "shop-paginated.yaml"
     )
-    assert run.exit_code == 0, run.errors()
+    assert run.returncode == 0, run.errors()
     assert run.records("customers") == [api.customer(i) for i in range(1, api.customers + 1)]
     assert run.records("orders") == [api.order(i) for i in range(1, api.orders + 1)]
     assert run.records("events") == [api.event(i) for i in range(1, api.events + 1)]
@@ -132,7 +132,7 @@ def test_a_failing_page_names_the_stream_the_url_and_the_status(manifest_source:
     api.failing_pages = {("/events", 40)}
     config = {"base_url": api.base_url, "api_key": api.api_key, "page_size": 20}
     run = manifest_source("read", config, catalog("orders", "events"), manifest=EXAMPLES / "shop-paginated.yaml")
-    assert run.exit_code == 1
+    assert run.returncode == 1
     assert run.statuses("orders")[-1] == "COMPLETE" and run.statuses("events")[-1] == "INCOMPLETE"
     assert run.records("events") == [api.event(i) for i in range(1, 41)]
     error = next(e for e in run.errors() if e.get("stream_descriptor") == {"name": "events"})
@@ -141,7 +141,7 @@ def test_a_failing_page_names_the_stream_the_url_and_the_status(manifest_source:
         f"stream 'events': GET {api.base_url}/events answered HTTP 500: still failing after 3 retries; try again later"
     )
     assert len([r for r in api.requests_to("/events") if r.query.get("offset") == "40"]) == 4
-    assert api.api_key.encode() not in run.output
+    assert api.api_key not in run.stdout
 
 
 # -- incremental -----------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_incremental_windows_states_and_a_resumed_sync(manifest_source: RunSourc
     config = {"base_url": api.base_url, "api_key": api.api_key, "start_date": at(30), "end_date": at(360)}
     events = catalog("events", mode="incremental")
     first = manifest_source("read", config, events, manifest=EXAMPLES / "shop-events-incremental.yaml")
-    assert first.exit_code == 0, first.errors()
+    assert first.returncode == 0, first.errors()
     # one-hour windows from the start date, each ending a second before the next (cursor_granularity); the
     # last one stops at end_date
     windows = [(at(30 + 60 * h), at(90 + 60 * h, seconds=-1)) for h in range(6)]
@@ -180,7 +180,7 @@ def test_incremental_windows_states_and_a_resumed_sync(manifest_source: RunSourc
     second = manifest_source(
         "read", config, events, [first.states("events")[-1]], manifest=EXAMPLES / "shop-events-incremental.yaml"
     )
-    assert second.exit_code == 0, second.errors()
+    assert second.returncode == 0, second.errors()
     # the cursor is inclusive, as in Airbyte: the event at the saved cursor value (130) comes again
     assert [e["id"] for e in second.records("events")] == list(range(130, 151))
     resumed = [(r.query["since"], r.query["until"]) for r in api.served[served_before:]]
@@ -245,7 +245,7 @@ def test_substream_list_partitions_and_oauth_with_a_rotating_refresh_token(
         config = {"base_url": api.base_url, "kinds": ["click", "purchase", "unknown"], "credentials": credentials}
         streams = catalog("customers", "customer_orders", "events_by_kind")
         run = manifest_source("read", config, streams, manifest=EXAMPLES / "shop-customer-orders.yaml")
-        assert run.exit_code == 0, run.errors()
+        assert run.returncode == 0, run.errors()
         assert run.records("customers") == [api.customer(i) for i in range(1, 13)]
         expected_orders = [
             {**api.order(i), "ordered_by": customer}
@@ -294,7 +294,7 @@ def test_an_unsupported_component_fails_check_and_discover_naming_it_and_its_pat
         "(supported here: PageIncrement, OffsetIncrement, CursorPagination)"
     )
     discover = manifest_source("discover", config)
-    assert discover.exit_code == 1 and discover.errors()[0]["failure_type"] == "config_error"
+    assert discover.returncode == 1 and discover.errors()[0]["failure_type"] == "config_error"
     assert "streams[1].retriever.paginator.pagination_strategy" in discover.errors()[0]["message"]
 
 
@@ -360,7 +360,7 @@ def test_a_rejected_key_names_the_url_without_the_key(manifest_source: RunSource
         f"stream 'events': GET {api.base_url}/events answered HTTP 401: "
         "check the credentials in the config and their permissions"
     )
-    assert b"wrong-key-0987654321" not in check.output
+    assert "wrong-key-0987654321" not in check.stdout
 
 
 def test_unknown_fields_are_refused_not_ignored(manifest_source: RunSource, api: LocalShopApi) -> None:
@@ -387,7 +387,7 @@ def test_spec_defaults_fill_the_config_and_full_refresh_streams_cannot_be_read_i
     incremental = manifest_source(
         "read", config, catalog("orders", mode="incremental"), manifest=EXAMPLES / "shop-paginated.yaml"
     )
-    assert incremental.exit_code == 1
+    assert incremental.returncode == 1
     assert incremental.errors()[0]["message"] == "stream 'orders' has no cursor, so it cannot be read incrementally"
 
 
@@ -402,7 +402,7 @@ def test_post_search_pages_through_the_json_body_with_basic_auth(manifest_source
         "kinds": ["view", "purchase"],
     }
     run = manifest_source("read", config, catalog("event_search"), manifest=EXAMPLES / "shop-event-search.yaml")
-    assert run.exit_code == 0, run.errors()
+    assert run.returncode == 0, run.errors()
     expected = [
         {"id": e["id"], "at": e["at"], "meta": {"kind": e["kind"], "searched": "view,purchase"}}
         for e in map(api.event, range(1, api.events + 1))
@@ -416,7 +416,7 @@ def test_post_search_pages_through_the_json_body_with_basic_auth(manifest_source
         "check", {**config, "password": "not-the-key-42"}, manifest=EXAMPLES / "shop-event-search.yaml"
     )
     assert "answered HTTP 401" in wrong.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"]
-    assert b"not-the-key-42" not in wrong.output
+    assert "not-the-key-42" not in wrong.stdout
 
 
 def test_per_partition_incremental_resumes_each_partition_and_starts_new_ones_from_the_global_state(
@@ -432,7 +432,7 @@ def test_per_partition_incremental_resumes_each_partition_and_starts_new_ones_fr
     config = {INJECTED: per_kind, "base_url": api.base_url, "api_key": api.api_key, "start_date": at(30)}
     config |= {"end_date": at(360), "kinds": ["click", "purchase"]}
     first = manifest_source("read", config, catalog("events", mode="incremental"))
-    assert first.exit_code == 0, first.errors()
+    assert first.returncode == 0, first.errors()
 
     def events(kind: str, since: str) -> list[dict[str, Any]]:
         return [e for e in map(api.event, range(1, api.events + 1)) if e["kind"] == kind and e["at"] >= since]
@@ -448,7 +448,7 @@ def test_per_partition_incremental_resumes_each_partition_and_starts_new_ones_fr
     api.events = 150
     config["kinds"] = ["click", "purchase", "view"]  # view is new: it starts from the global state
     second = manifest_source("read", config, catalog("events", mode="incremental"), [first.states("events")[-1]])
-    assert second.exit_code == 0, second.errors()
+    assert second.returncode == 0, second.errors()
     lookback = dt.timedelta(seconds=final["lookback_window"])
     view_from = (dt.datetime.fromisoformat(final["state"]["at"][:-1]) - lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
     expected = events("click", latest["click"]) + events("purchase", latest["purchase"]) + events("view", view_from)

@@ -28,7 +28,7 @@ def config(api: LocalShopApi, **extra: object) -> dict[str, object]:
 def test_one_failing_page_fails_only_its_stream_and_the_run(http_example_source: RunSource, api: LocalShopApi) -> None:
     api.failing_pages = {("/orders", 2)}
     run = http_example_source("read", config(api, max_retries=2), CATALOG)
-    assert run.exit_code == 1
+    assert run.returncode == 1
     assert run.statuses("orders")[0] == "STARTED" and run.statuses("orders")[-1] == "INCOMPLETE"
     assert run.statuses("customers")[-1] == "COMPLETE" and run.statuses("events")[-1] == "COMPLETE"
     # every record exactly once despite the 429s
@@ -40,12 +40,12 @@ def test_one_failing_page_fails_only_its_stream_and_the_run(http_example_source:
     assert "/orders answered HTTP 500" in stream_error["message"]
     assert len([r for r in api.requests_to("/orders") if r.query.get("page") == "2"]) == 3  # 1 + 2 retries
     assert "orders" in run.errors()[-1]["message"]
-    assert api.api_key.encode() not in run.output
+    assert api.api_key not in run.stdout
 
 
 def test_rate_limits_are_waited_out_and_reported(http_example_source: RunSource, api: LocalShopApi) -> None:
     run = http_example_source("read", config(api), CATALOG)
-    assert run.exit_code == 0, run.errors()
+    assert run.returncode == 0, run.errors()
     served_429 = [r for r in api.served if r.status == 429]
     assert served_429
     rate_limited = [
@@ -72,7 +72,7 @@ def test_check_reports_a_wrong_key_without_showing_it(http_example_source: RunSo
     run = http_example_source("check", {**config(api), "api_key": "wrong-key-123456"})
     status = run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED" and "HTTP 401" in status["message"]
-    assert b"wrong-key-123456" not in run.output
+    assert "wrong-key-123456" not in run.stdout
     assert (
         http_example_source("check", config(api)).of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"]
         == "SUCCEEDED"

@@ -14,14 +14,14 @@ CATALOG = json.loads((SAMPLE_FILES / "configured_catalog.json").read_text())
 
 def test_spec_and_check(sample_source: RunSource) -> None:
     spec = sample_source("spec")
-    assert spec.exit_code == 0
+    assert spec.returncode == 0
     properties = spec.of_type("SPEC")[0]["spec"]["connectionSpecification"]["properties"]
     assert {"count", "seed", "records_per_slice", "emitted_at_ms"} <= properties.keys()
     assert sample_source("check", {"count": 10}).of_type("CONNECTION_STATUS")[0]["connectionStatus"] == {
         "status": "SUCCEEDED"
     }
     failed = sample_source("check", {"count": "many"})
-    assert failed.exit_code == 0
+    assert failed.returncode == 0
     status = failed.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED" and "key 'count'" in status["message"]
 
@@ -40,7 +40,7 @@ def test_discover_lists_the_three_streams_with_keys_and_cursor(sample_source: Ru
 
 def test_read_emits_every_record_with_a_state_per_slice(sample_source: RunSource) -> None:
     run = sample_source("read", {"count": 2600, "seed": 3, "records_per_slice": 1000}, CATALOG)
-    assert run.exit_code == 0, run.stderr
+    assert run.returncode == 0, run.stderr
     users = run.records("users")
     assert [u["id"] for u in users] == list(range(1, 2601))
     assert len(run.records("purchases")) == 2600 and len(run.records("products")) > 100
@@ -78,7 +78,7 @@ def test_second_read_from_the_final_state_returns_only_new_records(sample_source
     first = sample_source("read", {"count": 1500, "seed": 5, "records_per_slice": 400}, CATALOG)
     final_states = [first.states(name)[-1] for name in ("users", "purchases", "products")]
     grown = sample_source("read", {"count": 2100, "seed": 5, "records_per_slice": 400}, CATALOG, final_states)
-    assert grown.exit_code == 0, grown.stderr
+    assert grown.returncode == 0, grown.stderr
     assert [u["id"] for u in grown.records("users")] == list(range(1501, 2101))
     assert [p["id"] for p in grown.records("purchases")] == list(range(1501, 2101))
     assert grown.records("products") == []

@@ -6,9 +6,7 @@ locally, a failure when ``CI=true`` (CI must never go green by skipping the data
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,8 +17,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from airbyte_dest_kit.testing import builders, harness
-from airbyte_dest_kit.testing.builders import stream_state, stream_status
+from airbyte_dest_kit.testing import CommandRunner, Run, builders
+from airbyte_dest_kit.testing.builders import Message, stdin_lines, stream_state, stream_status
+from airbyte_dest_kit.testing.harness import json_file
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -69,52 +68,29 @@ def fresh_mariadb_database() -> AbstractContextManager[tuple[sa.Engine, str]]:
     return _fresh("mariadb", "my", "DROP DATABASE IF EXISTS `{}`")
 
 
-Run = harness.Run  # a destination run: its exit code, parsed stdout, stderr
-
-
 def write_inputs(
-    tmp: Path, config: dict[str, Any], catalog: dict[str, Any], messages: Sequence[Any]
+    tmp: Path, config: dict[str, Any], catalog: dict[str, Any], messages: Sequence[Message]
 ) -> tuple[Path, Path, Path]:
-    tag = uuid.uuid4().hex[:6]
-    paths = tmp / f"config_{tag}.json", tmp / f"catalog_{tag}.json", tmp / f"messages_{tag}.jsonl"
-    paths[0].write_text(json.dumps(config))
-    paths[1].write_text(json.dumps(catalog))
-    with paths[2].open("w") as handle:
-        for m in messages:
-            handle.write((m if isinstance(m, str) else json.dumps(m)) + "\n")
-    return paths
+    """The config and catalog files, and the stdin lines as a file (for a write fed from it)."""
+    messages_path = tmp / f"messages_{uuid.uuid4().hex[:6]}.jsonl"
+    messages_path.write_bytes(stdin_lines(messages))
+    return json_file(tmp, "config", config), json_file(tmp, "catalog", catalog), messages_path
 
 
 def run_destination(
     main: Path,
     config: dict[str, Any],
     catalog: dict[str, Any],
-    messages: Sequence[Any],
+    messages: Sequence[Message],
     tmp: Path,
     timeout: float = 120,
 ) -> Run:
-    config_path, catalog_path, messages_path = write_inputs(tmp, config, catalog, messages)
-    with messages_path.open("rb") as stdin:
-        done = subprocess.run(
-            [PYTHON, str(main), "write", "--config", str(config_path), "--catalog", str(catalog_path)],
-            stdin=stdin,
-            capture_output=True,
-            timeout=timeout,
-            cwd=REPO,
-        )
-    return Run(done.returncode, done.stdout, done.stderr.decode())
+    return CommandRunner([PYTHON, str(main)], cwd=REPO, timeout=timeout).write(config, catalog, messages, tmp)
 
 
 def run_check(main: Path, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    path = tmp / f"check_{uuid.uuid4().hex[:6]}.json"
-    path.write_text(json.dumps(config))
-    done = subprocess.run(
-        [PYTHON, str(main), "check", "--config", str(path)], capture_output=True, timeout=60, cwd=REPO
-    )
-    statuses = [json.loads(x) for x in done.stdout.decode().splitlines() if '"CONNECTION_STATUS"' in x]
-    assert len(statuses) == 1, done.stdout.decode() + done.stderr.decode()
-    status: dict[str, Any] = statuses[0]["connectionStatus"]
-    return status
+    """The one CONNECTION_STATUS of ``check``."""
+    return CommandRunner([PYTHON, str(main)], cwd=REPO, timeout=60).check(config, tmp).status()
 
 
 def sql_rows(engine: sa.Engine, qualified: str) -> list[dict[str, Any]]:

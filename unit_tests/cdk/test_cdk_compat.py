@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import subprocess
 import sys
@@ -29,10 +27,9 @@ from airbyte_dest_kit.cdk.sources.runtime import SourceRuntime
 from airbyte_dest_kit.cdk.sources.streams import Stream
 from airbyte_dest_kit.cdk.sources.streams.core import camel_to_snake
 from airbyte_dest_kit.errors import ConfigError
-from airbyte_dest_kit.runtime.entrypoint import execute
 from airbyte_dest_kit.runtime.spec_file import find_spec_file
+from airbyte_dest_kit.testing import run_connector
 from airbyte_dest_kit.testing.builders import catalog, configured_stream
-from airbyte_dest_kit.testing.output import ConnectorOutput
 
 SPEC = {
     "connectionSpecification": {"type": "object", "properties": {"token": {"type": "string", "airbyte_secret": True}}}
@@ -84,23 +81,14 @@ class TicketSource(AbstractSource):
         return SPEC
 
 
-def run(tmp_path: Path, *args: str, state: Any = None) -> tuple[int, ConnectorOutput]:
-    (tmp_path / "config.json").write_text(json.dumps({"token": "t0ps3cret"}))
-    stream = configured_stream("legacy_tickets", {}, mode="append", cursor="seq")
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog({**stream, "sync_mode": "incremental"})))
-    argv = [arg.replace("DIR", str(tmp_path)) for arg in args]
-    if state is not None:
-        (tmp_path / "state.json").write_text(json.dumps(state))
-        argv += ["--state", str(tmp_path / "state.json")]
-    out = io.BytesIO()
-    code = execute(SourceRuntime(TicketSource()), argv, stdout=out)
-    return code, ConnectorOutput(out.getvalue().splitlines())
+CONFIG = {"token": "t0ps3cret"}
+TICKETS = catalog({**configured_stream("legacy_tickets", {}, mode="append", cursor="seq"), "sync_mode": "incremental"})
 
 
-def test_legacy_get_updated_state_streams_checkpoint_after_each_slice_and_resume(tmp_path: Path) -> None:
+def test_legacy_get_updated_state_streams_checkpoint_after_each_slice_and_resume() -> None:
     LegacyTickets.calls.clear()
-    code, output = run(tmp_path, "read", "--config", "DIR/config.json", "--catalog", "DIR/catalog.json")
-    assert code == 0
+    output = run_connector(SourceRuntime(TicketSource()), "read", config=CONFIG, catalog=TICKETS)
+    assert output.returncode == 0
     assert [r["id"] for r in output.records("legacy_tickets")] == [1, 2, 3, 4, 5]
     assert [s["stream"]["stream_state"] for s in output.states()] == [{"seq": 3}, {"seq": 5}]
     assert [c["sync_mode"] for c in LegacyTickets.calls] == [SyncMode.incremental, SyncMode.incremental]
@@ -111,14 +99,14 @@ def test_legacy_get_updated_state_streams_checkpoint_after_each_slice_and_resume
     state = [
         {"type": "STREAM", "stream": {"stream_descriptor": {"name": "legacy_tickets"}, "stream_state": {"seq": 5}}}
     ]
-    code, output = run(tmp_path, "read", "--config", "DIR/config.json", "--catalog", "DIR/catalog.json", state=state)
-    assert code == 0
+    output = run_connector(SourceRuntime(TicketSource()), "read", config=CONFIG, catalog=TICKETS, state=state)
+    assert output.returncode == 0
     assert [r["id"] for r in output.records()] == [6, 7, 8, 9, 10]
 
 
-def test_a_false_check_connection_is_failed_with_its_error_masked(tmp_path: Path) -> None:
-    code, output = run(tmp_path, "check", "--config", "DIR/config.json")
-    assert code == 0
+def test_a_false_check_connection_is_failed_with_its_error_masked() -> None:
+    output = run_connector(SourceRuntime(TicketSource()), "check", config=CONFIG)
+    assert output.returncode == 0
     assert output.of_type("CONNECTION_STATUS") == [
         {"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": "token **** was refused"}}
     ]
@@ -188,12 +176,8 @@ class RefusingDestination(Destination):
         )
 
 
-def test_an_airbyte_traced_exception_is_a_trace_error_of_its_failure_type(tmp_path: Path, monkeypatch: Any) -> None:
-    (tmp_path / "config.json").write_text(json.dumps({"token": "t0ps3cret"}))
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    out = io.BytesIO()
-    argv = ["write", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
-    assert execute(DestinationRuntime(RefusingDestination()), argv, stdout=out) == 1
-    [error] = ConnectorOutput(out.getvalue().splitlines()).errors()
+def test_an_airbyte_traced_exception_is_a_trace_error_of_its_failure_type() -> None:
+    run = run_connector(DestinationRuntime(RefusingDestination()), "write", config=CONFIG, catalog=catalog())
+    assert run.returncode == 1
+    [error] = run.errors()
     assert (error["failure_type"], error["message"]) == ("config_error", "the token **** may not write")

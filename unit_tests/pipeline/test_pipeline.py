@@ -23,9 +23,9 @@ from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream
 from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.testing.builders import (
     configured_stream,
-    jsonl,
     log,
     record,
+    stdin_lines,
     stream_state,
     stream_status,
 )
@@ -40,7 +40,7 @@ def piped(*parts: list[Any], pause: float = 0.2, closed_at: list[float] | None =
 
     def feed() -> None:
         for part in parts:
-            os.write(write_fd, jsonl(part))
+            os.write(write_fd, stdin_lines(part))
             time.sleep(pause)
         if closed_at is not None:
             closed_at.append(time.monotonic())
@@ -66,7 +66,7 @@ def run(
     out = io.BytesIO()
     error = None
     try:
-        stdin = io.BytesIO(jsonl(messages)) if isinstance(messages, list) else messages
+        stdin = io.BytesIO(stdin_lines(messages)) if isinstance(messages, list) else messages
         Pipeline(writer, specs, MessageWriter(out), FlushPolicy(max_rows=max_rows)).run(stdin)
     except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
         error = exc

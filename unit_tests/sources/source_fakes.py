@@ -1,4 +1,4 @@
-"""Small in-memory streams, a source around them, and helpers to read what a run printed."""
+"""Small in-memory streams, a source around them, and the configured catalogs to read them with."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 import pydantic
 
 from airbyte_dest_kit.sources import IncrementalStream, Record, Source, Stream, StreamSlice
-from airbyte_dest_kit.testing.output import ConnectorOutput
 
 SPEC = {
     "connectionSpecification": {
@@ -81,13 +80,6 @@ class FakeSource(Source):
 
     def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:
         return self.make_streams(config)
-
-
-class SourceRun(ConnectorOutput):
-    def __init__(self, exit_code: int, output: bytes) -> None:
-        super().__init__(output.splitlines())
-        self.exit_code = exit_code
-        self.output = output
 
 
 def configured_catalog(streams: Sequence[tuple[str, str]], namespace: str | None = None) -> dict[str, Any]:

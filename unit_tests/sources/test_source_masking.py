@@ -11,6 +11,7 @@ from source_fakes import FakeSource, Letters, configured_catalog, write_spec
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.sources import Record, Stream, StreamSlice
+from airbyte_dest_kit.testing import run_connector
 
 SECRET = "sk-live-7f3a9c"
 NESTED_SECRET = "hunter2-nested"
@@ -31,13 +32,16 @@ class LeakyStream(Stream):
         raise RuntimeError(f"401 for key={SECRET} password={NESTED_SECRET}")
 
 
-def test_secrets_are_masked_in_logs_and_in_every_field_of_trace_errors(tmp_path: Path, run_source: Any) -> None:
+def test_secrets_are_masked_in_logs_and_in_every_field_of_trace_errors(tmp_path: Path) -> None:
     source = FakeSource(write_spec(tmp_path), lambda config: [LeakyStream(), Letters()])
-    run = run_source(
-        source, "read", CONFIG, configured_catalog([("leaky", "full_refresh"), ("letters", "full_refresh")])
+    run = run_connector(
+        source,
+        "read",
+        config=CONFIG,
+        catalog=configured_catalog([("leaky", "full_refresh"), ("letters", "full_refresh")]),
     )
-    assert run.exit_code == 1
-    assert SECRET.encode() not in run.output and NESTED_SECRET.encode() not in run.output
+    assert run.returncode == 1
+    assert SECRET not in run.stdout and NESTED_SECRET not in run.stdout
     log_line = run.of_type("LOG")[0]["log"]["message"]
     assert log_line == "calling the API with key **** and ****"
     error = run.errors()[0]
@@ -46,28 +50,28 @@ def test_secrets_are_masked_in_logs_and_in_every_field_of_trace_errors(tmp_path:
     assert "key=**** password=****" in error["stack_trace"]
 
 
-def test_a_secret_that_fails_validation_is_masked_in_the_error(tmp_path: Path, run_source: Any) -> None:
+def test_a_secret_that_fails_validation_is_masked_in_the_error(tmp_path: Path) -> None:
     source = FakeSource(write_spec(tmp_path), lambda config: [Letters()])
-    run = run_source(source, "discover", {"api_key": "pk-wrong-prefix-123"})  # the spec wants ^sk-
-    assert run.exit_code == 1
-    assert b"pk-wrong-prefix-123" not in run.output
+    run = run_connector(source, "discover", config={"api_key": "pk-wrong-prefix-123"})  # the spec wants ^sk-
+    assert run.returncode == 1
+    assert "pk-wrong-prefix-123" not in run.stdout
     assert "key 'api_key'" in run.errors()[0]["message"]
 
 
-def test_check_failure_message_is_masked(tmp_path: Path, run_source: Any) -> None:
+def test_check_failure_message_is_masked(tmp_path: Path) -> None:
     class FailingCheck(FakeSource):
         def check_connection(self, config: Any) -> None:
             raise ConfigError(f"the API refused key {config['api_key']}")
 
-    run = run_source(FailingCheck(write_spec(tmp_path), lambda config: []), "check", CONFIG)
-    assert run.exit_code == 0
+    run = run_connector(FailingCheck(write_spec(tmp_path), lambda config: []), "check", config=CONFIG)
+    assert run.returncode == 0
     assert run.of_type("CONNECTION_STATUS")[0]["connectionStatus"] == {
         "status": "FAILED",
         "message": "the API refused key ****",
     }
 
 
-def test_secrets_learned_during_the_run_are_masked_too(tmp_path: Path, run_source: Any) -> None:
+def test_secrets_learned_during_the_run_are_masked_too(tmp_path: Path) -> None:
     class TokenStream(LeakyStream):
         name = "tokens"
 
@@ -77,14 +81,12 @@ def test_secrets_learned_during_the_run_are_masked_too(tmp_path: Path, run_sourc
             raise RuntimeError("fresh-access-token expired")
 
     source = FakeSource(write_spec(tmp_path), lambda config: [TokenStream()])
-    run = run_source(source, "read", CONFIG, configured_catalog([("tokens", "full_refresh")]))
-    assert b"fresh-access-token" not in run.output
+    run = run_connector(source, "read", config=CONFIG, catalog=configured_catalog([("tokens", "full_refresh")]))
+    assert "fresh-access-token" not in run.stdout
     assert run.of_type("LOG")[0]["log"]["message"] == "got ****"
 
 
-def test_secrets_reported_while_building_the_streams_are_masked_from_the_first_line(
-    tmp_path: Path, run_source: Any
-) -> None:
+def test_secrets_reported_while_building_the_streams_are_masked_from_the_first_line(tmp_path: Path) -> None:
     class KeyStream(LeakyStream):
         name = "keys"
 
@@ -96,6 +98,6 @@ def test_secrets_reported_while_building_the_streams_are_masked_from_the_first_l
         return [KeyStream()]
 
     source = FakeSource(write_spec(tmp_path), streams)
-    run = run_source(source, "read", CONFIG, configured_catalog([("keys", "full_refresh")]))
-    assert b"built-key-4455" not in run.output
+    run = run_connector(source, "read", config=CONFIG, catalog=configured_catalog([("keys", "full_refresh")]))
+    assert "built-key-4455" not in run.stdout
     assert "**** rejected" in run.errors()[0]["message"]

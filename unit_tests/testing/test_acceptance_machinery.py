@@ -1,5 +1,5 @@
 """The acceptance suite's own parts that need no destination: how read-back values compare, the STATE lines a
-resumed sync must echo, placeholders, and a killed forked write."""
+resumed sync must echo, placeholders, and a forked write fed as it goes (killed, or finished)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,20 @@ def test_a_forked_write_is_fed_as_it_goes_and_killed_with_what_it_printed(tmp_pa
     live = DestinationRunner(_EchoesStatesAtOnce).start_write({}, {"streams": []}, tmp_path)
     first = stream_state("a", {"p": 1})
     live.send([record("a", {"id": 1}), first])
-    assert live.wait_for_states(1, timeout=30), live.printed
+    assert live.wait_for("STATE", 1, timeout=30), live.printed
     live.send([record("a", {"id": 2})])
-    assert not live.wait_for_states(2, timeout=0.2)  # no second state was sent
-    printed = live.kill()
-    assert [m for m in printed if m["type"] == "STATE"] == [echoed(first, 1)]
-    assert live.process.wait() == -9  # killed, not ended: its input was never closed
+    assert not live.wait_for("STATE", 2, timeout=0.2)  # no second state was sent
+    killed = live.kill()
+    assert killed.of_type("STATE") == [echoed(first, 1)]
+    assert killed.returncode == -9  # killed, not ended: its input was never closed
+
+
+def test_a_live_write_hands_out_each_state_once_and_finishes_with_the_whole_run(tmp_path: Path) -> None:
+    live = DestinationRunner(_EchoesStatesAtOnce).start_write({}, {"streams": []}, tmp_path)
+    first, second = stream_state("a", {"p": 1}), stream_state("a", {"p": 2})
+    live.send([record("a", {"id": 1}), first, second])
+    assert live.next_state(timeout=30) == echoed(first, 1)
+    assert live.next_state(timeout=30) == echoed(second, 0)
+    assert live.next_state(timeout=0.2) is None  # no third state was sent
+    run = live.finish()
+    assert run.returncode == 0 and run.of_type("STATE") == [echoed(first, 1), echoed(second, 0)]

@@ -1,47 +1,52 @@
 """How the suite runs a destination: a :class:`Writer`, a :class:`Destination`, or a command line.
 
-Each runner answers ``spec``, ``check`` and ``write`` with a :class:`Run`: the exit code and the parsed stdout.
-In-process runners (a Writer, a Destination) are fast; a command runs the connector as the platform would.
-:meth:`Runner.start_write` starts a ``write`` as a process of its own (a forked child for the in-process
-runners) fed message by message, for the scenarios that kill it mid-sync.
+Each runner answers ``spec``, ``check`` and ``write`` (or any command, :meth:`Runner.run`) with a :class:`Run`:
+the exit code and the parsed stdout. In-process runners (a Writer, a Destination) are fast; a command runs the
+connector as the platform would. :meth:`Runner.start_write` starts a ``write`` as a process of its own (a forked
+child for the in-process runners) fed message by message (a :class:`LiveWrite`), for the scenarios that kill it
+mid-sync.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
-
-import orjson
+from typing import IO, Any
 
 from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.destination.writer import Writer
 from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.runtime.entrypoint import execute
-from airbyte_dest_kit.testing.harness import Message, Run, json_file, run_in_process, stdin_lines
+from airbyte_dest_kit.testing.builders import Message, stdin_lines
+from airbyte_dest_kit.testing.harness import Run, command_line, run_in_process
+from airbyte_dest_kit.testing.live import LiveWrite, Process
 
 
 class Runner:
-    """Runs the destination's ``spec`` / ``check`` / ``write`` commands given their argument files."""
+    """Runs a connector's commands given their argument files: ``spec`` / ``check`` / ``write`` of a destination,
+    or any command with :meth:`run`."""
 
     def __call__(self, argv: Sequence[str], stdin: bytes, cwd: Path) -> Run:
         raise NotImplementedError
 
+    def run(self, command: str, tmp: Path, *, messages: Iterable[Message] = (), **inputs: Any) -> Run:
+        """``command`` with ``inputs`` (``config=``, ``catalog=``, ``state=``, …) as files in ``tmp``
+        (:func:`~airbyte_dest_kit.testing.harness.command_line`) and ``messages`` on stdin."""
+        return self(command_line(command, tmp, **inputs), stdin_lines(messages), tmp)
+
     def spec(self, tmp: Path) -> Run:
-        return self(["spec"], b"", tmp)
+        return self.run("spec", tmp)
 
     def check(self, config: Mapping[str, Any], tmp: Path) -> Run:
-        return self(["check", "--config", str(json_file(tmp, "config", config))], b"", tmp)
+        return self.run("check", tmp, config=config)
 
     def start(self, argv: Sequence[str], cwd: Path) -> Process:
         """The command as a process of its own, its stdin and stdout pipes open (the kill -9 scenario)."""
@@ -51,95 +56,44 @@ class Runner:
         )
 
     def write(
-        self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Sequence[Message], tmp: Path
+        self, config: Mapping[str, Any], catalog: Mapping[str, Any], messages: Iterable[Message], tmp: Path
     ) -> Run:
-        return self(_write_argv(config, catalog, tmp), stdin_lines(messages), tmp)
+        return self.run("write", tmp, config=config, catalog=catalog, messages=messages)
 
     def start_write(self, config: Mapping[str, Any], catalog: Mapping[str, Any], tmp: Path) -> LiveWrite:
-        return LiveWrite(self.start(_write_argv(config, catalog, tmp), tmp))
-
-
-def _write_argv(config: Mapping[str, Any], catalog: Mapping[str, Any], tmp: Path) -> list[str]:
-    config_file, catalog_file = json_file(tmp, "config", config), json_file(tmp, "catalog", catalog)
-    return ["write", "--config", str(config_file), "--catalog", str(catalog_file)]
-
-
-class Process(Protocol):
-    """What :class:`LiveWrite` needs of a process (a :class:`subprocess.Popen` has it)."""
-
-    @property
-    def stdin(self) -> IO[bytes] | None: ...
-
-    @property
-    def stdout(self) -> IO[bytes] | None: ...
-
-    def kill(self) -> None: ...
-
-    def wait(self, timeout: float | None = None) -> int: ...
-
-
-class LiveWrite:
-    """A ``write`` process fed as the test goes, its stdout read line by line as it comes (a thread)."""
-
-    def __init__(self, process: Process) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        self.process, self._stdin, self._stdout = process, process.stdin, process.stdout
-        self.printed: list[dict[str, Any]] = []  # every message read so far
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, name="live-write-stdout", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self._stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def send(self, messages: Sequence[Message]) -> None:
-        self._stdin.write(stdin_lines(messages))
-        self._stdin.flush()
-
-    def wait_for_states(self, count: int, timeout: float) -> bool:
-        """Whether ``count`` STATE messages were printed within ``timeout`` seconds (counting earlier ones)."""
-        deadline = time.monotonic() + timeout
-        while self._states() < count and (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:  # the process ended
-                self._lines.put(None)
-                break
-            self.printed.append(orjson.loads(line))
-        return self._states() >= count
-
-    def _states(self) -> int:
-        return sum(m.get("type") == "STATE" for m in self.printed)
-
-    def kill(self, timeout: float = 30) -> list[dict[str, Any]]:
-        """``kill -9``, then every message it printed (what reached the pipe before it died counts)."""
-        self.process.kill()
-        self.process.wait(timeout)
-        self._reader.join(timeout)  # the pipe ends once the process is gone: the reader has read it all
-        while not self._lines.empty() and (line := self._lines.get_nowait()) is not None:
-            self.printed.append(orjson.loads(line))
-        self._stdin.close()
-        self._stdout.close()
-        return self.printed
+        return LiveWrite(self.start(command_line("write", tmp, config=config, catalog=catalog), tmp))
 
 
 class CommandRunner(Runner):
-    """A command line, e.g. ``CommandRunner([sys.executable, "main.py"])`` or ``CommandRunner(["destination-x"])``."""
+    """A command line, e.g. ``CommandRunner([sys.executable, "main.py"])`` or ``CommandRunner(["destination-x"])``.
 
-    def __init__(self, command: Sequence[str], *, timeout: float = 120) -> None:
-        self.command, self.timeout = list(command), timeout
+    It runs in the test's folder unless ``cwd`` is given, with the environment ``env`` (default: the test's
+    own), and fails a run that takes longer than ``timeout`` seconds."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120,
+    ) -> None:
+        self.command, self.cwd, self.env, self.timeout = list(command), cwd, env, timeout
 
     def __call__(self, argv: Sequence[str], stdin: bytes, cwd: Path) -> Run:
-        done = subprocess.run([*self.command, *argv], input=stdin, capture_output=True, timeout=self.timeout, cwd=cwd)
-        return Run(done.returncode, done.stdout, done.stderr.decode(errors="replace"))
+        done = subprocess.run(
+            [*self.command, *argv], input=stdin, capture_output=True, timeout=self.timeout, **self._where(cwd)
+        )
+        return Run.from_completed(done)
 
     def start(self, argv: Sequence[str], cwd: Path) -> Process:
         pipe = subprocess.PIPE
-        return subprocess.Popen([*self.command, *argv], stdin=pipe, stdout=pipe, stderr=subprocess.DEVNULL, cwd=cwd)
+        return subprocess.Popen(
+            [*self.command, *argv], stdin=pipe, stdout=pipe, stderr=subprocess.DEVNULL, **self._where(cwd)
+        )
+
+    def _where(self, cwd: Path) -> dict[str, Any]:
+        return {"cwd": self.cwd or cwd, "env": self.env}
 
 
 class DestinationRunner(Runner):
@@ -207,9 +161,12 @@ class _ForkedProcess:
         self.stdout: IO[bytes] | None = os.fdopen(parent_stdout, "rb")
         self.returncode: int | None = None
 
-    def kill(self) -> None:
+    def send_signal(self, sig: int) -> None:
         if self.returncode is None:
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout

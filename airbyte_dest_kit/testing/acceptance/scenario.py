@@ -36,8 +36,9 @@ from typing import Any
 from airbyte_dest_kit.destination.writer import ABILITIES, Capabilities
 from airbyte_dest_kit.testing.acceptance import generated
 from airbyte_dest_kit.testing.acceptance.readers import ReadTable, Rows, plain
-from airbyte_dest_kit.testing.acceptance.runners import LiveWrite, Runner
+from airbyte_dest_kit.testing.acceptance.runners import Runner
 from airbyte_dest_kit.testing.harness import Run
+from airbyte_dest_kit.testing.live import LiveWrite
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -215,11 +216,11 @@ def _kill(target: Target, body: Mapping[str, Any], where: str) -> Run:
     messages, then = list(body["messages"]), list(body["then"])
     live = target.start_write(catalog)
     live.send(messages)
-    if not live.wait_for_states(body["states"], timeout=60):
+    if not live.wait_for("STATE", body["states"], timeout=60):
         live.kill()
         raise AssertionError(f"{where}: {body['states']} STATE lines expected before the kill, got {live.printed}")
     live.send(then)
-    echoed = [m for m in live.kill() if m.get("type") == "STATE"]
+    echoed = live.kill().of_type("STATE")
     sent = [*messages, *then]
     states = [i for i, m in enumerate(sent) if _is_state(m)]
     owed = _echoes(sent)  # one stream's states: echoed in the order they were sent, the first ones by now
