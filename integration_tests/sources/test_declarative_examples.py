@@ -48,7 +48,7 @@ def test_an_example_runs_spec_check_discover_and_read_with_its_files(
     assert discovered["catalog"]["streams"] == [stream["stream"] for stream in configured]
 
     read = manifest_source("read", config, catalog_file, manifest=manifest)
-    assert read.exit_code == 0 and read.errors() == []
+    assert read.returncode == 0 and read.errors() == []
     for stream in configured:
         name = stream["stream"]["name"]
         assert read.records(name), f"{manifest.name}: no records for {name}"
