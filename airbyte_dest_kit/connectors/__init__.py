@@ -1,7 +1,7 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
 ``destination-local-file``, ``destination-kvdb``, ``source-sample``, ``source-http-example``,
-``source-declarative-manifest`` and ``source-files`` once the package is installed (``[project.scripts]``), and the ``main.py``
-launchers in a checkout.
+``source-declarative-manifest`` and ``source-files`` once the package is installed (``[project.scripts]``),
+and the ``main.py`` launchers in a checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for

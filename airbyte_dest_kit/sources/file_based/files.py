@@ -109,8 +109,8 @@ def glob_matcher(globs: Sequence[str]) -> Callable[[str], bool]:
 def listing_prefixes(globs: Sequence[str]) -> list[str]:
     """The folders to list: each glob's literal leading folders; none inside another."""
     prefixes = set()
-    for glob in (g.lstrip("/") for glob in globs for g in expand_braces(glob)):
-        literal = re.split(r"[*?\[]", glob, maxsplit=1)[0]
+    for expanded in (g.lstrip("/") for glob in globs for g in expand_braces(glob)):
+        literal = re.split(r"[*?\[]", expanded, maxsplit=1)[0]
         prefixes.add(literal.rsplit("/", 1)[0] + "/" if "/" in literal else "")
     ordered = sorted(prefixes, key=len)
     return [p for i, p in enumerate(ordered) if not any(p.startswith(q) for q in ordered[:i])]

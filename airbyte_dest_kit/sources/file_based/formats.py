@@ -122,7 +122,7 @@ def _csv_row_of(text: str, options: CsvOptions, names: list[str]) -> dict[str, A
         ),
         [],
     )
-    return dict(zip(names, values))  # missing fields are left out, extra ones dropped
+    return dict(zip(names, values, strict=False))  # missing fields are left out, extra ones dropped
 
 
 def read_csv(store: FileStore, uri: str, fmt: FileFormat, emit: Emit) -> Output:
