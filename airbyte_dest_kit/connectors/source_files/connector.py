@@ -21,6 +21,8 @@ from airbyte_dest_kit.sources.file_based import FileBasedSource, FileStore
 
 
 class SourceFiles(FileBasedSource):
+    spec_path = Path(__file__).with_name("spec.json")  # subclasses (another history cap) keep the spec
+
     def file_store(self, config: Mapping[str, Any]) -> FileStore:
         folder, bucket = config.get("folder_path") or None, config.get("bucket") or None
         if (folder is None) == (bucket is None):

@@ -67,7 +67,7 @@ class _InvalidRows:
         return "skip"
 
 
-def _csv_reader(store: FileStore, uri: str, options: CsvOptions, invalid: _InvalidRows, *, as_text: bool) -> Any:
+def _csv_options(options: CsvOptions, invalid: _InvalidRows, column_types: Mapping[str, pa.DataType]) -> Any:
     read_options = pacsv.ReadOptions(
         use_threads=False,  # row numbers in reports need the serial reader; files are read in parallel instead
         block_size=CSV_BLOCK_BYTES,
@@ -85,29 +85,25 @@ def _csv_reader(store: FileStore, uri: str, options: CsvOptions, invalid: _Inval
         newlines_in_values=True,
         invalid_row_handler=invalid,
     )
-    column_types: dict[str, pa.DataType] = {}
-    if as_text:  # every column as text: the first block says which columns there are
-        column_types = {
-            name: pa.string() for name in _csv_reader(store, uri, options, invalid, as_text=False).schema.names
-        }
-        invalid.rows.clear()
     convert_options = pacsv.ConvertOptions(
-        column_types=column_types,
+        column_types=dict(column_types),
         null_values=sorted(options.null_values),
         strings_can_be_null=options.strings_can_be_null,
         quoted_strings_can_be_null=options.strings_can_be_null,
     )
-    return pacsv.open_csv(store.open(uri), read_options, parse_options, convert_options)
+    return read_options, parse_options, convert_options
 
 
 def _csv_batches(store: FileStore, uri: str, options: CsvOptions, invalid: _InvalidRows) -> Iterator[pa.RecordBatch]:
+    """The file's rows, every column as text (its first block says which columns there are)."""
     try:
-        reader = _csv_reader(store, uri, options, invalid, as_text=True)
+        with store.open(uri) as handle:
+            names = pacsv.open_csv(handle, *_csv_options(options, _InvalidRows(), {})).schema.names
+        with store.open(uri) as handle:
+            yield from pacsv.open_csv(handle, *_csv_options(options, invalid, dict.fromkeys(names, pa.string())))
     except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            return
-        raise
-    yield from reader
+        if "Empty CSV file" not in str(exc):  # a file with nothing in it holds no rows; anything else is a problem
+            raise
 
 
 def _csv_row_of(text: str, options: CsvOptions, names: list[str]) -> dict[str, Any]:
@@ -298,7 +294,10 @@ def infer_jsonl(store: FileStore, uri: str, fmt: FileFormat) -> dict[str, Any]:
             schemas.append({name: _jsonl_type(schema) for name, schema in schema_of(table.schema).items()})
         else:
             for line in chunk.split(b"\n"):
-                value = orjson.loads(line) if line.strip() else None
+                try:
+                    value = orjson.loads(line) if line.strip() else None
+                except orjson.JSONDecodeError:
+                    continue  # reported with its line number when the file is read
                 if isinstance(value, dict):
                     schemas.append({key: _python_type(v) for key, v in value.items()})
         rows += chunk.count(b"\n")

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.runtime.config import read_json_file
 from airbyte_dest_kit.sources.concurrent import DEFAULT_CONCURRENCY, check_concurrency
 from airbyte_dest_kit.sources.file_based.config import parse_config
 from airbyte_dest_kit.sources.file_based.cursor import DEFAULT_HISTORY_CAP
@@ -27,6 +28,15 @@ class FileBasedSource(Source):
     @abc.abstractmethod
     def file_store(self, config: Mapping[str, Any]) -> FileStore:
         """Where the files of ``config`` are."""
+
+    def load_config(self, path: str) -> dict[str, Any]:
+        try:
+            return super().load_config(path)
+        except ConfigError as invalid:
+            # The spec's JSON schema says "not valid under any of the given schemas" of a format; reading the
+            # config as this package does names the key and the fix, when it finds the problem.
+            parse_config(read_json_file(path, "config"))
+            raise invalid
 
     def concurrency_level(self, config: Mapping[str, Any]) -> int:
         """Files read at once per stream: ``num_workers`` in the config, else a modest default."""
