@@ -219,7 +219,7 @@ class ConcurrentSource(TicketSource):
 
 def test_a_source_with_a_concurrency_level_reads_full_refresh_slices_at_once() -> None:
     SlowSlices.most = 0
-    full = catalog(configured_stream("slow_slices", {}, mode="append"))
+    full = catalog({**configured_stream("slow_slices", {}, mode="append"), "sync_mode": "full_refresh"})
     output = run_connector(SourceRuntime(ConcurrentSource()), "read", config=CONFIG, catalog=full)
     output.assert_ok()
     assert sorted(r["id"] for r in output.records("slow_slices")) == [p * 10 + i for p in range(8) for i in range(3)]
