@@ -80,10 +80,11 @@ def json_texts(array: pa.Array) -> pa.Array:
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
         texts = quoted(array)
     elif pa.types.is_timestamp(t):
+        # Arrow's cast writes "2024-01-02 03:04:05.123456" (and a "Z" for UTC): ISO 8601 once the space is a
+        # "T"; strftime would cost ten times as much
         if t.tz:
             array = array.cast(pa.timestamp(t.unit, "UTC"))
-        iso = pc.strftime(array, format="%Y-%m-%dT%H:%M:%S")  # fractions of a second as the unit has them
-        texts = quoted(pc.binary_join_element_wise(iso, "Z", "") if t.tz else iso)
+        texts = quoted(pc.replace_substring(pc.cast(array, pa.string()), " ", "T", max_replacements=1))
     elif pa.types.is_date(t) or pa.types.is_time(t):
         texts = quoted(pc.cast(array, pa.string()))
     elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
