@@ -27,6 +27,10 @@ Then the peak RSS of destination-local-file's append_dedup merge (bench/dedup_me
 Then destination-kvdb against its local server on loopback (bench/bench_kvdb.py), on a smaller data set of
 ``--kvdb-count`` records: records/s and requests per setting of the request-size sweep; ``--skip-kvdb``
 leaves it out.
+
+Then the sources (bench/bench_sources.py): source-files reading ``--files-rows`` records (1M) of CSV, JSON
+lines and Parquet, and a concurrent HTTP source against a local server with 50 ms per page, 1 worker against
+8; ``--skip-sources`` leaves them out.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 import bench_kvdb
+import bench_sources
 import bench_sql
 import checkpoint_lag
 import dedup_memory
@@ -241,6 +246,8 @@ def main() -> None:
     )
     parser.add_argument("--kvdb-count", type=int, default=200_000, help="records in destination-kvdb's data set")
     parser.add_argument("--skip-kvdb", action="store_true", help="leave out destination-kvdb and its sweep")
+    parser.add_argument("--files-rows", type=int, default=1_000_000, help="records per format for source-files")
+    parser.add_argument("--skip-sources", action="store_true", help="leave out source-files and the HTTP source")
     parser.add_argument(
         "--dedup-rows",
         type=int,
@@ -312,6 +319,8 @@ def main() -> None:
         print(f"\nPostgreSQL bulk path vs executemany in the same run: {ratio:.1f}×")
     if not args.skip_kvdb:
         bench_kvdb_sweep(args.kvdb_count, args.runs)
+    if not args.skip_sources:
+        bench_sources.report(args.files_rows, args.runs, run_process)
 
 
 def bench_second_set(messages: Path, catalog: Path, runs: int, before: Path | None) -> None:

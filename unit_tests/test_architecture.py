@@ -245,3 +245,18 @@ def test_a_store_author_imports_the_store_interface_from_one_short_path() -> Non
         "widen",
     ]
     assert store.StoreWriter is airbyte_dest_kit.StoreWriter
+
+
+def test_only_the_file_based_package_of_the_sources_layer_loads_pyarrow() -> None:
+    # sources/file_based/ reads files through pyarrow; the rest of the layer (and every source that reads no
+    # files) must not import it, or `import airbyte_dest_kit.sources` would load pyarrow
+    file_based = f"{ROOT}.sources.file_based"
+    leaks = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if module != ROOT and layer(module) == "sources" and not module.startswith(file_based)
+        for target in targets
+        if target.startswith(file_based)
+    )
+    assert leaks == []
+    assert "pyarrow" in modules_loaded_by("import airbyte_dest_kit.sources.file_based")

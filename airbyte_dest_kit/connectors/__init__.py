@@ -1,7 +1,7 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``destination-local-file``, ``destination-kvdb``, ``source-sample``, ``source-http-example`` and
-``source-declarative-manifest`` once the package is installed (``[project.scripts]``), and the ``main.py``
-launchers in a checkout.
+``destination-local-file``, ``destination-kvdb``, ``source-sample``, ``source-http-example``,
+``source-declarative-manifest`` and ``source-files`` once the package is installed (``[project.scripts]``),
+and the ``main.py`` launchers in a checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
@@ -72,6 +72,8 @@ source_declarative_manifest = Command(
     main="run",
 )
 
+source_files = Command("source-files", "source_files.connector", "SourceFiles")
+
 COMMANDS = (
     destination_duckdb,
     destination_postgres,
@@ -81,4 +83,5 @@ COMMANDS = (
     source_sample,
     source_http_example,
     source_declarative_manifest,
+    source_files,
 )

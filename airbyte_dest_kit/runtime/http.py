@@ -7,7 +7,10 @@ connections, timeouts) and what the policy says to retry. The wait is the policy
 :meth:`ErrorPolicy.backoff` when it picks one, else the response's ``Retry-After`` when it has one (seconds
 or an HTTP date), else exponential from ``min_wait`` plus up to ``jitter`` seconds at random, so that
 clients failing together do not retry together; always capped at ``max_wait``. A request is sent again as
-it was: only requests the server can apply twice (idempotent ones) belong here. With :class:`RetryPolicy`,
+it was: only requests the server can apply twice (idempotent ones) belong here. A rate-limited answer
+(RATE_LIMITED, a 429 by default) pauses the whole client, not only the request that got it: every thread
+sharing the client (the workers of a concurrent read) waits out the same ``Retry-After`` before its next
+request, instead of each spending its own request to learn it. With :class:`RetryPolicy`,
 what is still failing after the retries::
 
     429 / 5xx / transport error   TransientError   (retry the sync later)
@@ -183,6 +186,8 @@ class HttpClient:
         )
         self.requests_sent = 0  # attempts included: what the server saw
         self._count_lock = threading.Lock()
+        self._paused_until = 0.0  # time.monotonic() before which no request goes out (a rate limit)
+        self._waited = threading.local()  # per thread: the pause it already waited out (or is waiting out)
 
     def close(self) -> None:
         self._client.close()
@@ -223,6 +228,7 @@ class HttpClient:
         policy = policy or self.retry
 
         def attempt() -> _Attempt:
+            self._wait_out_rate_limit()
             with self._count_lock:
                 self.requests_sent += 1
             response = self._client.request(
@@ -260,6 +266,22 @@ class HttpClient:
         """Hook: what error messages and retry logs start with (a source names the stream being read)."""
         return ""
 
+    def _wait_out_rate_limit(self) -> None:
+        paused_until = self._paused_until
+        if getattr(self._waited, "until", 0.0) >= paused_until:
+            return
+        self._waited.until = paused_until
+        remaining = paused_until - time.monotonic()
+        if remaining > 0:
+            self._sleep(remaining)
+
+    def _pause(self, seconds: float) -> None:
+        """The rate limit another thread's request met holds this one's requests too; the thread that met it
+        waits through its retry's own sleep."""
+        with self._count_lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._waited.until = self._paused_until
+
     def _wait(self, state: tenacity.RetryCallState, policy: ErrorPolicy) -> float:
         outcome = state.outcome
         response = outcome.result().response if outcome is not None and not outcome.failed else None
@@ -281,6 +303,8 @@ class HttpClient:
             problem = f"{type(outcome.exception()).__name__}: {outcome.exception()}"
         else:
             attempted: _Attempt = outcome.result()
+            if attempted.verdict.action is ResponseAction.RATE_LIMITED:
+                self._pause(wait)
             self.retrying(wait, attempted.response, attempted.verdict.action)
             problem = f"HTTP {attempted.response.status_code}"
         attempt, attempts = state.attempt_number, policy.max_retries + 1

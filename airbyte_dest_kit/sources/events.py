@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from airbyte_dest_kit.protocol.codec import now_ms, stream_status_message
@@ -35,6 +36,15 @@ class SourceEvents:
         held, self._held = self._held, []
         for message in held:
             sink(message)
+
+    @contextmanager
+    def routed_to(self, sink: MessageSink) -> Iterator[None]:
+        """Send messages to ``sink`` for a while (a concurrent read routes workers' messages to its writer)."""
+        saved, self._sink = self._sink, sink
+        try:
+            yield
+        finally:
+            self._sink = saved
 
     def _emit(self, message: dict[str, Any]) -> None:
         if self._sink is None:

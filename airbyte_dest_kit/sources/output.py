@@ -39,7 +39,7 @@ class BufferedOutput:
 
     def __init__(self, writer: MessageWriter) -> None:
         self._writer = writer
-        self.pending: list[bytes] = []
+        self.pending: list[bytes | memoryview] = []  # lines, or blocks of lines a stream serialised
 
     def message(self, message: dict[str, Any]) -> None:
         self.pending.append(orjson.dumps(message) + b"\n")

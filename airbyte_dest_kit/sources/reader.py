@@ -9,7 +9,12 @@ For each configured stream::
 
 Every STATE carries ``sourceStats.recordCount``: the records since the previous STATE of that stream (of
 any stream, for GLOBAL states). A completed stream always ends with a STATE, even when it read nothing, so
-the destination learns the state the next sync resumes from.
+the destination learns the state the next sync resumes from; slice-end STATEs closer together than the
+stream's ``min_seconds_between_states`` are merged into the next one.
+
+Streams with ``concurrent_slices`` are read by ``ReadOptions.concurrency`` workers when that is above 1
+(:mod:`airbyte_dest_kit.sources.concurrent`: STATEs then follow the low-water mark of finished slices, and
+``checkpoint_interval`` does not apply).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from airbyte_dest_kit.errors import ConfigError, ConnectorError
 from airbyte_dest_kit.protocol.codec import stream_status_message
 from airbyte_dest_kit.protocol.models import ConfiguredAirbyteStream, SyncMode
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
+from airbyte_dest_kit.sources.concurrent import CheckpointPacer, ConcurrentRead
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.masking import error_of_type, masked_error_trace
 from airbyte_dest_kit.sources.output import BLOCK_LINES, RECORD_SUFFIX, BufferedOutput, record_prefix
@@ -49,6 +55,8 @@ class ReadOptions:
     shared_state: Callable[[Mapping[str, Any] | None], Mapping[str, Any] | None] = lambda saved: saved
     emitted_at: Callable[[], int] = lambda: 0
     secrets: Callable[[], Iterable[str]] = lambda: ()
+    concurrency: int = 1
+    """Workers per stream for streams with ``concurrent_slices``; 1 reads every stream sequentially."""
 
 
 class Reader:
@@ -93,36 +101,71 @@ class Reader:
             raise ConfigError(f"stream {name!r} has no cursor, so it cannot be read incrementally", stream=name)
         self.output.message(stream_status_message(name, namespace, "STARTED"))
         stream.load_state(self.saved.for_stream(name, namespace) if incremental else None)
+        stream.use_catalog_schema(configured.stream.json_schema)
+        if self.options.concurrency > 1 and stream.concurrent_slices:
+            concurrent = ConcurrentRead(
+                stream,
+                self.output,
+                self.events,
+                lambda count: self._checkpoint(stream, count),
+                self.options.emitted_at,
+                workers=self.options.concurrency,
+            )
+            try:
+                concurrent.run()
+            except Exception:
+                self._uncheckpointed_records += concurrent.uncheckpointed
+                raise
+        else:
+            self._read_slices(stream)
+        self.output.message(stream_status_message(name, namespace, "COMPLETE"))
+
+    def _read_slices(self, stream: Stream) -> None:
+        name, namespace = stream.name, stream.namespace
         pending, write_pending = self.output.pending, self.output.write_pending
         dumps, suffix, interval = orjson.dumps, RECORD_SUFFIX, stream.checkpoint_interval
         count = 0  # records since this stream's previous checkpoint
         running = False
+        pacer = CheckpointPacer(stream.min_seconds_between_states)
+        owed = True  # a checkpoint the stream still needs (at least the final one)
         for stream_slice in stream.slices():
-            records: Iterator[Record] = iter(stream.read(stream_slice))
-            if not running:
-                first = next(records, _NO_RECORD)
-                if first is not _NO_RECORD:
-                    self.output.message(stream_status_message(name, namespace, "RUNNING"))
-                    running = True
-                    records = itertools.chain((first,), records)
             prefix = record_prefix(name, namespace, self.options.emitted_at())
+            blocks = stream.read_lines(stream_slice, prefix)
             try:
-                for record in records:
-                    pending.append(prefix + dumps(record) + suffix)
-                    count += 1
-                    if count == interval:
-                        self._checkpoint(stream, count)
-                        count = 0
-                    if len(pending) >= BLOCK_LINES:
+                if blocks is not None:
+                    for block in blocks:
+                        if not running and block.count:
+                            self.output.message(stream_status_message(name, namespace, "RUNNING"))
+                            running = True
+                        pending.append(block.block)
                         write_pending()
+                        count += block.count
+                else:
+                    records: Iterator[Record] = iter(stream.read(stream_slice))
+                    if not running:
+                        first = next(records, _NO_RECORD)
+                        if first is not _NO_RECORD:
+                            self.output.message(stream_status_message(name, namespace, "RUNNING"))
+                            running = True
+                            records = itertools.chain((first,), records)
+                    for record in records:
+                        pending.append(prefix + dumps(record) + suffix)
+                        count += 1
+                        if count == interval:
+                            self._checkpoint(stream, count)
+                            count = 0
+                        if len(pending) >= BLOCK_LINES:
+                            write_pending()
             except Exception:
                 self._uncheckpointed_records += count
                 raise
+            stream.close_slice(stream_slice)
+            owed = True
+            if pacer.due():
+                self._checkpoint(stream, count)
+                count, owed = 0, False
+        if owed:  # the last slice's merged checkpoint, or, with no slice at all, where the next sync resumes
             self._checkpoint(stream, count)
-            count = 0
-        if not running:  # no record at all: still tell the destination where the next sync resumes
-            self._checkpoint(stream, 0)
-        self.output.message(stream_status_message(name, namespace, "COMPLETE"))
 
     def _checkpoint(self, stream: Stream, count: int) -> None:
         if self.options.global_state:

@@ -29,6 +29,7 @@ from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
 from airbyte_dest_kit.runtime.config import load_catalog, read_json_file
 from airbyte_dest_kit.runtime.connector import Connector
+from airbyte_dest_kit.sources.concurrent import DEFAULT_CONCURRENCY, check_concurrency
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.output import BufferedOutput
 from airbyte_dest_kit.sources.reader import Reader, ReadOptions, combined_failure
@@ -61,6 +62,12 @@ class Source(Connector):
     def shared_state(self, saved: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """The ``shared_state`` of GLOBAL checkpoints; by default the one the read resumed from."""
         return saved
+
+    def concurrency_level(self, config: Mapping[str, Any]) -> int:
+        """Workers per stream for the streams whose slices can be read at once (``concurrent_slices``), at
+        most :data:`~airbyte_dest_kit.sources.concurrent.MAX_CONCURRENCY`; 1 reads every stream sequentially.
+        Override it to read the level from the config (and put the key in the spec)."""
+        return DEFAULT_CONCURRENCY
 
     def emitted_at(self, config: Mapping[str, Any]) -> int | None:
         """A fixed ``emitted_at`` for every record (reproducible output), or ``None`` for the wall clock."""
@@ -102,6 +109,7 @@ class Source(Connector):
             shared_state=self.shared_state,
             emitted_at=wall_clock_ms if fixed_emitted_at is None else lambda: fixed_emitted_at,
             secrets=lambda: self.secrets,
+            concurrency=check_concurrency(self.concurrency_level(config), "the source's concurrency level"),
         )
         failures = Reader(output, saved, self.events, options).read_all(catalog.streams, streams)
         output.flush()

@@ -30,14 +30,33 @@ and saves it at every checkpoint::
                 yield user   # after the state: a checkpoint may follow as soon as the runtime has it
 
 A record is a dict, or an :class:`orjson.Fragment` holding one JSON object already serialised (the fast
-path for generated data). Checkpoints come at the end of every slice of :meth:`Stream.slices` and, when
-``checkpoint_interval`` is set, every that many records (so records must come in cursor order).
+path for generated data); a stream that builds whole RECORD lines itself (from Arrow, say) overrides
+:meth:`Stream.read_lines` instead. Checkpoints come at the end of every slice of :meth:`Stream.slices` and,
+when ``checkpoint_interval`` is set, every that many records (so records must come in cursor order).
+
+Slices that can be read at the same time (``concurrent_slices = True``) are read by a pool of workers when
+the source's concurrency level is above 1 (:mod:`airbyte_dest_kit.sources.concurrent`). Such a stream's
+``read`` must not move its state: :meth:`Stream.close_slice` does, called in slice order once every record
+of that slice and of the slices before it is out, and the checkpoint that follows covers exactly them::
+
+    class Orders(IncrementalStream[OrdersState]):
+        concurrent_slices = True
+
+        def slices(self):
+            yield from day_windows(since=self.state.day)
+
+        def read(self, stream_slice):
+            yield from api.orders(day=stream_slice["day"])
+
+        def close_slice(self, stream_slice):
+            self.state = OrdersState(day=stream_slice["day"])
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 import orjson
@@ -50,6 +69,15 @@ StreamSlice: TypeAlias = "Mapping[str, Any] | None"
 StateT = TypeVar("StateT", bound=pydantic.BaseModel)
 
 
+@dataclass(frozen=True)
+class RecordLines:
+    """Records a stream serialised itself: ``count`` complete RECORD lines (each ending in a newline), every
+    one starting with the ``prefix`` that :meth:`Stream.read_lines` was given."""
+
+    block: bytes | memoryview
+    count: int
+
+
 class Stream(abc.ABC):
     """A full-refresh stream. Subclasses set ``name`` and implement ``json_schema`` and ``read``."""
 
@@ -58,6 +86,11 @@ class Stream(abc.ABC):
     primary_key: ClassVar[list[list[str]] | None] = None
     cursor_field: ClassVar[str | None] = None
     checkpoint_interval: ClassVar[int | None] = None
+    concurrent_slices: ClassVar[bool] = False
+    """Whether slices may be read at the same time by several workers (see the module docstring)."""
+    min_seconds_between_states: ClassVar[float] = 0.0
+    """Slice-end checkpoints closer together than this are merged into the next one (the last one always
+    comes): a stream of many small slices with a large state (a file history) would flood the platform."""
 
     @abc.abstractmethod
     def json_schema(self) -> dict[str, Any]:
@@ -70,6 +103,19 @@ class Stream(abc.ABC):
     @abc.abstractmethod
     def read(self, stream_slice: StreamSlice) -> Iterable[Record]:
         """The records of one slice."""
+
+    def read_lines(self, stream_slice: StreamSlice, prefix: bytes) -> Iterable[RecordLines] | None:
+        """The records of one slice as complete lines, each ``prefix + <data JSON> + b"}}\\n"``: the bulk
+        path for streams that serialise many records at once. ``None`` (the default): use :meth:`read`."""
+        return None
+
+    def close_slice(self, stream_slice: StreamSlice) -> None:
+        """Every record of ``stream_slice`` and of the slices before it is out: move the state past it.
+        Called in slice order, on the thread that writes the output, before the checkpoint that follows."""
+
+    def use_catalog_schema(self, json_schema: Mapping[str, Any]) -> None:
+        """The schema the configured catalog gives this stream, before it is read (a stream that checks or
+        types its records against it keeps it); ignored by default."""
 
     def load_state(self, stream_state: Mapping[str, Any] | None) -> None:
         """Resume from a saved state. Full-refresh streams keep none."""

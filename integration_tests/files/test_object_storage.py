@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +22,7 @@ from airbyte_dest_kit.testing import CommandRunner
 from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
 from airbyte_dest_kit.writers.files import store
 from integration_tests.files.batches import CrashBudget, on_merge_output, single_spec, sync_directly
+from integration_tests.moto_s3 import moto_server, new_bucket
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "destinations" / "destination-local-file" / "main.py"
@@ -39,48 +36,15 @@ PROPS = {
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "s3_region": "us-east-1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "the moto server did not start"
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def bucket(endpoint: str) -> tuple[pafs.S3FileSystem, str]:
-    s3 = pafs.S3FileSystem(
-        access_key="testing",
-        secret_key="testing",
-        region="us-east-1",
-        endpoint_override=endpoint.removeprefix("http://"),
-        scheme="http",
-        allow_bucket_creation=True,
-    )
-    name = f"b{uuid.uuid4().hex[:12]}"
-    s3.create_dir(name)
-    return s3, name
+    return new_bucket(endpoint)
 
 
 def _sync(tmp: Path, config: dict[str, Any], cat: dict[str, Any], rows: list[dict[str, Any]]) -> None:

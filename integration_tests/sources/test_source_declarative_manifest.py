@@ -16,6 +16,8 @@ import pytest
 import yaml
 from source_runner import ROOT, RunSource
 
+from airbyte_dest_kit.sources.declarative.source import ManifestSource
+from airbyte_dest_kit.testing import run_connector
 from airbyte_dest_kit.testing.http_api import EPOCH, PLANS, LocalShopApi
 
 EXAMPLES = ROOT / "sources" / "source-declarative-manifest" / "examples"
@@ -453,3 +455,40 @@ def test_per_partition_incremental_resumes_each_partition_and_starts_new_ones_fr
     view_from = (dt.datetime.fromisoformat(final["state"]["at"][:-1]) - lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
     expected = events("click", latest["click"]) + events("purchase", latest["purchase"]) + events("view", view_from)
     assert second.records("events") == expected
+
+
+# -- concurrency -----------------------------------------------------------------------------------------
+
+
+def with_concurrency(level: Any, ceiling: int | None = None) -> dict[str, Any]:
+    doc = manifest("shop-events-incremental")
+    doc["concurrency_level"] = {"type": "ConcurrencyLevel", "default_concurrency": level}
+    if ceiling is not None:
+        doc["concurrency_level"]["max_concurrency"] = ceiling
+    return doc
+
+
+def test_concurrent_windows_give_the_sequential_records_and_final_state(api: LocalShopApi) -> None:
+    config = {"base_url": api.base_url, "api_key": api.api_key, "start_date": at(30), "end_date": at(360)}
+    events = catalog("events", mode="incremental")
+    runs = {}
+    for level in ("1", "{{ config.get('num_workers', 6) }}"):
+        source = ManifestSource(with_concurrency(level, ceiling=4))
+        runs[level] = run_connector(source, "read", config=config, catalog=events).assert_ok()
+        assert source.concurrency_level(config) == (1 if level == "1" else 4)  # the ceiling applies
+    sequential, concurrent = runs.values()
+    key = lambda record: record["id"]  # noqa: E731
+    assert sorted(concurrent.records("events"), key=key) == sequential.records("events")
+    assert (
+        concurrent.states("events")[-1]["stream"]["stream_state"]
+        == sequential.states("events")[-1]["stream"]["stream_state"]
+    )
+    assert sum(s["sourceStats"]["recordCount"] for s in concurrent.states("events")) == len(sequential.records())
+
+
+def test_a_concurrency_level_out_of_range_names_the_manifest_field(api: LocalShopApi) -> None:
+    config = {"base_url": api.base_url, "api_key": api.api_key, "start_date": at(30)}
+    run = run_connector(ManifestSource(with_concurrency(0)), "read", config=config, catalog=catalog("events"))
+    assert run.returncode == 1
+    message = run.errors()[0]["message"]
+    assert "concurrency_level.default_concurrency: the concurrency level must be a whole number from 1 to 64" in message

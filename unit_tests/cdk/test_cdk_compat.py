@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -181,3 +183,45 @@ def test_an_airbyte_traced_exception_is_a_trace_error_of_its_failure_type() -> N
     assert run.returncode == 1
     [error] = run.errors()
     assert (error["failure_type"], error["message"]) == ("config_error", "the token **** may not write")
+
+
+class SlowSlices(Stream):
+    """Full-refresh slices that each take a moment, counting how many are being read at once."""
+
+    primary_key = "id"
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return {"type": "object"}
+
+    def stream_slices(self, *, sync_mode: SyncMode, cursor_field: Any = None, stream_state: Any = None) -> Any:
+        return [{"page": page} for page in range(8)]
+
+    def read_records(
+        self, sync_mode: SyncMode, cursor_field: Any = None, stream_slice: Any = None, stream_state: Any = None
+    ) -> Iterable[Any]:
+        with SlowSlices.lock:
+            SlowSlices.running += 1
+            SlowSlices.most = max(SlowSlices.most, SlowSlices.running)
+        time.sleep(0.05)
+        with SlowSlices.lock:
+            SlowSlices.running -= 1
+        yield from ({"id": stream_slice["page"] * 10 + i} for i in range(3))
+
+
+class ConcurrentSource(TicketSource):
+    concurrency_level = 4
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        return [SlowSlices()]
+
+
+def test_a_source_with_a_concurrency_level_reads_full_refresh_slices_at_once() -> None:
+    SlowSlices.most = 0
+    full = catalog({**configured_stream("slow_slices", {}, mode="append"), "sync_mode": "full_refresh"})
+    output = run_connector(SourceRuntime(ConcurrentSource()), "read", config=CONFIG, catalog=full)
+    output.assert_ok()
+    assert sorted(r["id"] for r in output.records("slow_slices")) == [p * 10 + i for p in range(8) for i in range(3)]
+    assert SlowSlices.most > 1  # the slices overlapped
+    assert len(output.states()) >= 1 and sum(s["sourceStats"]["recordCount"] for s in output.states()) == 24

@@ -3,6 +3,7 @@ the server's message, accepted statuses), and the source client's rate-limit rep
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -90,3 +91,42 @@ def test_a_source_client_reports_what_its_policy_calls_rate_limited_naming_the_s
     # 503 is rate limiting for this policy, 429 too (the default verdict): two reports, one per wait
     assert [m["trace"]["stream_status"]["reasons"][0]["type"] for m in sent] == ["RATE_LIMITED"] * 2
     assert sleeps == [3.0, 6.0]
+
+
+def test_a_rate_limit_one_thread_meets_pauses_the_other_threads_sharing_the_client() -> None:
+    # thread A's first request gets a 429 with Retry-After: 5; thread B, starting while A waits it out, must
+    # wait out the same pause before its request, instead of spending a request to learn about it
+    a_limited, b_sleeps, a_sleeps = threading.Event(), [], []
+    answered: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def script(request: httpx.Request) -> httpx.Response:
+        with lock:
+            status = 429 if request.url.path == "/a" and not answered else 200
+            answered.append((request.url.path, status))
+        return httpx.Response(status, headers={"Retry-After": "5"} if status == 429 else {}, json={})
+
+    def sleep(seconds: float) -> None:
+        if threading.current_thread().name == "a":
+            a_sleeps.append(seconds)
+            a_limited.set()
+        else:
+            b_sleeps.append(seconds)
+
+    shared = HttpClient("http://api.test", transport=httpx.MockTransport(script), sleep=sleep)
+
+    def thread_b() -> None:
+        assert a_limited.wait(10)
+        shared.request("GET", "/b")
+
+    threads = [
+        threading.Thread(target=lambda: shared.request("GET", "/a"), name="a"),
+        threading.Thread(target=thread_b, name="b"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert a_sleeps == [5.0]  # A's retry waits Retry-After once, not again at the gate
+    assert len(b_sleeps) == 1 and 4.0 < b_sleeps[0] <= 5.0  # B waits out what is left of the same pause
+    assert [status for _, status in answered] == [429, 200, 200]

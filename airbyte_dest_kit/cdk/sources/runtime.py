@@ -46,6 +46,12 @@ class SourceRuntime(KitSource):
             stream.events = self.events  # HTTP streams report rate limits through the kit's events
         return [StreamRuntime(stream, self.sync_modes) for stream in streams]
 
+    def concurrency_level(self, config: Mapping[str, Any]) -> int:
+        """The connector's ``concurrency_level`` attribute (a kit extension: airbyte-cdk has no such hook
+        on ``AbstractSource``); 1, sequential, when it has none. Only full-refresh reads use it."""
+        level: int = getattr(self.connector, "concurrency_level", 1)
+        return level
+
     def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
         if args.command == "read":  # airbyte-cdk streams are told their sync mode; the kit's are not
             for configured in load_catalog(args.catalog).streams:
@@ -116,6 +122,12 @@ class StreamRuntime(KitStream):
         return stream
 
     @property
+    def concurrent_slices(self) -> bool:  # type: ignore[override]
+        # A full refresh keeps no state, so its slices can be read at once; an incremental airbyte-cdk stream
+        # moves its state while it reads (get_updated_state, IncrementalMixin) and is read in order.
+        return bool(self.sync_mode == SyncMode.full_refresh)
+
+    @property
     def sync_mode(self) -> SyncMode:
         return self._sync_modes.get((self.namespace, self.name), SyncMode.full_refresh)
 
@@ -147,7 +159,7 @@ class StreamRuntime(KitStream):
             data = self._record_data(item)
             if data is None:
                 continue
-            if not self._has_state_property:
+            if not self._has_state_property and self.sync_mode == SyncMode.incremental:
                 self._legacy_state = dict(self.stream.get_updated_state(self._legacy_state, data))
             yield data
 

@@ -25,7 +25,9 @@ from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.runtime.config import read_json_file, validate_config
 from airbyte_dest_kit.runtime.entrypoint import launch
 from airbyte_dest_kit.runtime.secrets import secret_values
+from airbyte_dest_kit.sources.concurrent import check_concurrency
 from airbyte_dest_kit.sources.declarative.factory import Factory
+from airbyte_dest_kit.sources.declarative.interpolation import Interpolated
 from airbyte_dest_kit.sources.declarative.manifest import (
     ManifestError,
     Node,
@@ -137,6 +139,23 @@ class ManifestSource(Source):
             )
         return list(stream_names)
 
+    def concurrency_level(self, config: Mapping[str, Any]) -> int:
+        """The manifest's ``concurrency_level`` (``ConcurrencyLevel``: ``default_concurrency``, a number or a
+        template over the config, capped by ``max_concurrency``); 1 (read every stream sequentially) when the
+        manifest has none."""
+        node = self._root().child("concurrency_level")
+        if node is None:
+            return 1
+        node.only("default_concurrency", "max_concurrency")
+        level = Interpolated(node.require("default_concurrency"), node.at("default_concurrency")).eval(
+            {"config": config}
+        )
+        level = check_concurrency(_whole_number(level), f"manifest: {node.at('default_concurrency')}")
+        ceiling = node.get("max_concurrency")
+        if ceiling is not None:
+            level = min(level, check_concurrency(_whole_number(ceiling), f"manifest: {node.at('max_concurrency')}"))
+        return level
+
     def check_connection(self, config: Mapping[str, Any]) -> None:
         """``CheckStream``: read up to the first record of each named stream; an HTTP error fails the check."""
         streams = {stream.name: stream for stream in self.streams(config)}
@@ -149,6 +168,13 @@ class ManifestSource(Source):
                 next(iter(stream.read(first_slice)), None)
             finally:
                 self.events.current_stream = None
+
+
+def _whole_number(value: Any) -> Any:
+    """A rendered template's text as a number when it is one (the check that follows names the field)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
 
 
 def run(argv: Sequence[str] | None = None) -> None:

@@ -4,10 +4,17 @@ checkpoints, statuses and error traces apply to manifest streams unchanged.
 A slice is one partition (from the partition router) and one date window (from the incremental cursor);
 a STATE follows every slice. Full-refresh reads of an incremental stream also walk the windows from
 ``start_datetime``.
+
+With the manifest's ``concurrency_level`` above 1, slices are read by that many workers at once when they
+are independent: a stream without an incremental cursor, or with a ``DatetimeBasedCursor`` (each window
+tracks its own highest cursor value, and closing the windows in order moves the state as a sequential
+read would). Streams with a per-partition cursor are read sequentially.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -30,6 +37,13 @@ class ManifestStream(Stream):
         context: Mapping[str, Any],
     ) -> None:
         self.retriever, self.cursor, self._schema, self.context = retriever, cursor, schema, context
+        # The windows being read, each with its own copy of the cursor, until close_slice folds them in.
+        self._open_windows: dict[int, DatetimeBasedCursor] = {}
+        self._windows_lock = threading.Lock()
+
+    @property
+    def concurrent_slices(self) -> bool:  # type: ignore[override]
+        return not isinstance(self.cursor, PerPartitionCursor)
 
     def json_schema(self) -> dict[str, Any]:
         return self._schema()
@@ -57,14 +71,27 @@ class ManifestStream(Stream):
         partition, window = (stream_slice or {}).get("partition", {}), (stream_slice or {}).get("window", {})
         context = {**self.context, "stream_slice": {**partition, **window}, "stream_state": self.dump_state()}
         window_parts = RequestParts()
-        if self.cursor is not None:
-            self.cursor.open_window(window)
-            window_parts = self.cursor.request_parts(window)
+        cursor = self.cursor
+        if isinstance(cursor, DatetimeBasedCursor):  # this window's own copy: windows may be read at once
+            cursor = copy.copy(cursor)
+            with self._windows_lock:
+                self._open_windows[id(stream_slice)] = cursor
+        if cursor is not None:
+            cursor.open_window(window)
+            window_parts = cursor.request_parts(window)
         for record in self.retriever.read(partition, window_parts, context):
-            if self.cursor is None or self.cursor.observe(record):
+            if cursor is None or cursor.observe(record):
                 yield record
-        if self.cursor is not None:
+        if isinstance(self.cursor, PerPartitionCursor):
             self.cursor.close_window()
+
+    def close_slice(self, stream_slice: StreamSlice) -> None:
+        with self._windows_lock:
+            window = self._open_windows.pop(id(stream_slice), None)
+        if window is not None and isinstance(self.cursor, DatetimeBasedCursor):
+            window.close_window()
+            if window.cursor is not None and (self.cursor.cursor is None or window.cursor > self.cursor.cursor):
+                self.cursor.cursor = window.cursor
 
     def all_records(self) -> Iterator[tuple[Mapping[str, Any], dict[str, Any]]]:
         """Every record of a full read, with the partition it came from (what a child stream iterates)."""
@@ -73,6 +100,8 @@ class ManifestStream(Stream):
             partition = (stream_slice or {}).get("partition", {})
             for record in self.records(stream_slice):
                 yield partition, record
+            with self._windows_lock:  # read for its records only: the window moves no state
+                self._open_windows.pop(id(stream_slice), None)
 
 
 def stream_class(name: str, primary_key: list[list[str]] | None, cursor_field: str | None) -> type[ManifestStream]:

@@ -8,7 +8,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,18 +15,10 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.runtime.object_storage import ObjectStorage as ObjectStorage  # the writer's option too
+from airbyte_dest_kit.runtime.object_storage import s3_filesystem
 
 LOCAL = pafs.LocalFileSystem()
-
-
-@dataclass(frozen=True)
-class ObjectStorage:
-    """Connection options for a ``s3://`` destination (else the environment's, as pyarrow reads them)."""
-
-    endpoint: str | None = None  # e.g. http://127.0.0.1:9000 for an S3-compatible server
-    region: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
 
 
 def filesystem_for(destination: str, storage: ObjectStorage | None = None) -> tuple[pafs.FileSystem, str]:
@@ -36,15 +27,7 @@ def filesystem_for(destination: str, storage: ObjectStorage | None = None) -> tu
         return LOCAL, str(Path(destination).expanduser().absolute())
     parsed = urlparse(destination)
     if parsed.scheme == "s3":
-        storage = storage or ObjectStorage()
-        endpoint = urlparse(storage.endpoint) if storage.endpoint else None
-        s3 = pafs.S3FileSystem(
-            access_key=storage.access_key_id,
-            secret_key=storage.secret_access_key,
-            region=storage.region,
-            endpoint_override=endpoint.netloc if endpoint else None,
-            scheme=endpoint.scheme if endpoint else "https",
-        )
+        s3 = s3_filesystem(storage or ObjectStorage(), endpoint_key="s3_endpoint")
         return s3, f"{parsed.netloc}{parsed.path}".rstrip("/")
     try:
         filesystem, path = pafs.FileSystem.from_uri(destination)
