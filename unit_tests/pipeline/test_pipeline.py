@@ -6,6 +6,7 @@ import io
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -34,12 +35,19 @@ from airbyte_dest_kit.testing.memory_writer import MemoryWriter
 PROPS = {"id": {"type": "integer"}}
 
 
-def piped(*parts: list[Any], pause: float = 0.2, closed_at: list[float] | None = None) -> Any:
-    """stdin that delivers each part as its own chunk, ``pause`` apart, like a source writing slowly."""
+def piped(
+    *parts: list[Any],
+    pause: float = 0.2,
+    closed_at: list[float] | None = None,
+    before_each: Callable[[int], None] = lambda index: None,
+) -> Any:
+    """stdin that delivers each part as its own chunk, ``pause`` apart, like a source writing slowly;
+    ``before_each(i)`` runs before part ``i`` is sent (to wait for what the pipeline made of the parts before)."""
     read_fd, write_fd = os.pipe()
 
     def feed() -> None:
-        for part in parts:
+        for index, part in enumerate(parts):
+            before_each(index)
             os.write(write_fd, stdin_lines(part))
             time.sleep(pause)
         if closed_at is not None:
@@ -100,7 +108,14 @@ def test_a_batch_written_just_before_the_end_still_releases_its_states() -> None
     # The last chunk's batch is handed to the flush thread while reading; at the end no buffer holds rows,
     # yet that batch must be waited for and its state echoed.
     writer = MemoryWriter()
-    stdin = piped([record("a", {"id": 1})], [record("a", {"id": 2}), stream_state("a", {"n": "last"})])
+
+    def first_batch_written(index: int) -> None:  # on a busy machine a pause alone may join the two chunks
+        deadline = time.monotonic() + 30
+        while index == 1 and not writer.batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    last = [record("a", {"id": 2}), stream_state("a", {"n": "last"})]
+    stdin = piped([record("a", {"id": 1})], last, before_each=first_batch_written)
     output, error = run(stdin, writer, max_rows=1)
     assert error is None and states(output) == ["last"]
     assert len(writer.batches) == 2 and sorted(r["id"] for r in writer.rows("a")) == [1, 2]
