@@ -21,15 +21,22 @@ MARIADB = os.environ.get("BENCH_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:33
 TARGETS = ("postgres", "postgres-executemany", "mariadb", "sqlite")
 
 
+def fresh_name() -> str:
+    return f"bench_{uuid.uuid4().hex[:8]}"
+
+
+def drop_postgres_schema(name: str) -> None:
+    with sa.create_engine(POSTGRES).begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 def setup(target: str, folder: Path) -> tuple[Path, dict[str, Any], Callable[[], None]]:
     """``(main.py, config, cleanup)`` for a fresh place to write into."""
-    name = f"bench_{uuid.uuid4().hex[:8]}"
+    name = fresh_name()
     if target.startswith("postgres"):
-        engine = sa.create_engine(POSTGRES)
 
         def drop() -> None:
-            with engine.begin() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            drop_postgres_schema(name)
 
         if target == "postgres":
             config = {

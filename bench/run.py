@@ -3,23 +3,29 @@
 Data set: source-sample with ``count`` users and purchases (plus 240 products), about 1.16M records and
 450 MB of JSON lines, generated once into .bench/ (regenerated when the settings change).
 
-Rows printed (each a separate process; peak RSS of that process):
-- destination-duckdb, append and append_dedup, all streams: the product; then its share of the native
-  ceiling, append_dedup's share of append, and its peak RSS on the data set four times over (one run).
-- destination-local-file, append, Parquet and JSON lines: no database in the way.
-- plain pipeline (bench/plain_pipeline.py): orjson + lists of dicts + from_pylist + DuckDB insert.
-- DuckDB read_ndjson: DuckDB's own JSON reader loading the same file into one table per stream
-  (the native ceiling).
-- source-sample to /dev/null: the sample source must not be the bottleneck of these benchmarks.
-- destination-postgres (COPY), the executemany reference path through SQLAlchemy, destination-sql on
-  MariaDB and on SQLite (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
+Rows printed (each a separate process; peak RSS of that process), on this data set and on ``--second-set``:
+- destination-duckdb in append, append_dedup and overwrite, all streams: the product (and ``--before``, a
+  checkout to compare with in the same rounds).
+- destination-local-file, append, Parquet: no database in the way.
+- DuckDB read_ndjson, one pass (bench/native_ndjson.py): DuckDB's own JSON reader loading the file with the
+  catalog's typed columns, one table per stream: the native ceiling.
+- destination-postgres and PostgreSQL's own COPY of the same typed rows from CSV files (bench/postgres_copy.py):
+  the PostgreSQL ceiling; ``--skip-sql`` leaves them out.
+Then the shares the goals are stated in: append against the ceiling, append_dedup and overwrite against
+append, destination-postgres against COPY.
+
+On the first data set only:
+- destination-local-file, JSON lines; the plain pipeline (bench/plain_pipeline.py: orjson + lists of dicts +
+  from_pylist + DuckDB insert); source-sample to /dev/null (the source must not be the bottleneck).
+- the executemany reference path through SQLAlchemy, destination-sql on MariaDB and on SQLite
+  (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
+- destination-duckdb's peak RSS on the data set four times over (one run).
 
 Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-faker's order, fed to
 destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
 its echo.
 
-With ``--second-set MESSAGES CATALOG`` (bench/faker_set.py writes source-faker's output), destination-duckdb
-(and ``--before``), Parquet and the native ceiling on that data set too, with the share of the ceiling.
+``--second-set MESSAGES CATALOG`` (bench/faker_set.py writes source-faker's output) is the second data set.
 
 Then the peak RSS of destination-local-file's append_dedup merge (bench/dedup_memory.py) on a stream of
 ``--dedup-rows`` rows (by default 400,000 and 1.6M: under a minute); none leaves it out.
@@ -62,6 +68,15 @@ SOURCE = ROOT / "sources" / "source-sample" / "main.py"
 SOURCE_CATALOG = ROOT / "sources" / "source-sample" / "sample_files" / "configured_catalog.json"
 DESTINATION = ROOT / "destinations" / "destination-duckdb" / "main.py"
 LOCAL_FILE = ROOT / "destinations" / "destination-local-file" / "main.py"
+
+
+NATIVE = "DuckDB read_ndjson, one pass (native ceiling)"
+POSTGRES_ROW = "destination-postgres (ADBC ingest)"
+POSTGRES_CEILING = "PostgreSQL COPY of the typed rows (ceiling)"
+
+
+def duckdb_name(mode: str) -> str:
+    return f"destination-duckdb ({mode})"
 
 
 @dataclass
@@ -136,16 +151,17 @@ def dataset(count: int, stem: str = "messages") -> tuple[Path, Path, int]:
     return messages, catalog_path, records
 
 
-def sync_catalog(mode: str) -> Path:
-    """The source's catalog with every stream in ``mode``; append_dedup keyed by ``id``, ``updated_at`` the
-    cursor (every sample stream has both)."""
-    catalog = json.loads(SOURCE_CATALOG.read_text())
+def sync_catalog(mode: str, source: Path = SOURCE_CATALOG, folder: Path = WORK) -> Path:
+    """``source`` (a configured catalog) with every stream in ``mode``, written into ``folder``; append_dedup
+    keyed by ``id``, ``updated_at`` the cursor (every stream of both data sets has both)."""
+    catalog = json.loads(source.read_text())
     for stream in catalog["streams"]:
         stream["destination_sync_mode"] = mode
         if mode == "append_dedup":
             stream.update(sync_mode="incremental", primary_key=[["id"]], cursor_field=["updated_at"])
-    path = WORK / f"catalog_{mode}.json"
-    path.write_text(json.dumps(catalog))
+    path = folder / f"catalog_{mode}.json"
+    if path != source:
+        path.write_text(json.dumps(catalog))
     return path
 
 
@@ -169,7 +185,7 @@ def bench_destination_duckdb(
     env = {**os.environ, "PYTHONPATH": str(root)}
     seconds, rss = run_process(command, stdin_path=messages, env=env, repeat=repeat)
     mode = catalog.stem.removeprefix("catalog_")
-    name = f"destination-duckdb ({mode}{f', data set ×{repeat}' if repeat > 1 else ''})"
+    name = duckdb_name(mode) if repeat == 1 else f"destination-duckdb ({mode}, data set ×{repeat})"
     if checkout is not None:
         name = f"destination-duckdb before ({checkout.name}, {mode})"
     return Result(name, records * repeat, seconds, rss)
@@ -191,10 +207,27 @@ def bench_plain_pipeline(messages: Path, records: int) -> Result:
     return Result("plain pipeline (orjson + from_pylist)", records, seconds, rss, "baseline")
 
 
-def bench_native(messages: Path, records: int) -> Result:
+def bench_native(messages: Path, catalog: Path, records: int) -> Result:
     database = fresh_database("native.duckdb")
-    seconds, rss = run_process([sys.executable, str(ROOT / "bench" / "native_ndjson.py"), str(messages), str(database)])
-    return Result("DuckDB read_ndjson (native ceiling)", records, seconds, rss)
+    command = [sys.executable, str(ROOT / "bench" / "native_ndjson.py"), str(messages), str(catalog), str(database)]
+    seconds, rss = run_process(command)
+    return Result(NATIVE, records, seconds, rss)
+
+
+def bench_postgres_ceiling(messages: Path, catalog: Path, records: int) -> Result:
+    """PostgreSQL's own COPY of the typed rows (bench/postgres_copy.py); the CSV files are made once per data set,
+    untimed, in a folder the server can read."""
+    script = str(ROOT / "bench" / "postgres_copy.py")
+    folder = messages.parent / f"{messages.stem}.pgcopy"
+    if not (folder / "tables.json").exists():
+        run_process([sys.executable, script, "prepare", str(messages), str(catalog), str(folder)])
+    schema = bench_sql.fresh_name()
+    url = bench_sql.POSTGRES.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        seconds, rss = run_process([sys.executable, script, "load", url, schema, str(folder)])
+    finally:
+        bench_sql.drop_postgres_schema(schema)
+    return Result(POSTGRES_CEILING, records, seconds, rss)
 
 
 def bench_source(count: int) -> Result:
@@ -215,7 +248,7 @@ def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -
     finally:
         cleanup()
     names = {
-        "postgres": "destination-postgres (ADBC ingest)",
+        "postgres": POSTGRES_ROW,
         "postgres-executemany": "PostgreSQL executemany (SQLAlchemy)",
         "mariadb": "destination-sql, MariaDB (LOAD DATA)",
         "sqlite": "destination-sql, SQLite",
@@ -261,19 +294,16 @@ def main() -> None:
     print(f"data set: {records:,} records, {size / 1e6:,.0f} MB ({messages.relative_to(ROOT)})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n", flush=True)
 
-    dedup = sync_catalog("append_dedup")
+    rows = duckdb_rows(messages, catalog, records, args.before, args.skip_sql)
     benches: list[Callable[[], Result]] = [
-        lambda: bench_destination_duckdb(messages, catalog, records),
-        *([lambda: bench_destination_duckdb(messages, catalog, records, args.before)] if args.before else []),
-        lambda: bench_destination_duckdb(messages, dedup, records),
-        lambda: bench_local_file(messages, catalog, records, "parquet"),
+        *rows,
         lambda: bench_local_file(messages, catalog, records, "jsonl"),
         lambda: bench_plain_pipeline(messages, records),
-        lambda: bench_native(messages, records),
         lambda: bench_source(args.count),
     ]
     if not args.skip_sql:
-        benches += [functools.partial(bench_sql_target, t, messages, catalog, records) for t in bench_sql.TARGETS]
+        others = [t for t in bench_sql.TARGETS if t != "postgres"]  # destination-postgres is among the rows
+        benches += [functools.partial(bench_sql_target, t, messages, catalog, records) for t in others]
     results = best_of_rounds(args.runs, benches)
     baseline = next(r for r in results if r.note == "baseline")
     print("| run | records/s | MB/s | peak RSS | vs plain pipeline |")
@@ -286,12 +316,8 @@ def main() -> None:
             f"{result.peak_rss_bytes / 2**20:,.0f} MiB | {ratio:.2f}× |"
         )
     by_name = {r.name: r for r in results}
-    append, native = by_name["destination-duckdb (append)"], by_name["DuckDB read_ndjson (native ceiling)"]
-    dedup_run = by_name["destination-duckdb (append_dedup)"]
-    print(
-        f"\ndestination-duckdb append at {append.records_per_second / native.records_per_second:.0%} of the native "
-        f"ceiling; append_dedup at {dedup_run.records_per_second / append.records_per_second:.0%} of append"
-    )
+    report_shares(by_name)
+    append = by_name[duckdb_name("append")]
     # Memory must not grow with the input: the same sync on the data set four times over (one run).
     scaled = bench_destination_duckdb(messages, catalog, records, repeat=4)
     print(
@@ -308,11 +334,11 @@ def main() -> None:
         f"of a {lag['sync_s']} s sync"
     )
     if args.second_set:
-        bench_second_set(*args.second_set, args.runs, args.before)
+        bench_second_set(*args.second_set, args.runs, args.before, args.skip_sql)
     if args.dedup_rows:
         peaks = ", ".join(f"{dedup_memory.merge_peak_rss_mib(rows):,} MiB at {rows:,} rows" for rows in args.dedup_rows)
         print(f"\npeak RSS of destination-local-file's append_dedup merge (parquet): {peaks}")
-    postgres = by_name.get("destination-postgres (ADBC ingest)")
+    postgres = by_name.get(POSTGRES_ROW)
     executemany = by_name.get("PostgreSQL executemany (SQLAlchemy)")
     if postgres and executemany:
         ratio = postgres.records_per_second / executemany.records_per_second
@@ -323,24 +349,59 @@ def main() -> None:
         bench_sources.report(args.files_rows, args.runs, run_process)
 
 
-def bench_second_set(messages: Path, catalog: Path, runs: int, before: Path | None) -> None:
+def duckdb_rows(
+    messages: Path, catalog: Path, records: int, before: Path | None, skip_sql: bool
+) -> list[Callable[[], Result]]:
+    """The rows every data set gets: destination-duckdb in each mode (and ``before``), Parquet, the one-pass
+    ceiling; destination-postgres and PostgreSQL's COPY of the same rows unless ``skip_sql``."""
+    folder = catalog.parent
+    dedup, overwrite = (sync_catalog(mode, catalog, folder) for mode in ("append_dedup", "overwrite"))
+    rows: list[Callable[[], Result]] = [
+        lambda: bench_destination_duckdb(messages, catalog, records),
+        *([lambda: bench_destination_duckdb(messages, catalog, records, before)] if before else []),
+        lambda: bench_destination_duckdb(messages, dedup, records),
+        lambda: bench_destination_duckdb(messages, overwrite, records),
+        lambda: bench_local_file(messages, catalog, records, "parquet"),
+        lambda: bench_native(messages, catalog, records),
+    ]
+    if not skip_sql:
+        rows += [
+            functools.partial(bench_sql_target, "postgres", messages, catalog, records),
+            lambda: bench_postgres_ceiling(messages, catalog, records),
+        ]
+    return rows
+
+
+def report_shares(by_name: dict[str, Result]) -> None:
+    """The shares the goals are stated in, from one set of rounds."""
+
+    def share(name: str, of: str) -> str:
+        return f"{by_name[name].records_per_second / by_name[of].records_per_second:.0%}"
+
+    append = duckdb_name("append")
+    print(
+        f"\ndestination-duckdb append at {share(append, NATIVE)} of the one-pass ceiling; append_dedup at "
+        f"{share(duckdb_name('append_dedup'), append)} of append, overwrite at "
+        f"{share(duckdb_name('overwrite'), append)}"
+    )
+    before = next((name for name in by_name if name.startswith("destination-duckdb before")), None)
+    if before:
+        print(f"append before the change: {share(before, NATIVE)} of the ceiling; now {share(append, before)} of it")
+    parquet = "destination-local-file (parquet, append)"
+    ratio = by_name[parquet].records_per_second / by_name[append].records_per_second
+    print(f"Parquet at {ratio:.2f}× destination-duckdb")
+    if POSTGRES_ROW in by_name:
+        print(f"destination-postgres at {share(POSTGRES_ROW, POSTGRES_CEILING)} of PostgreSQL's own COPY of the rows")
+
+
+def bench_second_set(messages: Path, catalog: Path, runs: int, before: Path | None, skip_sql: bool) -> None:
     with messages.open("rb") as handle:
         records = sum(line.startswith(b'{"type":"RECORD"') for line in handle)
     print(f"\nsecond data set: {records:,} records, {messages.stat().st_size / 1e6:,.0f} MB ({messages.name})")
-    benches: list[Callable[[], Result]] = [
-        lambda: bench_destination_duckdb(messages, catalog, records),
-        *([lambda: bench_destination_duckdb(messages, catalog, records, before)] if before else []),
-        lambda: bench_local_file(messages, catalog, records, "parquet"),
-        lambda: bench_native(messages, records),
-    ]
-    results = best_of_rounds(runs, benches)
+    results = best_of_rounds(runs, duckdb_rows(messages, catalog, records, before, skip_sql))
     for result in results:
         print(f"- {result.name}: {result.records_per_second:,.0f} records/s, {result.peak_rss_bytes / 2**20:,.0f} MiB")
-    append, *_, parquet, native = results
-    print(
-        f"destination-duckdb append at {append.records_per_second / native.records_per_second:.0%} of the native "
-        f"ceiling; Parquet at {parquet.records_per_second / append.records_per_second:.2f}× destination-duckdb"
-    )
+    report_shares({r.name: r for r in results})
 
 
 def bench_kvdb_sweep(count: int, runs: int) -> None:
