@@ -153,7 +153,7 @@ def test_meta_columns(dest):
     rows = load(dest, [record("v", {"id": i}, emitted_at=emitted + i) for i in (1, 2, 3)])
     raw_ids = {r["_airbyte_raw_id"] for r in rows.values()}
     assert len(raw_ids) == 3
-    assert all(uuid.UUID(raw).version == 4 for raw in raw_ids)
+    assert all(uuid.UUID(raw).version == 7 for raw in raw_ids)
     for i, row in rows.items():
         expected = datetime.fromtimestamp((emitted + i) / 1000, tz=timezone.utc)
         assert row["_airbyte_extracted_at"] == expected

@@ -76,7 +76,7 @@ def test_values_that_fit_are_typed(typer: RecordTyper) -> None:
     assert row["either"] == "5"  # unions are JSON text
     assert orjson.loads(row["_airbyte_meta"]) == {"sync_id": 42, "changes": []}
     assert row["_airbyte_generation_id"] == 3
-    assert uuid.UUID(row["_airbyte_raw_id"]).version == 4
+    assert uuid.UUID(row["_airbyte_raw_id"]).version == 7
     assert row["_airbyte_extracted_at"] == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
     assert row["_airbyte_additional_properties"] is None
 
