@@ -238,13 +238,18 @@ def bench_source(count: int) -> Result:
     return Result("source-sample read > /dev/null", 2 * count + 240, seconds, rss, "same data set")
 
 
-def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -> Result:
+def bench_sql_target(target: str, messages: Path, catalog: Path, records: int, checkout: Path | None = None) -> Result:
+    """One SQL target (bench/bench_sql.py) of this tree, or of another ``checkout``."""
     main, config, cleanup = bench_sql.setup(target, WORK)
     config_path = WORK / f"{target}.json"
     config_path.write_text(json.dumps(config))
+    root = checkout or ROOT
     try:
-        command = [sys.executable, str(main), "write", "--config", str(config_path), "--catalog", str(catalog)]
-        seconds, rss = run_process(command, stdin_path=messages)
+        command = [
+            sys.executable, str(root / main.relative_to(ROOT)), "write", "--config", str(config_path),
+            "--catalog", str(catalog),
+        ]  # fmt: skip
+        seconds, rss = run_process(command, stdin_path=messages, env={**os.environ, "PYTHONPATH": str(root)})
     finally:
         cleanup()
     names = {
@@ -253,7 +258,8 @@ def bench_sql_target(target: str, messages: Path, catalog: Path, records: int) -
         "mariadb": "destination-sql, MariaDB (LOAD DATA)",
         "sqlite": "destination-sql, SQLite",
     }
-    return Result(names[target], records, seconds, rss)
+    name = names[target] if checkout is None else f"{names[target]} before ({checkout.name})"
+    return Result(name, records, seconds, rss)
 
 
 def best_of_rounds(runs: int, benches: list[Callable[[], Timed]]) -> list[Timed]:
@@ -268,7 +274,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=580_000, help="users (and purchases) in the data set")
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the best is reported (this VM is noisy)")
     parser.add_argument("--skip-sql", action="store_true", help="leave out the PostgreSQL, MariaDB, SQLite rows")
-    parser.add_argument("--before", type=Path, help="also run destination-duckdb from this checkout (same rounds)")
+    parser.add_argument(
+        "--before", type=Path, help="also run destination-duckdb (and the SQL targets) from this checkout (same rounds)"
+    )
     parser.add_argument(
         "--second-set",
         nargs=2,
@@ -304,6 +312,11 @@ def main() -> None:
     if not args.skip_sql:
         others = [t for t in bench_sql.TARGETS if t != "postgres"]  # destination-postgres is among the rows
         benches += [functools.partial(bench_sql_target, t, messages, catalog, records) for t in others]
+        if args.before:  # the SQL targets must be no slower: each against the other checkout, same rounds
+            benches += [
+                functools.partial(bench_sql_target, t, messages, catalog, records, args.before)
+                for t in ("postgres", "mariadb", "sqlite")
+            ]
     results = best_of_rounds(args.runs, benches)
     baseline = next(r for r in results if r.note == "baseline")
     print("| run | records/s | MB/s | peak RSS | vs plain pipeline |")
@@ -384,9 +397,11 @@ def report_shares(by_name: dict[str, Result]) -> None:
         f"{share(duckdb_name('append_dedup'), append)} of append, overwrite at "
         f"{share(duckdb_name('overwrite'), append)}"
     )
-    before = next((name for name in by_name if name.startswith("destination-duckdb before")), None)
-    if before:
-        print(f"append before the change: {share(before, NATIVE)} of the ceiling; now {share(append, before)} of it")
+    for name in by_name:  # the rows of --before, against the same ceilings
+        if name.startswith("destination-duckdb before"):
+            print(f"{name}: {share(name, NATIVE)} of the one-pass ceiling")
+        elif name.startswith(f"{POSTGRES_ROW} before"):
+            print(f"{name}: {share(name, POSTGRES_CEILING)} of PostgreSQL's own COPY")
     parquet = "destination-local-file (parquet, append)"
     ratio = by_name[parquet].records_per_second / by_name[append].records_per_second
     print(f"Parquet at {ratio:.2f}× destination-duckdb")
