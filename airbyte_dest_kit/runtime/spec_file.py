@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.runtime.config import read_json_file
 
@@ -30,6 +28,8 @@ def find_spec_file(folders: Iterable[Path]) -> Path:
 def read_spec_file(path: Path) -> dict[str, Any]:
     """A spec file's object; it must hold ``connectionSpecification``."""
     if path.suffix == ".yaml":
+        import yaml  # only for YAML specs: every connector command starts through here, most with spec.json
+
         try:
             spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
