@@ -7,29 +7,50 @@ when a command fails.
 
 from __future__ import annotations
 
-import argparse
+import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from airbyte_dest_kit.cdk.connector import spec_as_dict
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
-from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, SyncMode, Type
-from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
-from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream
+from airbyte_dest_kit.cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteTraceMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    SyncMode,
+    Type,
+)
+from airbyte_dest_kit.cdk.models.airbyte_protocol_serializers import plain
+from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream, StreamData
+from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
-from airbyte_dest_kit.runtime.config import load_catalog
 from airbyte_dest_kit.sources.source import Source as KitSource
+from airbyte_dest_kit.sources.state import SavedState, parse_state
 from airbyte_dest_kit.sources.stream import Record, StreamSlice
 from airbyte_dest_kit.sources.stream import Stream as KitStream
 
 LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
 
 
+class CdkSource(Protocol):
+    """What the runtime uses of an airbyte-cdk style ``AbstractSource``."""
+
+    def spec(self, logger: Any = None) -> ConnectorSpecification | dict[str, Any]: ...
+
+    def check(self, logger: Any, config: Mapping[str, Any]) -> AirbyteConnectionStatus: ...
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]: ...
+
+
 class SourceRuntime(KitSource):
     """A kit source whose spec, check and streams are the airbyte-cdk style ``AbstractSource``'s."""
 
-    def __init__(self, connector: AbstractSource) -> None:
+    def __init__(self, connector: CdkSource) -> None:
         super().__init__()
         self.connector = connector
         self.sync_modes: dict[StreamKey, SyncMode] = {}
@@ -52,12 +73,38 @@ class SourceRuntime(KitSource):
         level: int = getattr(self.connector, "concurrency_level", 1)
         return level
 
-    def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
-        if args.command == "read":  # airbyte-cdk streams are told their sync mode; the kit's are not
-            for configured in load_catalog(args.catalog).streams:
-                key = (configured.stream.namespace, configured.stream.name)
-                self.sync_modes[key] = configured.sync_mode
-        super().run_command(args, out)
+    def read_catalog(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, saved: SavedState, out: MessageWriter
+    ) -> None:
+        for configured in catalog.streams:  # airbyte-cdk streams are told their sync mode; the kit's are not
+            self.sync_modes[(configured.stream.namespace, configured.stream.name)] = configured.sync_mode
+        super().read_catalog(config, catalog, saved, out)
+
+    def catalog(self, config: Mapping[str, Any]) -> AirbyteCatalog:
+        """What ``discover`` prints, as airbyte-cdk's ``AbstractSource.discover`` returns it."""
+        streams = [stream.as_airbyte_stream() for stream in self.streams(config)]
+        return AirbyteCatalog.model_validate({"streams": streams})
+
+    def messages(
+        self,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog | Mapping[str, Any],
+        state: Iterable[Any] | Mapping[str, Any] | None,
+    ) -> Iterator[AirbyteMessage]:
+        """What ``read`` prints, as airbyte-cdk's ``AbstractSource.read`` yields it: the messages, once the read
+        is over; then the read's error, if a stream failed."""
+        configured = ConfiguredAirbyteCatalog.model_validate(plain(catalog))
+        saved = parse_state(plain(list(state) if not isinstance(state, Mapping) else state)) if state else SavedState()
+        output = io.BytesIO()
+        failure: ConnectorError | None = None
+        try:
+            self.read_catalog(config, configured, saved, MessageWriter(output))
+        except ConnectorError as exc:
+            failure = exc
+        for line in output.getvalue().splitlines():
+            yield AirbyteMessage.model_validate_json(line)
+        if failure is not None:
+            raise failure
 
 
 def wrapped_key(key: str | Sequence[str] | Sequence[Sequence[str]] | None) -> list[list[str]] | None:
@@ -163,12 +210,23 @@ class StreamRuntime(KitStream):
                 self._legacy_state = dict(self.stream.get_updated_state(self._legacy_state, data))
             yield data
 
-    def _record_data(self, item: Mapping[str, Any] | AirbyteMessage) -> dict[str, Any] | None:
-        """A record's data; a LOG message a stream yields is logged; other messages are not records."""
+    def _record_data(self, item: StreamData | AirbyteTraceMessage | AirbyteLogMessage) -> dict[str, Any] | None:
+        """A record's data. What else a stream may yield goes out as airbyte-cdk sends it: a bare trace
+        (an estimate) as a TRACE, a bare log as a LOG, any other message as it is."""
+        if isinstance(item, AirbyteTraceMessage):
+            item = AirbyteMessage(type=Type.TRACE, trace=item)
+        elif isinstance(item, AirbyteLogMessage):
+            item = AirbyteMessage(type=Type.LOG, log=item)
         if not isinstance(item, AirbyteMessage):
             return dict(item)
         if item.type == Type.RECORD and item.record is not None:
             return dict(item.record.data)
-        if item.type == Type.LOG and item.log is not None:
+        if item.type == Type.LOG and item.log is not None:  # logged, so that secrets are masked
             self.stream.logger.log(LOG_LEVELS.get(item.log.level.value, 20), item.log.message)
+        elif self.stream.events is not None:
+            self.stream.events.message(plain(item))
         return None
+
+    def interval_checkpoint_due(self) -> bool:
+        # airbyte-cdk skips a checkpoint while the state is still empty
+        return bool(self.current_state())
