@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, RootModel
+from pydantic_core import to_jsonable_python
 
 from airbyte_dest_kit.cdk.models.airbyte_protocol import (
     AirbyteCatalog,
@@ -28,7 +29,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def plain(value: Any) -> Any:
-    """``value`` as JSON-ready Python: models without their ``None`` fields, enums as their values."""
+    """``value`` as JSON: models without their ``None`` fields, enums as their values."""
     if isinstance(value, RootModel):
         return plain(value.root)
     if isinstance(value, BaseModel):
@@ -45,7 +46,9 @@ def plain(value: Any) -> Any:
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
-    return value
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return to_jsonable_python(value)  # a URL, a datetime: as pydantic writes them in JSON
 
 
 class Serializer(Generic[ModelT]):
