@@ -2,7 +2,8 @@
 where their output differs, and how many of the connector's own tests pass on each. Not part of CI (it
 needs the released connectors and airbyte-cdk, in environments of their own)::
 
-    python3 -m venv /tmp/ref-cdk6 && /tmp/ref-cdk6/bin/pip install airbyte-cdk==6.61.6 airbyte-source-faker==7.2.1 pytest
+    python3 -m venv /tmp/ref-cdk6
+    /tmp/ref-cdk6/bin/pip install airbyte-cdk==6.61.6 airbyte-source-faker==7.2.1 pytest
     python3 -m venv /tmp/ref-kit && /tmp/ref-kit/bin/pip install -e '.[http]' mimesis==6.1.1 pytest
     .venv/bin/python scripts/compare_airbyte_connectors.py faker /tmp/ref-cdk6/bin/python /tmp/ref-kit/bin/python
 
@@ -82,8 +83,10 @@ def compare(label: str, ours: tuple[int, list[dict[str, Any]]], theirs: tuple[in
     their_messages = [m for m in map(normalised, theirs[1]) if m is not None]
     counts = {kind: sum(m["type"] == kind for m in their_messages) for kind in ("RECORD", "STATE", "TRACE")}
     same = ours[0] == theirs[0] and our_messages == their_messages
-    print(f"{label:24} exit {ours[0]} / {theirs[0]}, {len(our_messages)} / {len(their_messages)} messages {counts}:"
-          f" {'identical' if same else 'DIFFERENT'}")
+    print(
+        f"{label:24} exit {ours[0]} / {theirs[0]}, {len(our_messages)} / {len(their_messages)} messages {counts}:"
+        f" {'identical' if same else 'DIFFERENT'}"
+    )
     if not same:
         for number, (mine, reference) in enumerate(zip(our_messages, their_messages, strict=False)):
             if mine != reference:
@@ -106,7 +109,8 @@ def catalog(mode: str) -> dict[str, Any]:
 
 
 def final_states(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_stream = {m["state"]["stream"]["stream_descriptor"]["name"]: m["state"] for m in messages if m["type"] == "STATE"}
+    states = [message["state"] for message in messages if message["type"] == "STATE"]
+    by_stream = {state["stream"]["stream_descriptor"]["name"]: state for state in states}
     return list(by_stream.values())
 
 
@@ -131,7 +135,8 @@ def compare_faker(reference_python: str, kit_python: str) -> bool:
             results["check"] = run(command, folder, ["check", *config])
             results["discover"] = run(command, folder, ["discover", *config])
             for kind in ("full_refresh", "incremental"):
-                results[f"read {kind}"] = run(command, folder, ["read", *config, "--catalog", str(work / f"{kind}.json")])
+                catalog_file = str(work / f"{kind}.json")
+                results[f"read {kind}"] = run(command, folder, ["read", *config, "--catalog", catalog_file])
             state = work / f"state-{side}.json"
             state.write_text(json.dumps(final_states(results["read incremental"][1])))
             incremental = ["--catalog", str(work / "incremental.json"), "--state", str(state)]
@@ -147,7 +152,8 @@ def pytest_counts(python: str, folder: Path) -> str:
     done = subprocess.run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *suites], cwd=folder, capture_output=True, text=True
     )
-    counts = {kind: int(number) for number, kind in PYTEST_SUMMARY.findall(done.stdout.splitlines()[-1] if done.stdout else "")}
+    summary = done.stdout.splitlines()[-1] if done.stdout else ""
+    counts = {kind: int(number) for number, kind in PYTEST_SUMMARY.findall(summary)}
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     total = sum(counts.values())
     return "\n  ".join([f"{counts.get('passed', 0)}/{total} passed", *failed])

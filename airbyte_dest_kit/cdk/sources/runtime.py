@@ -21,11 +21,13 @@ from airbyte_dest_kit.cdk.models import (
     AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
     ConnectorSpecification,
+    FailureType,
     SyncMode,
     Type,
 )
 from airbyte_dest_kit.cdk.models.airbyte_protocol_serializers import plain
 from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream, StreamData
+from airbyte_dest_kit.cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
@@ -92,7 +94,7 @@ class SourceRuntime(KitSource):
         state: Iterable[Any] | Mapping[str, Any] | None,
     ) -> Iterator[AirbyteMessage]:
         """What ``read`` prints, as airbyte-cdk's ``AbstractSource.read`` yields it: the messages, once the read
-        is over; then the read's error, if a stream failed."""
+        is over; then, if a stream failed, an ``AirbyteTracedException`` saying which."""
         configured = ConfiguredAirbyteCatalog.model_validate(plain(catalog))
         saved = parse_state(plain(list(state) if not isinstance(state, Mapping) else state)) if state else SavedState()
         output = io.BytesIO()
@@ -103,8 +105,10 @@ class SourceRuntime(KitSource):
             failure = exc
         for line in output.getvalue().splitlines():
             yield AirbyteMessage.model_validate_json(line)
-        if failure is not None:
-            raise failure
+        if failure is not None:  # as airbyte-cdk raises it, once every stream had its turn
+            raise AirbyteTracedException(
+                message=failure.message, failure_type=FailureType(failure.failure_type)
+            ) from failure
 
 
 def wrapped_key(key: str | Sequence[str] | Sequence[Sequence[str]] | None) -> list[list[str]] | None:
