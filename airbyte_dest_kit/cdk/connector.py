@@ -55,8 +55,9 @@ class SpecFromPackage:
 
 
 def spec_as_dict(spec: ConnectorSpecification | dict[str, Any]) -> dict[str, Any]:
-    """What the kit's runtime reads: the spec as a plain object, as airbyte-cdk prints it (the protocol's
-    defaults, ``supportsNormalization`` and ``supportsDBT`` false, included); an override may return either form."""
+    """What the kit's runtime reads: the spec as a plain object, as airbyte-cdk 6 and 7 print it (with the
+    protocol's defaults, ``supportsNormalization`` and ``supportsDBT`` false); an override may return either
+    form."""
     if isinstance(spec, dict):
         return spec
     return ConnectorSpecificationSerializer.dump(spec)

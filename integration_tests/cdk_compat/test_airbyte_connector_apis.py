@@ -161,7 +161,7 @@ def test_serializers_round_trip_every_top_level_model_and_keep_the_nulls_of_data
     assert ConnectorSpecificationSerializer.dump(spec) == {
         "documentationUrl": "https://example.invalid/doc",
         "connectionSpecification": {"type": "object"},
-        "supportsNormalization": False,  # the protocol's defaults, printed as airbyte-cdk prints them
+        "supportsNormalization": False,  # the protocol's defaults, printed as airbyte-cdk 6 and 7 print them
         "supportsDBT": False,
     }
     # a blob compares by content, whichever side was built positionally or read back
