@@ -144,14 +144,14 @@ def compare_faker(reference_python: str, kit_python: str) -> bool:
         return all([compare(label, outputs["kit"][label], outputs["airbyte-cdk"][label]) for label in outputs["kit"]])
 
 
+# Airbyte's connectors also name test files *_tests.py
+PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=test_*.py *_test.py *_tests.py"]
 PYTEST_SUMMARY = re.compile(r"(\d+) (passed|failed|error)")
 
 
 def pytest_counts(python: str, folder: Path) -> str:
     suites = [name for name in ("unit_tests", "integration_tests") if (folder / name).is_dir()]
-    done = subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *suites], cwd=folder, capture_output=True, text=True
-    )
+    done = subprocess.run([python, *PYTEST, *suites], cwd=folder, capture_output=True, text=True)
     summary = done.stdout.splitlines()[-1] if done.stdout else ""
     counts = {kind: int(number) for number, kind in PYTEST_SUMMARY.findall(summary)}
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
