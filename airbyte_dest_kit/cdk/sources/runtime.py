@@ -7,8 +7,9 @@ when a command fails.
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from airbyte_dest_kit.cdk.connector import spec_as_dict
@@ -133,6 +134,7 @@ class StreamRuntime(KitStream):
         self._sync_modes = sync_modes
         self._legacy_state: dict[str, Any] = {}
         self._has_state_property = isinstance(getattr(type(stream), "state", None), property)
+        self._transform: Callable[[dict[str, Any]], None] | None = None
 
     # The kit's streams declare these on the class; here they are read from the wrapped stream.
     @property
@@ -206,6 +208,9 @@ class StreamRuntime(KitStream):
             stream_slice=stream_slice,
             stream_state=self.current_state(),
         )
+        transformer = self.stream.transformer
+        if not transformer.does_nothing:  # the stream's own schema, as airbyte-cdk casts by it
+            self._transform = functools.partial(transformer.transform, schema=self.json_schema())
         for item in records:
             data = self._record_data(item)
             if data is None:
@@ -221,8 +226,11 @@ class StreamRuntime(KitStream):
             item = AirbyteMessage(type=Type.TRACE, trace=item)
         elif isinstance(item, AirbyteLogMessage):
             item = AirbyteMessage(type=Type.LOG, log=item)
-        if not isinstance(item, AirbyteMessage):
-            return dict(item)
+        if not isinstance(item, AirbyteMessage):  # a mapping: the stream's transformer casts it
+            data = dict(item)
+            if self._transform is not None:
+                self._transform(data)
+            return data
         if item.type == Type.RECORD and item.record is not None:
             return dict(item.record.data)
         if item.type == Type.LOG and item.log is not None:  # logged, so that secrets are masked
