@@ -7,8 +7,9 @@ types of the stream's schema before the record goes out::
 With ``DefaultSchemaNormalization`` a value is cast when its field's schema names one type (besides
 ``null``): to ``str``, ``float`` (an integer too, as airbyte-cdk does), ``int``, ``bool`` (``"yes"``, ``"off"``…
 read as airbyte-cdk reads them), or a scalar wrapped in a list for an array whose ``items`` list scalar
-types; a value that does not cast stays as it is (airbyte-cdk also logs a warning). Objects (``properties``) and arrays (``items``) are walked, local ``$ref``s followed.
-With ``CustomSchemaNormalization``, the callback registered with ``registerCustomTransform`` runs after it.
+types; a value that does not cast stays as it is (airbyte-cdk also logs a warning). Objects
+(``properties``) and arrays (``items``) are walked, local ``$ref``s followed. With
+``CustomSchemaNormalization``, the callback registered with ``registerCustomTransform`` runs after it.
 
 Stricter than airbyte-cdk where it would lose data: a ``null`` stays ``null`` (airbyte-cdk turns it into the
 string ``"None"`` when the field is a non-nullable string).
