@@ -85,7 +85,7 @@ class Stream(abc.ABC):
         return current_stream_state
 
 
-class IncrementalMixin(abc.ABC):
+class CheckpointMixin(abc.ABC):
     """A stream that keeps its own ``state``: the runtime sets it before reading and saves it at checkpoints."""
 
     @property
@@ -97,3 +97,7 @@ class IncrementalMixin(abc.ABC):
     @abc.abstractmethod
     def state(self, value: MutableMapping[str, Any]) -> None:
         """Resume from ``value``."""
+
+
+class IncrementalMixin(CheckpointMixin, abc.ABC):
+    """An incremental stream keeping its own ``state`` (a ``cursor_field`` and the ``state`` property)."""
