@@ -60,9 +60,10 @@ class Batches(Stream, IncrementalMixin):
     cursor_field = "n"
     state_checkpoint_interval = 2
 
-    def __init__(self, fail_at: int | None = None) -> None:
+    def __init__(self, fail_at: int | None = None, api_key: str = "") -> None:
         self._state: MutableMapping[str, Any] = {}
         self.fail_at = fail_at
+        self.api_key = api_key
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -79,7 +80,7 @@ class Batches(Stream, IncrementalMixin):
         start = self._state.get("n", 0)
         estimate = AirbyteEstimateTraceMessage(name=self.name, type=EstimateType.STREAM, row_estimate=6)
         yield AirbyteTraceMessage(type=TraceType.ESTIMATE, emitted_at=1.0, estimate=estimate)
-        yield AirbyteLogMessage(level=Level.INFO, message=f"starting after {start}")
+        yield AirbyteLogMessage(level=Level.INFO, message=f"starting after {start} with key {self.api_key}")
         for batch in range(2):
             for i in range(3):
                 n = start + batch * 3 + i + 1
@@ -98,13 +99,14 @@ class SourceBatches(AbstractSource):
         self.fail_at = fail_at
 
     def spec(self, logger: Any = None) -> ConnectorSpecification:
-        return ConnectorSpecification(connectionSpecification={"type": "object"})
+        key = {"type": "string", "airbyte_secret": True}
+        return ConnectorSpecification(connectionSpecification={"type": "object", "properties": {"api_key": key}})
 
     def check_connection(self, logger: Any, config: Mapping[str, Any]) -> tuple[bool, Any]:
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
-        return [Batches(self.fail_at)]
+        return [Batches(self.fail_at, config.get("api_key", ""))]
 
 
 def incremental_catalog(name: str = "batches") -> ConfiguredAirbyteCatalog:
@@ -177,6 +179,8 @@ def test_read_yields_bare_traces_as_trace_and_checkpoints_as_airbyte_cdk_does() 
     assert outline(first) == [
         "STARTED", "ESTIMATE", "RUNNING", 1, 2, 3, 4, {"n": 3}, 5, 6, {"n": 3}, {"n": 6}, "COMPLETE",
     ]  # fmt: skip
+    # the bare log message comes in order too, as a LOG
+    assert [m.log.message for m in first[:3] if m.log] == ["starting after 0 with key "]
     records = [m.record for m in first if m.type == Type.RECORD and m.record is not None]
     assert records[0].data == {"n": 1, "note": None}  # nulls kept (airbyte-cdk 6 drops top-level ones)
 
@@ -213,14 +217,15 @@ def test_discover_takes_a_logger_and_returns_the_catalog() -> None:
 
 def test_entrypoint_wrapper_runs_the_command_line_and_exposes_logs_states_and_statuses() -> None:
     handlers_before = logging.getLogger("airbyte").handlers[:]
-    output = read(SourceBatches(), {}, incremental_catalog())
+    output = read(SourceBatches(), {"api_key": "sk-compat-secret-123"}, incremental_catalog())
     assert logging.getLogger("airbyte").handlers == handlers_before  # the run's own handler is gone again
     assert [r.record.data["n"] for r in output.records if r.record] == [1, 2, 3, 4, 5, 6]
     assert output.most_recent_state.stream_state == AirbyteStateBlob(n=6)
     assert [s.state.sourceStats.recordCount for s in output.state_messages if s.state and s.state.sourceStats] == [
         4.0, 2.0, 0.0,
     ]  # fmt: skip
-    assert output.is_in_logs("starting after 0")  # the bare log message, as a LOG
+    assert output.is_in_logs(r"starting after 0 with key \*\*\*\*")  # the bare log message, masked
+    assert output.is_not_in_logs("sk-compat-secret")
     assert [status.value for status in output.get_stream_statuses("batches")] == ["STARTED", "RUNNING", "COMPLETE"]
     assert not output.errors
 

@@ -32,12 +32,11 @@ from airbyte_dest_kit.cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
+from airbyte_dest_kit.runtime.secrets import mask_secrets
 from airbyte_dest_kit.sources.source import Source as KitSource
 from airbyte_dest_kit.sources.state import SavedState, parse_state
 from airbyte_dest_kit.sources.stream import Record, StreamSlice
 from airbyte_dest_kit.sources.stream import Stream as KitStream
-
-LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
 
 
 class CdkSource(Protocol):
@@ -68,7 +67,10 @@ class SourceRuntime(KitSource):
         streams = self.connector.streams(config)
         for stream in streams:
             stream.events = self.events  # HTTP streams report rate limits through the kit's events
-        return [StreamRuntime(stream, self.sync_modes) for stream in streams]
+        return [StreamRuntime(stream, self.sync_modes, self.masked) for stream in streams]
+
+    def masked(self, text: str) -> str:
+        return mask_secrets(text, self.secrets)
 
     def concurrency_level(self, config: Mapping[str, Any]) -> int:
         """The connector's ``concurrency_level`` attribute (a kit extension: airbyte-cdk has no such hook
@@ -128,9 +130,12 @@ class StreamRuntime(KitStream):
     result of the deprecated ``get_updated_state(state, record)``.
     """
 
-    def __init__(self, stream: Stream, sync_modes: Mapping[StreamKey, SyncMode]) -> None:
+    def __init__(
+        self, stream: Stream, sync_modes: Mapping[StreamKey, SyncMode], masked: Callable[[str], str] = str
+    ) -> None:
         super().__init__()
         self.stream = stream
+        self._masked = masked  # what a LOG message the stream yields may show
         self._sync_modes = sync_modes
         self._legacy_state: dict[str, Any] = {}
         self._has_state_property = isinstance(getattr(type(stream), "state", None), property)
@@ -221,7 +226,7 @@ class StreamRuntime(KitStream):
 
     def _record_data(self, item: StreamData | AirbyteTraceMessage | AirbyteLogMessage) -> dict[str, Any] | None:
         """A record's data. What else a stream may yield goes out as airbyte-cdk sends it: a bare trace
-        (an estimate) as a TRACE, a bare log as a LOG, any other message as it is."""
+        (an estimate) as a TRACE, a bare log as a LOG (secrets masked), any other message as it is."""
         if isinstance(item, AirbyteTraceMessage):
             item = AirbyteMessage(type=Type.TRACE, trace=item)
         elif isinstance(item, AirbyteLogMessage):
@@ -233,9 +238,10 @@ class StreamRuntime(KitStream):
             return data
         if item.type == Type.RECORD and item.record is not None:
             return dict(item.record.data)
-        if item.type == Type.LOG and item.log is not None:  # logged, so that secrets are masked
-            self.stream.logger.log(LOG_LEVELS.get(item.log.level.value, 20), item.log.message)
-        elif self.stream.events is not None:
+        if item.type == Type.LOG and item.log is not None:
+            log = AirbyteLogMessage(level=item.log.level, message=self._masked(item.log.message))
+            item = AirbyteMessage(type=Type.LOG, log=log)
+        if self.stream.events is not None:  # in order with the records around it
             self.stream.events.message(plain(item))
         return None
 
