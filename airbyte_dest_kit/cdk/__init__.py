@@ -1,10 +1,13 @@
 """airbyte-cdk's module paths, run by the kit: port a connector by changing ``airbyte_cdk`` to
 ``airbyte_dest_kit.cdk`` in its imports.
 
-What guides use is here: ``destinations.Destination``, ``sources.AbstractSource``, ``sources.streams.Stream``
-/ ``IncrementalMixin``, ``sources.streams.http.HttpStream``, ``…http.requests_native_auth.TokenAuthenticator``,
-``entrypoint.launch``, ``models``, ``AirbyteLogger``, ``utils.AirbyteTracedException``, with ``spec.yaml``
-or ``spec.json`` and ``schemas/<stream>.json`` in the connector's package. The connector then gets the
+What guides and Airbyte's own connectors use is here: ``destinations.Destination``, ``sources.AbstractSource``,
+``sources.streams.Stream`` / ``IncrementalMixin``, ``sources.streams.http.HttpStream``,
+``…http.requests_native_auth.TokenAuthenticator``, ``entrypoint.launch``, ``models`` (and
+``models.airbyte_protocol``, ``models.airbyte_protocol_serializers``), ``AirbyteLogger``,
+``utils.AirbyteTracedException``, with ``spec.yaml`` or ``spec.json`` and ``schemas/<stream>.json`` in the
+connector's package; and what their tests use, in ``test`` (``entrypoint_wrapper``, ``catalog_builder``,
+``state_builder``, ``mock_http``). The connector then gets the
 kit's behaviour (:mod:`airbyte_dest_kit.cdk.sources.runtime` for sources,
 :class:`~airbyte_dest_kit.cdk.destinations.destination.DestinationRuntime` for destinations). HTTP names
 are imported on first use (they need the ``http`` extra).

@@ -15,6 +15,7 @@ from typing import Any
 
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
 from airbyte_dest_kit.cdk.models import ConnectorSpecification
+from airbyte_dest_kit.cdk.models.airbyte_protocol_serializers import ConnectorSpecificationSerializer
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.runtime.config import read_json_file
 from airbyte_dest_kit.runtime.spec_file import find_spec_file, read_spec_file
@@ -54,8 +55,9 @@ class SpecFromPackage:
 
 
 def spec_as_dict(spec: ConnectorSpecification | dict[str, Any]) -> dict[str, Any]:
-    """What the kit's runtime reads: the spec as a plain object (an override may return either form)."""
+    """What the kit's runtime reads: the spec as a plain object, as airbyte-cdk 6 and 7 print it (with the
+    protocol's defaults, ``supportsNormalization`` and ``supportsDBT`` false); an override may return either
+    form."""
     if isinstance(spec, dict):
         return spec
-    dumped: dict[str, Any] = spec.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    return dumped
+    return ConnectorSpecificationSerializer.dump(spec)

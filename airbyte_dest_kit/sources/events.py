@@ -52,6 +52,10 @@ class SourceEvents:
         else:
             self._sink(message)
 
+    def message(self, message: dict[str, Any]) -> None:
+        """A message the stream being read sends itself (an estimate TRACE, say), in order with its records."""
+        self._emit(message)
+
     def rate_limited(self, wait_seconds: float) -> None:
         """The stream being read waits ``wait_seconds`` for its API quota: STREAM_STATUS RUNNING, RATE_LIMITED."""
         if self.current_stream is None:

@@ -125,6 +125,7 @@ class Reader:
         pending, write_pending = self.output.pending, self.output.write_pending
         dumps, suffix, interval = orjson.dumps, RECORD_SUFFIX, stream.checkpoint_interval
         count = 0  # records since this stream's previous checkpoint
+        due_at = interval  # the count at which the next interval checkpoint is due
         running = False
         pacer = CheckpointPacer(stream.min_seconds_between_states)
         owed = True  # a checkpoint the stream still needs (at least the final one)
@@ -151,9 +152,12 @@ class Reader:
                     for record in records:
                         pending.append(prefix + dumps(record) + suffix)
                         count += 1
-                        if count == interval:
-                            self._checkpoint(stream, count)
-                            count = 0
+                        if count == due_at:
+                            if stream.interval_checkpoint_due():
+                                self._checkpoint(stream, count)
+                                count, due_at = 0, interval
+                            else:
+                                due_at = count + (interval or 0)
                         if len(pending) >= BLOCK_LINES:
                             write_pending()
             except Exception:
@@ -163,7 +167,7 @@ class Reader:
             owed = True
             if pacer.due():
                 self._checkpoint(stream, count)
-                count, owed = 0, False
+                count, owed, due_at = 0, False, interval
         if owed:  # the last slice's merged checkpoint, or, with no slice at all, where the next sync resumes
             self._checkpoint(stream, count)
 

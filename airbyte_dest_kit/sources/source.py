@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
+from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
 from airbyte_dest_kit.runtime.config import load_catalog, read_json_file
 from airbyte_dest_kit.runtime.connector import Connector
@@ -100,6 +101,13 @@ class Source(Connector):
     def _read(self, config: dict[str, Any], args: argparse.Namespace, out: MessageWriter) -> None:
         catalog = load_catalog(args.catalog)
         saved = parse_state(read_json_file(args.state, "state")) if args.state else SavedState()
+        self.read_catalog(config, catalog, saved, out)
+
+    def read_catalog(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, saved: SavedState, out: MessageWriter
+    ) -> None:
+        """What ``read`` does once its files are loaded: the catalog's streams, resumed from ``saved``, as
+        messages to ``out``; raises once every stream had its turn if any failed."""
         streams = self._streams_by_key(config)
         output = BufferedOutput(out)
         self.events.bind(output.message, self.add_secret)

@@ -109,6 +109,12 @@ class Stream(abc.ABC):
         path for streams that serialise many records at once. ``None`` (the default): use :meth:`read`."""
         return None
 
+    def interval_checkpoint_due(self) -> bool:
+        """Whether the checkpoint that ``checkpoint_interval`` records call for is taken now; when not, the
+        next one is due ``checkpoint_interval`` records later (airbyte-cdk style streams skip it while their
+        state is still empty)."""
+        return True
+
     def close_slice(self, stream_slice: StreamSlice) -> None:
         """Every record of ``stream_slice`` and of the slices before it is out: move the state past it.
         Called in slice order, on the thread that writes the output, before the checkpoint that follows."""

@@ -53,6 +53,27 @@ def test_checkpoint_interval_adds_states_inside_a_slice(tmp_path: Path) -> None:
     ]
 
 
+def test_a_skipped_interval_checkpoint_is_due_again_an_interval_later_and_restarts_after_a_slice(
+    tmp_path: Path,
+) -> None:
+    class NotBeforeThree(Numbers):
+        checkpoint_interval: ClassVar[int | None] = 2
+
+        def interval_checkpoint_due(self) -> bool:
+            return bool(self.dump_state()) and self.dump_state()["last_id"] >= 3
+
+    # slices of 5: the checkpoint due at record 2 is skipped, the next one comes at 4 covering 4 records;
+    # the second slice counts from its start again (due at 7, then 9)
+    run = read(make(tmp_path, NotBeforeThree("nums", 10, 5)), configured_catalog([("nums", "incremental")]))
+    assert [(s["stream"]["stream_state"]["last_id"], s["sourceStats"]["recordCount"]) for s in run.states()] == [
+        (4, 4.0),
+        (5, 1.0),
+        (7, 2.0),
+        (9, 2.0),
+        (10, 1.0),
+    ]
+
+
 def test_records_come_in_canonical_key_order_with_stream_first(tmp_path: Path) -> None:
     stream = Numbers("nums", 1, 1, namespace="crm")
     run = read(make(tmp_path, stream), configured_catalog([("nums", "full_refresh")], "crm"))

@@ -1,19 +1,33 @@
-"""``airbyte_cdk.models``: the Airbyte protocol models (the kit's pydantic ones, which keep unknown keys).
+"""``airbyte_cdk.models``: the Airbyte protocol models (the kit's pydantic ones, which keep unknown keys) and
+their serializers.
 
 The kit's own list is re-exported; any other model of ``airbyte_protocol.models`` is found on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from airbyte_dest_kit.cdk.models.airbyte_protocol import *  # noqa: F403 - the models, by their __all__
+from airbyte_dest_kit.cdk.models.airbyte_protocol import __all__ as _models
+from airbyte_dest_kit.cdk.models.airbyte_protocol import __getattr__ as __getattr__
+from airbyte_dest_kit.cdk.models.airbyte_protocol_serializers import (
+    AirbyteCatalogSerializer,
+    AirbyteMessageSerializer,
+    AirbyteStateMessageSerializer,
+    AirbyteStreamSerializer,
+    AirbyteStreamStateSerializer,
+    ConfiguredAirbyteCatalogSerializer,
+    ConfiguredAirbyteStreamSerializer,
+    ConnectorSpecificationSerializer,
+)
 
-from airbyte_dest_kit.protocol.models import *  # noqa: F403 - exactly the kit's protocol models, by their __all__
-from airbyte_dest_kit.protocol.models import __all__ as __all__
-
-
-def __getattr__(name: str) -> Any:
-    models = importlib.import_module("airbyte_protocol.models")
-    if name.startswith("_") or not hasattr(models, name):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(models, name)
+__all__ = [
+    *_models,
+    "AirbyteCatalogSerializer",
+    "AirbyteMessageSerializer",
+    "AirbyteStateMessageSerializer",
+    "AirbyteStreamSerializer",
+    "AirbyteStreamStateSerializer",
+    "ConfiguredAirbyteCatalogSerializer",
+    "ConfiguredAirbyteStreamSerializer",
+    "ConnectorSpecificationSerializer",
+]

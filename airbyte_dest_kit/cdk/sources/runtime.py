@@ -7,29 +7,52 @@ when a command fails.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, cast
+import functools
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, cast
 
 from airbyte_dest_kit.cdk.connector import spec_as_dict
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
-from airbyte_dest_kit.cdk.models import AirbyteConnectionStatus, AirbyteMessage, SyncMode, Type
-from airbyte_dest_kit.cdk.sources.abstract_source import AbstractSource
-from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream
+from airbyte_dest_kit.cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteTraceMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    FailureType,
+    SyncMode,
+    Type,
+)
+from airbyte_dest_kit.cdk.models.airbyte_protocol_serializers import plain
+from airbyte_dest_kit.cdk.sources.streams.core import IncrementalMixin, Stream, StreamData
+from airbyte_dest_kit.cdk.utils.traced_exception import AirbyteTracedException
+from airbyte_dest_kit.errors import ConnectorError
 from airbyte_dest_kit.protocol.codec import MessageWriter
 from airbyte_dest_kit.protocol.stream_keys import StreamKey
-from airbyte_dest_kit.runtime.config import load_catalog
+from airbyte_dest_kit.runtime.secrets import mask_secrets
 from airbyte_dest_kit.sources.source import Source as KitSource
+from airbyte_dest_kit.sources.state import SavedState, parse_state
 from airbyte_dest_kit.sources.stream import Record, StreamSlice
 from airbyte_dest_kit.sources.stream import Stream as KitStream
 
-LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
+
+class CdkSource(Protocol):
+    """What the runtime uses of an airbyte-cdk style ``AbstractSource``."""
+
+    def spec(self, logger: Any = None) -> ConnectorSpecification | dict[str, Any]: ...
+
+    def check(self, logger: Any, config: Mapping[str, Any]) -> AirbyteConnectionStatus: ...
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]: ...
 
 
 class SourceRuntime(KitSource):
     """A kit source whose spec, check and streams are the airbyte-cdk style ``AbstractSource``'s."""
 
-    def __init__(self, connector: AbstractSource) -> None:
+    def __init__(self, connector: CdkSource) -> None:
         super().__init__()
         self.connector = connector
         self.sync_modes: dict[StreamKey, SyncMode] = {}
@@ -44,7 +67,10 @@ class SourceRuntime(KitSource):
         streams = self.connector.streams(config)
         for stream in streams:
             stream.events = self.events  # HTTP streams report rate limits through the kit's events
-        return [StreamRuntime(stream, self.sync_modes) for stream in streams]
+        return [StreamRuntime(stream, self.sync_modes, self.masked) for stream in streams]
+
+    def masked(self, text: str) -> str:
+        return mask_secrets(text, self.secrets)
 
     def concurrency_level(self, config: Mapping[str, Any]) -> int:
         """The connector's ``concurrency_level`` attribute (a kit extension: airbyte-cdk has no such hook
@@ -52,12 +78,40 @@ class SourceRuntime(KitSource):
         level: int = getattr(self.connector, "concurrency_level", 1)
         return level
 
-    def run_command(self, args: argparse.Namespace, out: MessageWriter) -> None:
-        if args.command == "read":  # airbyte-cdk streams are told their sync mode; the kit's are not
-            for configured in load_catalog(args.catalog).streams:
-                key = (configured.stream.namespace, configured.stream.name)
-                self.sync_modes[key] = configured.sync_mode
-        super().run_command(args, out)
+    def read_catalog(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, saved: SavedState, out: MessageWriter
+    ) -> None:
+        for configured in catalog.streams:  # airbyte-cdk streams are told their sync mode; the kit's are not
+            self.sync_modes[(configured.stream.namespace, configured.stream.name)] = configured.sync_mode
+        super().read_catalog(config, catalog, saved, out)
+
+    def catalog(self, config: Mapping[str, Any]) -> AirbyteCatalog:
+        """What ``discover`` prints, as airbyte-cdk's ``AbstractSource.discover`` returns it."""
+        streams = [stream.as_airbyte_stream() for stream in self.streams(config)]
+        return AirbyteCatalog.model_validate({"streams": streams})
+
+    def messages(
+        self,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog | Mapping[str, Any],
+        state: Iterable[Any] | Mapping[str, Any] | None,
+    ) -> Iterator[AirbyteMessage]:
+        """What ``read`` prints, as airbyte-cdk's ``AbstractSource.read`` yields it: the messages, once the read
+        is over; then, if a stream failed, an ``AirbyteTracedException`` saying which."""
+        configured = ConfiguredAirbyteCatalog.model_validate(plain(catalog))
+        saved = parse_state(plain(list(state) if not isinstance(state, Mapping) else state)) if state else SavedState()
+        output = io.BytesIO()
+        failure: ConnectorError | None = None
+        try:
+            self.read_catalog(config, configured, saved, MessageWriter(output))
+        except ConnectorError as exc:
+            failure = exc
+        for line in output.getvalue().splitlines():
+            yield AirbyteMessage.model_validate_json(line)
+        if failure is not None:  # as airbyte-cdk raises it, once every stream had its turn
+            raise AirbyteTracedException(
+                message=failure.message, failure_type=FailureType(failure.failure_type)
+            ) from failure
 
 
 def wrapped_key(key: str | Sequence[str] | Sequence[Sequence[str]] | None) -> list[list[str]] | None:
@@ -76,12 +130,16 @@ class StreamRuntime(KitStream):
     result of the deprecated ``get_updated_state(state, record)``.
     """
 
-    def __init__(self, stream: Stream, sync_modes: Mapping[StreamKey, SyncMode]) -> None:
+    def __init__(
+        self, stream: Stream, sync_modes: Mapping[StreamKey, SyncMode], masked: Callable[[str], str] = str
+    ) -> None:
         super().__init__()
         self.stream = stream
+        self._masked = masked  # what a LOG message the stream yields may show
         self._sync_modes = sync_modes
         self._legacy_state: dict[str, Any] = {}
         self._has_state_property = isinstance(getattr(type(stream), "state", None), property)
+        self._transform: Callable[[dict[str, Any]], None] | None = None
 
     # The kit's streams declare these on the class; here they are read from the wrapped stream.
     @property
@@ -155,6 +213,9 @@ class StreamRuntime(KitStream):
             stream_slice=stream_slice,
             stream_state=self.current_state(),
         )
+        transformer = self.stream.transformer
+        if not transformer.does_nothing:  # the stream's own schema, as airbyte-cdk casts by it
+            self._transform = functools.partial(transformer.transform, schema=self.json_schema())
         for item in records:
             data = self._record_data(item)
             if data is None:
@@ -163,12 +224,27 @@ class StreamRuntime(KitStream):
                 self._legacy_state = dict(self.stream.get_updated_state(self._legacy_state, data))
             yield data
 
-    def _record_data(self, item: Mapping[str, Any] | AirbyteMessage) -> dict[str, Any] | None:
-        """A record's data; a LOG message a stream yields is logged; other messages are not records."""
-        if not isinstance(item, AirbyteMessage):
-            return dict(item)
+    def _record_data(self, item: StreamData | AirbyteTraceMessage | AirbyteLogMessage) -> dict[str, Any] | None:
+        """A record's data. What else a stream may yield goes out as airbyte-cdk sends it: a bare trace
+        (an estimate) as a TRACE, a bare log as a LOG (secrets masked), any other message as it is."""
+        if isinstance(item, AirbyteTraceMessage):
+            item = AirbyteMessage(type=Type.TRACE, trace=item)
+        elif isinstance(item, AirbyteLogMessage):
+            item = AirbyteMessage(type=Type.LOG, log=item)
+        if not isinstance(item, AirbyteMessage):  # a mapping: the stream's transformer casts it
+            data = dict(item)
+            if self._transform is not None:
+                self._transform(data)
+            return data
         if item.type == Type.RECORD and item.record is not None:
             return dict(item.record.data)
         if item.type == Type.LOG and item.log is not None:
-            self.stream.logger.log(LOG_LEVELS.get(item.log.level.value, 20), item.log.message)
+            log = AirbyteLogMessage(level=item.log.level, message=self._masked(item.log.message))
+            item = AirbyteMessage(type=Type.LOG, log=log)
+        if self.stream.events is not None:  # in order with the records around it
+            self.stream.events.message(plain(item))
         return None
+
+    def interval_checkpoint_due(self) -> bool:
+        # airbyte-cdk skips a checkpoint while the state is still empty
+        return bool(self.current_state())

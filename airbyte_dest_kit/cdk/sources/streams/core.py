@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 from airbyte_dest_kit.cdk.connector import load_stream_schema
 from airbyte_dest_kit.cdk.logger import AirbyteLogger
 from airbyte_dest_kit.cdk.models import AirbyteMessage, SyncMode
+from airbyte_dest_kit.cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_dest_kit.sources.events import SourceEvents
 
 StreamData: TypeAlias = Mapping[str, Any] | AirbyteMessage
@@ -30,6 +31,8 @@ class Stream(abc.ABC):
     source_defined_cursor = True
     state_checkpoint_interval: int | None = None
     events: SourceEvents | None = None  # set by the runtime: where rate limits are reported
+    transformer = TypeTransformer(TransformConfig.NoTransform)
+    """Casts the records the stream yields as mappings to its schema's types (see ``sources.utils.transform``)."""
 
     @property
     def name(self) -> str:
@@ -82,7 +85,7 @@ class Stream(abc.ABC):
         return current_stream_state
 
 
-class IncrementalMixin(abc.ABC):
+class CheckpointMixin(abc.ABC):
     """A stream that keeps its own ``state``: the runtime sets it before reading and saves it at checkpoints."""
 
     @property
@@ -94,3 +97,7 @@ class IncrementalMixin(abc.ABC):
     @abc.abstractmethod
     def state(self, value: MutableMapping[str, Any]) -> None:
         """Resume from ``value``."""
+
+
+class IncrementalMixin(CheckpointMixin, abc.ABC):
+    """An incremental stream keeping its own ``state`` (a ``cursor_field`` and the ``state`` property)."""

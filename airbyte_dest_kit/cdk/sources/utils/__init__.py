@@ -1,0 +1,1 @@
+"""``airbyte_cdk.sources.utils``."""
