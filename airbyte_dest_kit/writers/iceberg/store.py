@@ -1,0 +1,398 @@
+"""The Iceberg store: one Iceberg table per kit table (the stream's, its staging and tombstone tables) in the
+namespace of the stream's schema, under the modes of :mod:`airbyte_dest_kit.store`, through pyiceberg.
+
+Commits: every operation is one Iceberg commit (a snapshot whose summary names the sync and generation,
+``airbyte.sync-id`` / ``airbyte.generation-id``), so a batch is visible whole or not at all, and ``write``
+returns only once it is committed: the states it covers are echoed after that. A commit that loses a race
+(another writer committed first: ``CommitFailedException``) reloads the table and runs again.
+
+Modes, and what Iceberg brings to them:
+
+- append: each batch is one append; files follow the table's ``write.target-file-size-bytes`` (config
+  ``target_file_size_mb``). When a stream completes, the files this sync appended are compacted, per
+  partition, when there are more than :data:`COMPACT_AFTER_FILES` of them (one commit replacing them).
+- overwrite / truncate refresh: batches go to the staging table; the swap replaces the final table's
+  contents by the staging rows in one commit (a delete and appends in one transaction): readers see the
+  old snapshot until then, and a failed sync leaves it current.
+- append_dedup (:class:`~airbyte_dest_kit.store.Merges`): each batch is merged copy-on-write. The rows
+  already held for the batch's keys are read (a filter on the key values, which Iceberg's column
+  statistics use to skip files that cannot hold them), the winner rule applied in Arrow
+  (:func:`~airbyte_dest_kit.streams.winner.merge_arrow`), and one overwrite commit replaces the rows of
+  those keys: only the data files that hold one are rewritten. Memory follows the batch, not the table.
+  No equality-delete files are written: every engine reads the result.
+
+Schema evolution: a new column is added (an Iceberg schema update, old files read it as NULL). A type
+change the kit widens (:func:`~airbyte_dest_kit.streams.schema.widen`) that Iceberg cannot promote in
+place (``long`` to ``double``, anything to ``string``) rewrites the table in one commit: the column
+replaced by one of the wider type, the rows cast.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.expressions import (
+    AlwaysTrue,
+    And,
+    BooleanExpression,
+    EqualTo,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+    NotEqualTo,
+    Or,
+)
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.table import Table, Transaction
+
+from airbyte_dest_kit.destination.writer import Capabilities
+from airbyte_dest_kit.errors import ConfigError, TransientError
+from airbyte_dest_kit.store import ColumnTypes, MergeTarget, StoreWriter, SwapPair, plan_evolution
+from airbyte_dest_kit.streams.schema import ColumnType
+from airbyte_dest_kit.streams.spec import GENERATION_ID, StreamSpec
+from airbyte_dest_kit.streams.winner import conform, merge_arrow
+from airbyte_dest_kit.writers.iceberg.catalog import CatalogConfig
+from airbyte_dest_kit.writers.iceberg.tables import Partitioning, column_type, doc, iceberg_type, schema_for
+
+COMMIT_ATTEMPTS = 10
+# At a stream's end, the files one sync appended to one partition are compacted when more than this many.
+COMPACT_AFTER_FILES = 4
+SYNC_ID = "airbyte.sync-id"
+GENERATION = "airbyte.generation-id"
+TARGET_FILE_SIZE = "write.target-file-size-bytes"
+
+
+class IcebergWriter(StoreWriter):
+    naming = Capabilities(case_sensitive_identifiers=True)
+
+    def __init__(
+        self,
+        catalog: CatalogConfig,
+        *,
+        namespace: str = "default",
+        partitioning: Partitioning | None = None,
+        target_file_bytes: int | None = None,
+    ) -> None:
+        self.config = catalog
+        self.namespace = namespace
+        self.partitioning = partitioning
+        self.target_file_bytes = target_file_bytes
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = self.config.load()
+        return self._catalog
+
+    def check(self) -> None:
+        probe = (self.namespace, f"_airbyte_connection_check_{random.getrandbits(32):08x}")
+        try:
+            self.create_schema(self.namespace)
+            self.catalog.create_table(probe, schema_for([("ok", ColumnType.BOOLEAN)]))
+            self.catalog.purge_table(probe)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError(
+                f"config keys 'catalog' / 'warehouse': cannot create a table in namespace {self.namespace!r} "
+                f"of warehouse {self.config.warehouse!r}: {exc}"
+            ) from exc
+
+    def opened(self, stream: StreamSpec) -> None:
+        if self.partitioning is not None:
+            self.partitioning.check(stream)
+
+    # -- tables -----------------------------------------------------------------------------------
+
+    def _load(self, stream: StreamSpec, table: str) -> Table | None:
+        try:
+            return self.catalog.load_table((stream.schema_name, table))
+        except NoSuchTableError:
+            return None
+
+    def _require(self, stream: StreamSpec, table: str) -> Table:
+        loaded = self._load(stream, table)
+        if loaded is None:
+            raise TransientError(f"stream {stream.label!r}: Iceberg table {stream.schema_name}.{table} disappeared")
+        return loaded
+
+    def _commit(self, stream: StreamSpec, table: str, change: Callable[[Transaction], None]) -> None:
+        """``change`` in one commit on the table as it is now; lost races (another writer committed first)
+        are retried on the reloaded table."""
+        for attempt in range(COMMIT_ATTEMPTS):
+            transaction = self._require(stream, table).transaction()
+            change(transaction)
+            try:
+                transaction.commit_transaction()
+                return
+            except CommitFailedException as exc:
+                if attempt == COMMIT_ATTEMPTS - 1:
+                    raise TransientError(
+                        f"stream {stream.label!r}: Iceberg table {stream.schema_name}.{table}: "
+                        f"{COMMIT_ATTEMPTS} commits lost to concurrent writers: {exc}"
+                    ) from exc
+                time.sleep(random.uniform(0.01, 0.1) * 2**attempt)  # jittered: racing writers spread out
+
+    @staticmethod
+    def _properties(stream: StreamSpec) -> dict[str, str]:
+        return {SYNC_ID: str(stream.sync_id), GENERATION: str(stream.generation_id)}
+
+    # -- the store --------------------------------------------------------------------------------
+
+    def create_schema(self, schema: str) -> None:
+        try:
+            self.catalog.create_namespace(schema)
+        except NamespaceAlreadyExistsError:
+            pass
+
+    def columns(self, stream: StreamSpec, table: str) -> ColumnTypes | None:
+        loaded = self._load(stream, table)
+        if loaded is None:
+            return None
+        return {f.name: column_type(f) for f in loaded.schema().fields}
+
+    def evolve(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        loaded = self._load(stream, table)
+        if loaded is None:
+            self._create(stream, table, columns)
+            return
+        existing = {f.name: column_type(f) for f in loaded.schema().fields}
+        adds, retypes = plan_evolution(existing, columns, case_sensitive=True)
+        if adds:
+
+            def add(transaction: Transaction) -> None:
+                with transaction.update_schema() as update:
+                    for name, kind in adds:
+                        update.add_column(name, iceberg_type(kind), doc=doc(kind))
+
+            self._commit(stream, table, add)
+        if retypes:
+            self._retype(stream, table, retypes)
+
+    def _create(self, stream: StreamSpec, table: str, columns: Sequence[tuple[str, ColumnType]]) -> None:
+        # The primary key as identifier fields, on the tables that hold one row per key.
+        keyed = stream.dedup and table in (stream.table_name, stream.staging_table_name)
+        schema = schema_for(columns, stream.primary_key if keyed else ())
+        properties = {TARGET_FILE_SIZE: str(self.target_file_bytes)} if self.target_file_bytes else {}
+        spec = self.partitioning.spec(stream, schema) if self.partitioning else None
+        kwargs: dict[str, Any] = {"partition_spec": spec} if spec is not None else {}
+        self.catalog.create_table((stream.schema_name, table), schema, properties=properties, **kwargs)
+
+    def _retype(self, stream: StreamSpec, table: str, retypes: Sequence[tuple[str, ColumnType]]) -> None:
+        """Columns Iceberg cannot promote in place: replaced by wider ones, every row rewritten, one commit."""
+        source = self._require(stream, table)
+        wanted = {name: kind for name, kind in retypes}
+        fields = [(f.name, wanted.get(f.name) or column_type(f)) for f in source.schema().fields]
+        target = pa.schema([pa.field(name, kind.arrow_type) for name, kind in fields if kind is not None])
+        reader = source.scan().to_arrow_batch_reader()  # the snapshot before the change, read while rewriting
+
+        def rewrite(transaction: Transaction) -> None:
+            with transaction.update_schema() as update:
+                for name in wanted:
+                    update.delete_column(name)
+            with transaction.update_schema() as update:
+                for name, kind in retypes:
+                    update.add_column(name, iceberg_type(kind), doc=doc(kind))
+            transaction.delete(AlwaysTrue(), snapshot_properties=self._properties(stream))
+            for batch in reader:
+                transaction.append(pa.Table.from_batches([conform(batch, target)]), self._properties(stream))
+
+        transaction = source.transaction()  # not retried: the reader belongs to this snapshot
+        rewrite(transaction)
+        transaction.commit_transaction()
+
+    def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self._commit(stream, table, lambda t: t.append(self._fit(stream, t, rows), self._properties(stream)))
+
+    @staticmethod
+    def _fit(stream: StreamSpec, transaction: Transaction, rows: pa.Table) -> pa.Table:
+        """``rows`` in the table's column order and types, required (identifier) columns non-nullable."""
+        schema = transaction.table_metadata.schema()
+        fields = []
+        for f in schema.fields:
+            kind = column_type(f)
+            if kind is not None and f.name in rows.column_names:
+                fields.append(pa.field(f.name, kind.arrow_type, nullable=not f.required))
+        return rows.select([f.name for f in fields]).cast(pa.schema(fields))
+
+    def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
+        rows = self.scan(stream, source)
+        if rows is None:
+            return
+
+        def copy(transaction: Transaction) -> None:
+            for batch in rows:
+                transaction.append(
+                    self._fit(stream, transaction, pa.Table.from_batches([batch])), self._properties(stream)
+                )
+
+        self._commit(stream, target, copy)
+
+    def drop(self, stream: StreamSpec, table: str) -> None:
+        try:
+            self.catalog.purge_table((stream.schema_name, table))
+        except NoSuchTableError:
+            pass
+
+    def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
+        other = Or(_predicate(IsNull, GENERATION_ID), _predicate(NotEqualTo, GENERATION_ID, generation))
+        loaded = self._require(stream, table)
+        found = loaded.scan(row_filter=other, selected_fields=(GENERATION_ID,), limit=1).to_arrow()
+        return bool(found.num_rows == 0)
+
+    def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
+        older = Or(_predicate(IsNull, GENERATION_ID), _predicate(LessThan, GENERATION_ID, minimum))
+        self._commit(stream, table, lambda t: t.delete(older, snapshot_properties=self._properties(stream)))
+
+    def scan(self, stream: StreamSpec, table: str) -> Iterator[pa.RecordBatch] | None:
+        loaded = self._load(stream, table)
+        if loaded is None:
+            return None
+        return _batches(loaded)
+
+    # -- swap: the staging rows replace the final table's in one commit ---------------------------
+
+    def swap(self, stream: StreamSpec, pairs: Sequence[SwapPair]) -> None:
+        for pair in pairs:
+            staged = self._load(stream, pair.staging)
+            if staged is None:
+                continue
+            self.evolve(
+                stream, pair.final, [(f.name, column_type(f) or ColumnType.STRING) for f in staged.schema().fields]
+            )
+            reader = staged.scan().to_arrow_batch_reader()
+
+            transaction = self._require(stream, pair.final).transaction()
+            transaction.delete(AlwaysTrue(), snapshot_properties=self._properties(stream))
+            for batch in reader:
+                transaction.append(
+                    self._fit(stream, transaction, pa.Table.from_batches([batch])), self._properties(stream)
+                )
+            transaction.commit_transaction()  # a lost race fails the sync (the staged rows stay for the retry)
+            self.drop(stream, pair.staging)
+
+    # -- merge: copy-on-write of the files holding the batch's keys -------------------------------
+
+    def merge(self, stream: StreamSpec, target: MergeTarget, source: pa.Table | str) -> None:
+        if isinstance(source, str):  # staged rows, one per key already: merged a bounded batch at a time
+            for batch in self.scan(stream, source) or iter(()):
+                self._merge(stream, target, pa.Table.from_batches([batch]))
+            return
+        self._merge(stream, target, source)
+
+    def _merge(self, stream: StreamSpec, target: MergeTarget, rows: pa.Table) -> None:
+        schema = stream.arrow_schema
+        rows = pa.Table.from_batches([conform(b, schema) for b in rows.to_batches()], schema=schema)
+        if rows.num_rows == 0:
+            return
+        keys = key_filter(stream, rows)
+        tables = [target.live] + ([target.tombstones] if target.tombstones else [])
+        held = [self._rows_matching(stream, table, keys) for table in tables]
+        live, deleted = merge_arrow(stream, held, rows)
+        for table, winners in zip(tables, (live, deleted), strict=False):
+            self._commit(
+                stream,
+                table,
+                lambda t, w=winners: t.overwrite(  # type: ignore[misc]
+                    self._fit(stream, t, w), overwrite_filter=keys, snapshot_properties=self._properties(stream)
+                ),
+            )
+
+    def _rows_matching(self, stream: StreamSpec, table: str, keys: BooleanExpression) -> pa.Table:
+        loaded = self._require(stream, table)
+        batches = [conform(b, stream.arrow_schema) for b in loaded.scan(row_filter=keys).to_arrow_batch_reader()]
+        return pa.Table.from_batches(batches, schema=stream.arrow_schema)
+
+    # -- compaction of what an append sync wrote --------------------------------------------------
+
+    def finish(self, stream: StreamSpec) -> None:
+        super().finish(stream)
+        if not stream.dedup and not stream.truncate:
+            self._compact(stream, stream.table_name)
+
+    def _compact(self, stream: StreamSpec, table: str) -> None:
+        """The data files this sync appended, per partition, rewritten as few when there are many."""
+        loaded = self._require(stream, table)
+        ours = {
+            s.snapshot_id
+            for s in loaded.snapshots()
+            if s.summary is not None and s.summary.additional_properties.get(SYNC_ID) == str(stream.sync_id)
+        }
+        by_partition: dict[Any, list[Any]] = defaultdict(list)
+        for entry in loaded.inspect.entries().to_pylist():  # only live entries of the current snapshot
+            if entry["snapshot_id"] in ours and entry["status"] != 2 and entry["data_file"]["content"] == 0:
+                by_partition[repr(entry["data_file"]["partition"])].append(entry["data_file"]["file_path"])
+        groups = [sorted(paths) for paths in by_partition.values() if len(paths) > COMPACT_AFTER_FILES]
+        for paths in groups:
+            self._rewrite_files(stream, table, set(paths))
+
+    def _rewrite_files(self, stream: StreamSpec, table: str, paths: set[str]) -> None:
+        loaded = self._require(stream, table)
+        tasks = [t for t in loaded.scan().plan_files() if t.file.file_path in paths]
+        if len(tasks) != len(paths) or any(t.delete_files for t in tasks):
+            return  # another writer changed them meanwhile: left as they are
+        scan = loaded.scan()
+        scan.plan_files = lambda: tasks  # type: ignore[method-assign]
+        rows = scan.to_arrow()
+        transaction = loaded.transaction()
+        with transaction.update_snapshot(self._properties(stream)).overwrite() as rewrite:
+            for task in tasks:
+                rewrite.delete_data_file(task.file)
+            for data_file in _dataframe_to_data_files(transaction.table_metadata, rows, loaded.io, rewrite.commit_uuid):
+                rewrite.append_data_file(data_file)
+        transaction.commit_transaction()  # a lost race leaves the files as they were: compaction is optional
+
+    def close(self) -> None:
+        self._catalog = None
+
+
+def _batches(table: Table) -> Iterator[pa.RecordBatch]:
+    yield from table.scan().to_arrow_batch_reader()
+
+
+def _predicate(kind: Any, *args: Any) -> BooleanExpression:
+    """One of pyiceberg's predicates, built positionally (mypy reads their pydantic fields as the signature)."""
+    return cast(BooleanExpression, kind(*args))
+
+
+def key_filter(stream: StreamSpec, rows: pa.Table) -> BooleanExpression:
+    """Rows whose primary key is one of ``rows``' keys: per key column its values (and NULL when one is
+    NULL), bounded by their range too, so column statistics skip files outside it (statistics skip
+    nothing for an IN list longer than pyiceberg's limit)."""
+    terms: list[BooleanExpression] = []
+    for name in stream.primary_key:
+        column = rows.column(name)
+        values = pc.unique(column.drop_null())
+        nulls = column.null_count > 0
+        term: BooleanExpression
+        if len(values) == 0:
+            term = _predicate(IsNull, name)
+        else:
+            python_values = values.to_pylist()
+            low, high = pc.min(values).as_py(), pc.max(values).as_py()
+            term = (
+                _predicate(EqualTo, name, python_values[0])
+                if len(python_values) == 1
+                else And(
+                    _predicate(GreaterThanOrEqual, name, low),
+                    _predicate(LessThanOrEqual, name, high),
+                    _predicate(In, name, python_values),
+                )
+            )
+            if nulls:
+                term = Or(term, _predicate(IsNull, name))
+        terms.append(term)
+    return terms[0] if len(terms) == 1 else And(*terms)
