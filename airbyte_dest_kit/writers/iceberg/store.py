@@ -29,7 +29,9 @@ replaced by one of the wider type, the rows cast.
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -187,7 +189,24 @@ class IcebergWriter(StoreWriter):
         properties = {TARGET_FILE_SIZE: str(self.target_file_bytes)} if self.target_file_bytes else {}
         spec = self.partitioning.spec(stream, schema) if self.partitioning else None
         kwargs: dict[str, Any] = {"partition_spec": spec} if spec is not None else {}
-        self.catalog.create_table((stream.schema_name, table), schema, properties=properties, **kwargs)
+        location = f"{self.config.warehouse_uri}/{path_segment(stream.schema_name)}/{path_segment(table)}"
+        self.catalog.create_table((stream.schema_name, table), schema, location, properties=properties, **kwargs)
+
+    def _allow_null_keys(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        """A NULL key (the protocol allows one: all NULL keys are one key) cannot go into an identifier field,
+        which Iceberg requires to be required: the key columns become optional, no longer identifiers."""
+        schema = self._require(stream, table).schema()
+        required = [f.name for f in schema.fields if f.required and f.name in rows.column_names]
+        if not any(rows.column(name).null_count for name in required):
+            return
+
+        def relax(transaction: Transaction) -> None:
+            with transaction.update_schema() as update:
+                update.set_identifier_fields()
+                for name in required:
+                    update.make_column_optional(name)
+
+        self._commit(stream, table, relax)
 
     def _retype(self, stream: StreamSpec, table: str, retypes: Sequence[tuple[str, ColumnType]]) -> None:
         """Columns Iceberg cannot promote in place: replaced by wider ones, every row rewritten, one commit."""
@@ -215,6 +234,7 @@ class IcebergWriter(StoreWriter):
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
+        self._allow_null_keys(stream, table, rows)
         self._commit(stream, table, lambda t: t.append(self._fit(stream, t, rows), self._properties(stream)))
 
     @staticmethod
@@ -298,6 +318,7 @@ class IcebergWriter(StoreWriter):
         rows = pa.Table.from_batches([conform(b, schema) for b in rows.to_batches()], schema=schema)
         if rows.num_rows == 0:
             return
+        self._allow_null_keys(stream, target.live, rows)
         keys = key_filter(stream, rows)
         tables = [target.live] + ([target.tombstones] if target.tombstones else [])
         held = [self._rows_matching(stream, table, keys) for table in tables]
@@ -357,6 +378,13 @@ class IcebergWriter(StoreWriter):
 
     def close(self) -> None:
         self._catalog = None
+
+
+def path_segment(name: str) -> str:
+    """``name`` as one safe segment of a file path or URI (a ``#`` or ``?`` would cut a URI short), kept
+    distinct from other names by a hash of the original when anything was replaced."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return safe if safe == name else f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def _batches(table: Table) -> Iterator[pa.RecordBatch]:
