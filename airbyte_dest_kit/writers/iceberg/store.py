@@ -9,8 +9,9 @@ returns only once it is committed: the states it covers are echoed after that. A
 Modes, and what Iceberg brings to them:
 
 - append: each batch is one append; files follow the table's ``write.target-file-size-bytes`` (config
-  ``target_file_size_mb``). When a stream completes, the files this sync appended are compacted, per
-  partition, when there are more than :data:`COMPACT_AFTER_FILES` of them (one commit replacing them).
+  ``target_file_size_mb``). When a stream completes, the files this sync wrote (appends, merges) are
+  compacted, per partition, when there are more than :data:`COMPACT_AFTER_FILES` of them (one commit
+  replacing them): many small batches do not leave many small files.
 - overwrite / truncate refresh: batches go to the staging table; the swap replaces the final table's
   contents by the staging rows in one commit (a delete and appends in one transaction): readers see the
   old snapshot until then, and a failed sync leaves it current.
@@ -33,6 +34,7 @@ import hashlib
 import random
 import re
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
@@ -66,8 +68,11 @@ from airbyte_dest_kit.streams.winner import conform, merge_arrow
 from airbyte_dest_kit.writers.iceberg.catalog import CatalogConfig
 from airbyte_dest_kit.writers.iceberg.tables import Partitioning, column_type, doc, iceberg_type, schema_for
 
+# An overwrite or a merge whose filter matches no row: nothing to say (pyiceberg warns on every one).
+warnings.filterwarnings("ignore", message="Delete operation did not match any records", category=UserWarning)
+
 COMMIT_ATTEMPTS = 10
-# At a stream's end, the files one sync appended to one partition are compacted when more than this many.
+# At a stream's end, the files one sync wrote to one partition are compacted when more than this many.
 COMPACT_AFTER_FILES = 4
 SYNC_ID = "airbyte.sync-id"
 GENERATION = "airbyte.generation-id"
@@ -341,7 +346,7 @@ class IcebergWriter(StoreWriter):
 
     def finish(self, stream: StreamSpec) -> None:
         super().finish(stream)
-        if not stream.dedup and not stream.truncate:
+        if not stream.truncate:  # a swap wrote the table anew: its files are the staging table's
             self._compact(stream, stream.table_name)
 
     def _compact(self, stream: StreamSpec, table: str) -> None:
