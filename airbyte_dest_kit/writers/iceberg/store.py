@@ -56,8 +56,7 @@ from pyiceberg.expressions import (
     NotEqualTo,
     Or,
 )
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
-from pyiceberg.table import Table, Transaction
+from pyiceberg.table import FileScanTask, Table, TableProperties, Transaction
 
 from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError, TransientError
@@ -65,7 +64,9 @@ from airbyte_dest_kit.store import ColumnTypes, MergeTarget, StoreWriter, SwapPa
 from airbyte_dest_kit.streams.schema import ColumnType
 from airbyte_dest_kit.streams.spec import GENERATION_ID, StreamSpec
 from airbyte_dest_kit.streams.winner import conform, merge_arrow
+from airbyte_dest_kit.writers.iceberg import compaction
 from airbyte_dest_kit.writers.iceberg.catalog import CatalogConfig
+from airbyte_dest_kit.writers.iceberg.compaction import size_groups
 from airbyte_dest_kit.writers.iceberg.tables import Partitioning, column_type, doc, iceberg_type, schema_for
 
 # An overwrite or a merge whose filter matches no row: nothing to say (pyiceberg warns on every one).
@@ -77,6 +78,10 @@ COMPACT_AFTER_FILES = 4
 SYNC_ID = "airbyte.sync-id"
 GENERATION = "airbyte.generation-id"
 TARGET_FILE_SIZE = "write.target-file-size-bytes"
+TARGET_FILE_SIZE_DEFAULT = TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT
+# Compacting a table with required columns (pyiceberg's writer) reads this many bytes of Parquet into memory
+# at a time (several times that as Arrow), and writes files of about this size.
+COMPACT_GROUP_BYTES = 16 << 20
 
 
 class IcebergWriter(StoreWriter):
@@ -350,36 +355,43 @@ class IcebergWriter(StoreWriter):
             self._compact(stream, stream.table_name)
 
     def _compact(self, stream: StreamSpec, table: str) -> None:
-        """The data files this sync appended, per partition, rewritten as few when there are many."""
+        """The data files this sync wrote, per partition, rewritten as few when there are many: one commit."""
         loaded = self._require(stream, table)
         ours = {
             s.snapshot_id
             for s in loaded.snapshots()
             if s.summary is not None and s.summary.additional_properties.get(SYNC_ID) == str(stream.sync_id)
         }
-        by_partition: dict[Any, list[Any]] = defaultdict(list)
-        for entry in loaded.inspect.entries().to_pylist():  # only live entries of the current snapshot
-            if entry["snapshot_id"] in ours and entry["status"] != 2 and entry["data_file"]["content"] == 0:
-                by_partition[repr(entry["data_file"]["partition"])].append(entry["data_file"]["file_path"])
-        groups = [sorted(paths) for paths in by_partition.values() if len(paths) > COMPACT_AFTER_FILES]
-        for paths in groups:
-            self._rewrite_files(stream, table, set(paths))
-
-    def _rewrite_files(self, stream: StreamSpec, table: str, paths: set[str]) -> None:
-        loaded = self._require(stream, table)
-        tasks = [t for t in loaded.scan().plan_files() if t.file.file_path in paths]
-        if len(tasks) != len(paths) or any(t.delete_files for t in tasks):
-            return  # another writer changed them meanwhile: left as they are
-        scan = loaded.scan()
-        scan.plan_files = lambda: tasks  # type: ignore[method-assign]
-        rows = scan.to_arrow()
+        tasks = {task.file.file_path: task for task in loaded.scan().plan_files()}
+        by_partition: dict[str, list[FileScanTask]] = defaultdict(list)
+        for entry in loaded.inspect.entries().to_pylist():  # the current snapshot's live entries
+            path = entry["data_file"]["file_path"]
+            if entry["snapshot_id"] in ours and entry["status"] != 2 and path in tasks and not tasks[path].delete_files:
+                by_partition[repr(entry["data_file"]["partition"])].append(tasks[path])
+        # Groups of files become one file each; through pyiceberg's writer (required columns) a group is held
+        # in memory, so groups stay small there.
+        in_memory = any(field.required for field in loaded.schema().fields)
+        limit = COMPACT_GROUP_BYTES if in_memory else (self.target_file_bytes or TARGET_FILE_SIZE_DEFAULT)
+        groups = [
+            group
+            for files in by_partition.values()
+            if len(files) > COMPACT_AFTER_FILES
+            for group in size_groups(files, limit)
+            if len(group) > 1
+        ]
+        if not groups:
+            return
         transaction = loaded.transaction()
-        with transaction.update_snapshot(self._properties(stream)).overwrite() as rewrite:
-            for task in tasks:
-                rewrite.delete_data_file(task.file)
-            for data_file in _dataframe_to_data_files(transaction.table_metadata, rows, loaded.io, rewrite.commit_uuid):
-                rewrite.append_data_file(data_file)
-        transaction.commit_transaction()  # a lost race leaves the files as they were: compaction is optional
+        with transaction.update_snapshot(self._properties(stream)).overwrite() as replace:
+            for group in groups:
+                for task in group:
+                    replace.delete_data_file(task.file)
+                for data_file in compaction.rewrite(loaded, transaction.table_metadata, group):
+                    replace.append_data_file(data_file)
+        try:
+            transaction.commit_transaction()
+        except CommitFailedException:
+            pass  # another writer committed meanwhile: the files stay as they are (compaction is optional)
 
     def close(self) -> None:
         self._catalog = None
