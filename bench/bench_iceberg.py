@@ -6,8 +6,9 @@ what a dedup sync changing 1% of the keys of a 1M-row table costs.
 
 - **append**: the bench's data set (bench/run.py: source-sample, ``--count`` users and purchases, plus
   240 products), all streams append, into a fresh local warehouse with its SQLite catalog, default
-  settings; destination-local-file (Parquet, append) in the same rounds; the best of ``--runs``. Prints
-  records/s, Iceberg's share of Parquet's, peak RSS, and data files per table after the sync.
+  settings, and again with ``compact_small_files`` false; destination-local-file (Parquet, append) in the
+  same rounds; the best of ``--runs``. Prints records/s, the share of Parquet's, peak RSS, and data files
+  per table after the sync.
 - **dedup**: one stream of ``--dedup-rows`` rows (id, name, amount, updated_at; 1M by default) synced
   append_dedup into a fresh table, then a second sync of 1% of its keys, drawn at random over the whole
   key range, with a newer cursor. Prints both syncs' seconds, their ratio, and the data files and bytes
@@ -80,8 +81,9 @@ def _write(config: Path, catalog: Path, messages: Path, run_process: RunProcess)
     return run_process(command, stdin_path=messages)
 
 
-def bench_append(messages: Path, catalog: Path, records: int, run_process: RunProcess) -> tuple[float, int]:
-    return _write(_config("append"), catalog, messages, run_process)
+def bench_append(messages: Path, catalog: Path, run_process: RunProcess, *, compact: bool) -> tuple[float, int]:
+    name = "append" if compact else "append_uncompacted"
+    return _write(_config(name, compact_small_files=compact), catalog, messages, run_process)
 
 
 # -- dedup ---------------------------------------------------------------------------------------------------
@@ -153,19 +155,27 @@ def report(messages: Path, catalog: Path, records: int, runs: int, dedup_rows: i
     best: dict[str, tuple[float, int]] = {}
     for _ in range(runs):  # rounds: each row meets the machine's drift as its baseline does
         parquet = bench_local_file(messages, catalog, records, "parquet")
-        iceberg = bench_append(messages, catalog, records, run_process)
-        for name, (seconds, rss) in (("parquet", (parquet.seconds, parquet.peak_rss_bytes)), ("iceberg", iceberg)):
+        iceberg = bench_append(messages, catalog, run_process, compact=True)
+        uncompacted = bench_append(messages, catalog, run_process, compact=False)
+        timed = {"parquet": (parquet.seconds, parquet.peak_rss_bytes), "iceberg": iceberg, "uncompacted": uncompacted}
+        for name, (seconds, rss) in timed.items():
             if name not in best or seconds < best[name][0]:
                 best[name] = (seconds, rss)
-    files = _stats(WORK / "append.json", 0)
+    files, uncompacted_files = _stats(WORK / "append.json", 0), _stats(WORK / "append_uncompacted.json", 0)
     print("\n| run | records/s | peak RSS | vs Parquet |")
     print("|---|---:|---:|---:|")
-    labels = {"parquet": "destination-local-file (parquet, append)", "iceberg": "destination-iceberg (append)"}
+    labels = {
+        "parquet": "destination-local-file (parquet, append)",
+        "iceberg": "destination-iceberg (append)",
+        "uncompacted": "destination-iceberg (append, compact_small_files false)",
+    }
     for name, label in labels.items():
         seconds, rss = best[name]
         share = best["parquet"][0] / seconds
         print(f"| {label} | {records / seconds:,.0f} | {rss / 2**20:,.0f} MiB | {share:.0%} |")
-    print("data files per table after the append sync: " + ", ".join(f"{t} {s['files']}" for t, s in files.items()))
+    for label, stats in (("", files), (", compact_small_files false", uncompacted_files)):
+        counts = ", ".join(f"{table} {s['files']}" for table, s in stats.items())
+        print(f"data files per table after the append sync{label}: {counts}")
     if dedup_rows:
         d = bench_dedup(dedup_rows, run_process)
         print(

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from airbyte_dest_kit.connectors import (
     Command,
-    destination_iceberg,
     destination_kvdb,
     destination_local_file,
     destination_postgres,
@@ -139,12 +138,13 @@ def _kvdb(tmp: Path) -> Iterator[Target]:
 
 
 def _iceberg(tmp: Path) -> Iterator[Target]:
+    from airbyte_dest_kit.connectors.destination_iceberg.connector import DestinationIceberg
     from airbyte_dest_kit.writers.iceberg import CatalogConfig
 
     config = {"warehouse": str(tmp / "warehouse"), "namespace": "main", "partitioning": "day(_airbyte_extracted_at)"}
     invalid = {**config, "warehouse": str(_a_file_where_a_folder_should_be(tmp) / "warehouse")}
     reader = iceberg_reader(CatalogConfig.from_config(config).properties())
-    yield Target(_in_process(destination_iceberg), config, invalid, reader, tmp)
+    yield Target(DestinationRunner(DestinationIceberg), config, invalid, reader, tmp)
 
 
 TARGETS: dict[str, TargetFactory] = {

@@ -29,4 +29,5 @@ class DestinationIceberg(WriterDestination):
             namespace=config["schema"],
             partitioning=Partitioning.parse(config.get("partitioning")),
             target_file_bytes=int(size * 1024 * 1024) if size else None,
+            compact=config.get("compact_small_files", True),
         )

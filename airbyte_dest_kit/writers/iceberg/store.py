@@ -15,12 +15,10 @@ Modes, and what Iceberg brings to them:
 - overwrite / truncate refresh: batches go to the staging table; the swap replaces the final table's
   contents by the staging rows in one commit (a delete and appends in one transaction): readers see the
   old snapshot until then, and a failed sync leaves it current.
-- append_dedup (:class:`~airbyte_dest_kit.store.Merges`): each batch is merged copy-on-write. The rows
-  already held for the batch's keys are read (a filter on the key values, which Iceberg's column
-  statistics use to skip files that cannot hold them), the winner rule applied in Arrow
-  (:func:`~airbyte_dest_kit.streams.winner.merge_arrow`), and one overwrite commit replaces the rows of
-  those keys: only the data files that hold one are rewritten. Memory follows the batch, not the table.
-  No equality-delete files are written: every engine reads the result.
+- append_dedup (:class:`~airbyte_dest_kit.store.Merges`): each batch is merged copy-on-write, file by file
+  (:mod:`.merge`): only the data files holding one of the batch's keys are rewritten, in one commit per
+  table, the winner rule applied in Arrow (:func:`~airbyte_dest_kit.streams.winner.merge_arrow`). Memory
+  follows the batch and one file, not the table. No delete files are written: every engine reads the result.
 
 Schema evolution: a new column is added (an Iceberg schema update, old files read it as NULL). A type
 change the kit widens (:func:`~airbyte_dest_kit.streams.schema.widen`) that Iceberg cannot promote in
@@ -31,28 +29,22 @@ replaced by one of the wider type, the rows cast.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, NoSuchTableError
 from pyiceberg.expressions import (
     AlwaysTrue,
-    And,
-    BooleanExpression,
-    EqualTo,
-    GreaterThanOrEqual,
-    In,
     IsNull,
     LessThan,
-    LessThanOrEqual,
     NotEqualTo,
     Or,
 )
@@ -64,10 +56,18 @@ from airbyte_dest_kit.store import ColumnTypes, MergeTarget, StoreWriter, SwapPa
 from airbyte_dest_kit.streams.schema import ColumnType
 from airbyte_dest_kit.streams.spec import GENERATION_ID, StreamSpec
 from airbyte_dest_kit.streams.winner import conform, merge_arrow
-from airbyte_dest_kit.writers.iceberg import compaction
+from airbyte_dest_kit.writers.iceberg import compaction, merge
 from airbyte_dest_kit.writers.iceberg.catalog import CatalogConfig
 from airbyte_dest_kit.writers.iceberg.compaction import size_groups
-from airbyte_dest_kit.writers.iceberg.tables import Partitioning, column_type, doc, iceberg_type, schema_for
+from airbyte_dest_kit.writers.iceberg.tables import (
+    Partitioning,
+    column_type,
+    doc,
+    fit,
+    iceberg_type,
+    predicate,
+    schema_for,
+)
 
 # An overwrite or a merge whose filter matches no row: nothing to say (pyiceberg warns on every one).
 warnings.filterwarnings("ignore", message="Delete operation did not match any records", category=UserWarning)
@@ -82,6 +82,9 @@ TARGET_FILE_SIZE_DEFAULT = TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT
 # Compacting a table with required columns (pyiceberg's writer) reads this many bytes of Parquet into memory
 # at a time (several times that as Arrow), and writes files of about this size.
 COMPACT_GROUP_BYTES = 16 << 20
+# Rows copied from one table to another (a swap, adopted staged rows) are appended this many bytes of Arrow at
+# a time: a file each.
+CHUNK_BYTES = 64 << 20
 
 
 class IcebergWriter(StoreWriter):
@@ -94,11 +97,13 @@ class IcebergWriter(StoreWriter):
         namespace: str = "default",
         partitioning: Partitioning | None = None,
         target_file_bytes: int | None = None,
+        compact: bool = True,
     ) -> None:
         self.config = catalog
         self.namespace = namespace
         self.partitioning = partitioning
         self.target_file_bytes = target_file_bytes
+        self.compact = compact  # the files a sync wrote, compacted when its streams complete
         self._catalog: Catalog | None = None
 
     @property
@@ -140,21 +145,28 @@ class IcebergWriter(StoreWriter):
         return loaded
 
     def _commit(self, stream: StreamSpec, table: str, change: Callable[[Transaction], None]) -> None:
-        """``change`` in one commit on the table as it is now; lost races (another writer committed first)
-        are retried on the reloaded table."""
-        for attempt in range(COMMIT_ATTEMPTS):
+        """``change`` in one commit on the table as it is now, retried on the reloaded table when it loses."""
+
+        def attempt() -> None:
             transaction = self._require(stream, table).transaction()
             change(transaction)
+            transaction.commit_transaction()
+
+        self._retrying(stream, table, attempt)
+
+    def _retrying(self, stream: StreamSpec, table: str, attempt: Callable[[], None]) -> None:
+        """``attempt`` again while its commit loses a race (another writer committed first)."""
+        for number in range(COMMIT_ATTEMPTS):
             try:
-                transaction.commit_transaction()
+                attempt()
                 return
             except CommitFailedException as exc:
-                if attempt == COMMIT_ATTEMPTS - 1:
+                if number == COMMIT_ATTEMPTS - 1:
                     raise TransientError(
                         f"stream {stream.label!r}: Iceberg table {stream.schema_name}.{table}: "
                         f"{COMMIT_ATTEMPTS} commits lost to concurrent writers: {exc}"
                     ) from exc
-                time.sleep(random.uniform(0.01, 0.1) * 2**attempt)  # jittered: racing writers spread out
+                time.sleep(random.uniform(0.01, 0.1) * 2**number)  # jittered: racing writers spread out
 
     @staticmethod
     def _properties(stream: StreamSpec) -> dict[str, str]:
@@ -245,31 +257,24 @@ class IcebergWriter(StoreWriter):
         if rows.num_rows == 0:
             return
         self._allow_null_keys(stream, table, rows)
-        self._commit(stream, table, lambda t: t.append(self._fit(stream, t, rows), self._properties(stream)))
-
-    @staticmethod
-    def _fit(stream: StreamSpec, transaction: Transaction, rows: pa.Table) -> pa.Table:
-        """``rows`` in the table's column order and types, required (identifier) columns non-nullable."""
-        schema = transaction.table_metadata.schema()
-        fields = []
-        for f in schema.fields:
-            kind = column_type(f)
-            if kind is not None and f.name in rows.column_names:
-                fields.append(pa.field(f.name, kind.arrow_type, nullable=not f.required))
-        return rows.select([f.name for f in fields]).cast(pa.schema(fields))
+        self._commit(stream, table, lambda t: t.append(fit(t.table_metadata.schema(), rows), self._properties(stream)))
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
-        rows = self.scan(stream, source)
-        if rows is None:
-            return
+        rows = self._load(stream, source)
+        if rows is not None:
+            self._commit(stream, target, lambda t: self._append_rows_of(stream, t, rows))
 
-        def copy(transaction: Transaction) -> None:
-            for batch in rows:
-                transaction.append(
-                    self._fit(stream, transaction, pa.Table.from_batches([batch])), self._properties(stream)
-                )
-
-        self._commit(stream, target, copy)
+    def _append_rows_of(self, stream: StreamSpec, transaction: Transaction, source: Table) -> None:
+        """Every row of ``source`` appended in ``transaction``, in chunks of :data:`CHUNK_BYTES` (a file each,
+        at most: a batch at a time would make as many small files)."""
+        chunk: list[pa.RecordBatch] = []
+        for batch in itertools.chain(source.scan().to_arrow_batch_reader(), [None]):
+            if chunk and (batch is None or sum(b.nbytes for b in chunk) + batch.nbytes > CHUNK_BYTES):
+                rows = fit(transaction.table_metadata.schema(), pa.Table.from_batches(chunk))
+                transaction.append(rows, self._properties(stream))
+                chunk = []
+            if batch is not None:
+                chunk.append(batch)
 
     def drop(self, stream: StreamSpec, table: str) -> None:
         try:
@@ -278,13 +283,13 @@ class IcebergWriter(StoreWriter):
             pass
 
     def holds_only_generation(self, stream: StreamSpec, table: str, generation: int) -> bool:
-        other = Or(_predicate(IsNull, GENERATION_ID), _predicate(NotEqualTo, GENERATION_ID, generation))
+        other = Or(predicate(IsNull, GENERATION_ID), predicate(NotEqualTo, GENERATION_ID, generation))
         loaded = self._require(stream, table)
         found = loaded.scan(row_filter=other, selected_fields=(GENERATION_ID,), limit=1).to_arrow()
         return bool(found.num_rows == 0)
 
     def delete_generations_below(self, stream: StreamSpec, table: str, minimum: int) -> None:
-        older = Or(_predicate(IsNull, GENERATION_ID), _predicate(LessThan, GENERATION_ID, minimum))
+        older = Or(predicate(IsNull, GENERATION_ID), predicate(LessThan, GENERATION_ID, minimum))
         self._commit(stream, table, lambda t: t.delete(older, snapshot_properties=self._properties(stream)))
 
     def scan(self, stream: StreamSpec, table: str) -> Iterator[pa.RecordBatch] | None:
@@ -303,15 +308,12 @@ class IcebergWriter(StoreWriter):
             self.evolve(
                 stream, pair.final, [(f.name, column_type(f) or ColumnType.STRING) for f in staged.schema().fields]
             )
-            reader = staged.scan().to_arrow_batch_reader()
 
-            transaction = self._require(stream, pair.final).transaction()
-            transaction.delete(AlwaysTrue(), snapshot_properties=self._properties(stream))
-            for batch in reader:
-                transaction.append(
-                    self._fit(stream, transaction, pa.Table.from_batches([batch])), self._properties(stream)
-                )
-            transaction.commit_transaction()  # a lost race fails the sync (the staged rows stay for the retry)
+            def replace(transaction: Transaction, staged: Table = staged) -> None:
+                transaction.delete(AlwaysTrue(), snapshot_properties=self._properties(stream))
+                self._append_rows_of(stream, transaction, staged)
+
+            self._commit(stream, pair.final, replace)
             self.drop(stream, pair.staging)
 
     # -- merge: copy-on-write of the files holding the batch's keys -------------------------------
@@ -329,29 +331,23 @@ class IcebergWriter(StoreWriter):
         if rows.num_rows == 0:
             return
         self._allow_null_keys(stream, target.live, rows)
-        keys = key_filter(stream, rows)
-        tables = [target.live] + ([target.tombstones] if target.tombstones else [])
-        held = [self._rows_matching(stream, table, keys) for table in tables]
-        live, deleted = merge_arrow(stream, held, rows)
-        for table, winners in zip(tables, (live, deleted), strict=False):
-            self._commit(
-                stream,
-                table,
-                lambda t, w=winners: t.overwrite(  # type: ignore[misc]
-                    self._fit(stream, t, w), overwrite_filter=keys, snapshot_properties=self._properties(stream)
-                ),
-            )
+        # A lost race merges the batch again from the start (merging it twice changes nothing).
+        self._retrying(stream, target.live, lambda: self._merge_once(stream, target, rows))
 
-    def _rows_matching(self, stream: StreamSpec, table: str, keys: BooleanExpression) -> pa.Table:
-        loaded = self._require(stream, table)
-        batches = [conform(b, stream.arrow_schema) for b in loaded.scan(row_filter=keys).to_arrow_batch_reader()]
-        return pa.Table.from_batches(batches, schema=stream.arrow_schema)
+    def _merge_once(self, stream: StreamSpec, target: MergeTarget, rows: pa.Table) -> None:
+        tables = [self._require(stream, target.live)]
+        if target.tombstones is not None:
+            tables.append(self._require(stream, target.tombstones))
+        rewrites = [merge.read_affected(table, stream, rows) for table in tables]
+        live, deleted = merge_arrow(stream, [held for r in rewrites for held in r.held], rows)
+        for table, rewrite, winners in zip(tables, rewrites, (live, deleted), strict=False):
+            merge.commit(table, rewrite, winners, self._properties(stream))
 
     # -- compaction of what an append sync wrote --------------------------------------------------
 
     def finish(self, stream: StreamSpec) -> None:
         super().finish(stream)
-        if not stream.truncate:  # a swap wrote the table anew: its files are the staging table's
+        if self.compact and not stream.truncate:  # a swap wrote the table anew, in chunks of CHUNK_BYTES
             self._compact(stream, stream.table_name)
 
     def _compact(self, stream: StreamSpec, table: str) -> None:
@@ -406,38 +402,3 @@ def path_segment(name: str) -> str:
 
 def _batches(table: Table) -> Iterator[pa.RecordBatch]:
     yield from table.scan().to_arrow_batch_reader()
-
-
-def _predicate(kind: Any, *args: Any) -> BooleanExpression:
-    """One of pyiceberg's predicates, built positionally (mypy reads their pydantic fields as the signature)."""
-    return cast(BooleanExpression, kind(*args))
-
-
-def key_filter(stream: StreamSpec, rows: pa.Table) -> BooleanExpression:
-    """Rows whose primary key is one of ``rows``' keys: per key column its values (and NULL when one is
-    NULL), bounded by their range too, so column statistics skip files outside it (statistics skip
-    nothing for an IN list longer than pyiceberg's limit)."""
-    terms: list[BooleanExpression] = []
-    for name in stream.primary_key:
-        column = rows.column(name)
-        values = pc.unique(column.drop_null())
-        nulls = column.null_count > 0
-        term: BooleanExpression
-        if len(values) == 0:
-            term = _predicate(IsNull, name)
-        else:
-            python_values = values.to_pylist()
-            low, high = pc.min(values).as_py(), pc.max(values).as_py()
-            term = (
-                _predicate(EqualTo, name, python_values[0])
-                if len(python_values) == 1
-                else And(
-                    _predicate(GreaterThanOrEqual, name, low),
-                    _predicate(LessThanOrEqual, name, high),
-                    _predicate(In, name, python_values),
-                )
-            )
-            if nulls:
-                term = Or(term, _predicate(IsNull, name))
-        terms.append(term)
-    return terms[0] if len(terms) == 1 else And(*terms)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import pyarrow as pa
+from pyiceberg.expressions import BooleanExpression
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import DayTransform, IdentityTransform, Transform
@@ -71,6 +73,21 @@ def schema_for(columns: Sequence[tuple[str, ColumnType]], identifiers: Sequence[
     ]
     ids = [f.field_id for f in fields if f.name in identifiers]
     return Schema(*fields, identifier_field_ids=ids)
+
+
+def fit(schema: Schema, rows: pa.Table) -> pa.Table:
+    """``rows`` in the table's column order and types, required (identifier) columns non-nullable."""
+    fields = []
+    for f in schema.fields:
+        kind = column_type(f)
+        if kind is not None and f.name in rows.column_names:
+            fields.append(pa.field(f.name, kind.arrow_type, nullable=not f.required))
+    return rows.select([f.name for f in fields]).cast(pa.schema(fields))
+
+
+def predicate(kind: Any, *args: Any) -> BooleanExpression:
+    """One of pyiceberg's predicates, built positionally (mypy reads their pydantic fields as the signature)."""
+    return cast(BooleanExpression, kind(*args))
 
 
 _PARTITIONING = re.compile(r"^\s*(day|identity)\((.+)\)\s*$")
