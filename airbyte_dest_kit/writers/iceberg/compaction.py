@@ -3,8 +3,7 @@
 DuckDB reads a group of files (in place on a local disk, else downloaded to a temporary folder first) and
 writes them as one Parquet file, streaming (memory stays flat whatever the group's size), with the Iceberg
 field ids of the table's schema; pyiceberg then describes the new file from its footer (statistics,
-partition). Tables with required columns (identifier fields) go through pyiceberg's own writer instead, a
-group at a time in memory, as DuckDB marks every column it writes optional.
+partition).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from pyiceberg.io.pyarrow import _dataframe_to_data_files, parquet_file_to_data_file
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.metadata import TableMetadata
@@ -42,10 +41,6 @@ def size_groups(files: Sequence[FileScanTask], limit: int) -> list[list[FileScan
 
 def rewrite(table: Table, metadata: TableMetadata, group: Sequence[FileScanTask]) -> list[DataFile]:
     """The rows of ``group`` written anew as few files of ``table``; the new files' descriptions."""
-    if any(field.required for field in metadata.schema().fields):
-        scan = table.scan()
-        scan.plan_files = lambda: group  # type: ignore[method-assign]
-        return list(_dataframe_to_data_files(metadata, scan.to_arrow_batch_reader().read_all(), table.io))
     target = f"{metadata.location}/data/{uuid.uuid4()}-compacted.parquet"
     with tempfile.TemporaryDirectory(prefix="airbyte-iceberg-") as scratch:
         local = _write_with_duckdb(table, metadata, group, Path(scratch))

@@ -79,9 +79,6 @@ SYNC_ID = "airbyte.sync-id"
 GENERATION = "airbyte.generation-id"
 TARGET_FILE_SIZE = "write.target-file-size-bytes"
 TARGET_FILE_SIZE_DEFAULT = TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT
-# Compacting a table with required columns (pyiceberg's writer) reads this many bytes of Parquet into memory
-# at a time (several times that as Arrow), and writes files of about this size.
-COMPACT_GROUP_BYTES = 16 << 20
 # Rows copied from one table to another (a swap, adopted staged rows) are appended this many bytes of Arrow at
 # a time: a file each.
 CHUNK_BYTES = 64 << 20
@@ -364,10 +361,7 @@ class IcebergWriter(StoreWriter):
             path = entry["data_file"]["file_path"]
             if entry["snapshot_id"] in ours and entry["status"] != 2 and path in tasks and not tasks[path].delete_files:
                 by_partition[repr(entry["data_file"]["partition"])].append(tasks[path])
-        # Groups of files become one file each; through pyiceberg's writer (required columns) a group is held
-        # in memory, so groups stay small there.
-        in_memory = any(field.required for field in loaded.schema().fields)
-        limit = COMPACT_GROUP_BYTES if in_memory else (self.target_file_bytes or TARGET_FILE_SIZE_DEFAULT)
+        limit = self.target_file_bytes or TARGET_FILE_SIZE_DEFAULT  # a group of files becomes one file
         groups = [
             group
             for files in by_partition.values()
