@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pyiceberg")
 
-from airbyte_dest_kit.errors import ConfigError  # noqa: E402
-from airbyte_dest_kit.writers.iceberg import CatalogConfig, Partitioning  # noqa: E402
-from airbyte_dest_kit.writers.iceberg.store import path_segment  # noqa: E402
+from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.writers.iceberg import CatalogConfig, Partitioning
+from airbyte_dest_kit.writers.iceberg.store import path_segment
 
 
 def test_a_local_warehouse_gets_an_sqlite_catalog_inside_it(tmp_path: Path) -> None:
