@@ -1,15 +1,17 @@
 """append_dedup's copy-on-write merge of one batch into a table, file by file.
 
 Candidate files are those whose column statistics allow a key in the batch's key range (pyiceberg prunes
-the others from the manifests). Each candidate is read, one at a time: its rows of the batch's keys are
-kept aside, and when it has any, its other rows are written as a new file that replaces it. The rows kept
+the others from the manifests). Each candidate's key columns are read; when it holds one of the batch's
+keys, the file is streamed, a batch at a time: those keys' rows are kept aside, the others written by
+DuckDB as a new file that replaces it (:func:`.compaction.write_rows`). The rows kept
 aside, merged with the batch by the winner rule, give the rows to add. One commit then removes the replaced
 files and adds the new ones: the files holding no affected key are not touched, no delete file is written,
-and memory holds one file and the batch's keys' rows, never the table.
+and memory holds a record batch, DuckDB's buffers and the batch's keys' rows, never a file or the table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -25,10 +27,11 @@ from pyiceberg.expressions import (
 )
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
+from pyiceberg.table import FileScanTask, Table
 
 from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.streams.winner import conform
+from airbyte_dest_kit.writers.iceberg import compaction
 from airbyte_dest_kit.writers.iceberg.tables import fit, predicate
 
 
@@ -46,19 +49,41 @@ def read_affected(table: Table, stream: StreamSpec, rows: pa.Table) -> Rewrite:
     rewrite = Rewrite()
     wanted = key_text(stream, rows)
     for task in table.scan(row_filter=key_range(stream, rows)).plan_files():
-        scan = table.scan()
-        scan.plan_files = lambda task=task: [task]  # type: ignore[method-assign, misc]
-        content = scan.to_arrow()
-        affected = pc.is_in(key_text(stream, content), value_set=wanted, skip_nulls=False)
-        if not pc.any(affected).as_py():
-            continue
-        held = content.filter(affected)
-        rewrite.held.append(pa.Table.from_batches([conform(b, stream.arrow_schema) for b in held.to_batches()]))
+        if not pc.any(_affected(table, task, stream, wanted)).as_py():
+            continue  # only the key columns were read
         rewrite.removed.append(task.file)
-        others = content.filter(pc.invert(affected))
-        if others.num_rows:
-            rewrite.added += _dataframe_to_data_files(table.metadata, fit(table.schema(), others), table.io)
+        written = compaction.write_rows(table, table.metadata, _split(table, task, stream, wanted, rewrite.held))
+        if written is not None:
+            rewrite.added.append(written)
     return rewrite
+
+
+def _file_scan(table: Table, task: FileScanTask, fields: tuple[str, ...] = ("*",)) -> pa.RecordBatchReader:
+    scan = table.scan(selected_fields=fields)
+    scan.plan_files = lambda: [task]  # type: ignore[method-assign]
+    reader: pa.RecordBatchReader = scan.to_arrow_batch_reader()
+    return reader
+
+
+def _affected(table: Table, task: FileScanTask, stream: StreamSpec, wanted: pa.Array) -> pa.Array:
+    """Which rows of the file hold a ``wanted`` key, from its key columns alone."""
+    keys = _file_scan(table, task, stream.primary_key).read_all()
+    return pc.is_in(key_text(stream, keys), value_set=wanted, skip_nulls=False)
+
+
+def _split(
+    table: Table, task: FileScanTask, stream: StreamSpec, wanted: pa.Array, held: list[pa.Table]
+) -> pa.RecordBatchReader:
+    """The file's rows without those of ``wanted`` keys, a batch at a time; those go to ``held``."""
+    reader = _file_scan(table, task)
+
+    def others() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            affected = pc.is_in(key_text(stream, pa.Table.from_batches([batch])), value_set=wanted, skip_nulls=False)
+            held.append(pa.Table.from_batches([conform(batch.filter(affected), stream.arrow_schema)]))
+            yield batch.filter(pc.invert(affected))
+
+    return pa.RecordBatchReader.from_batches(reader.schema, others())
 
 
 def commit(table: Table, rewrite: Rewrite, winners: pa.Table, properties: dict[str, str]) -> None:
