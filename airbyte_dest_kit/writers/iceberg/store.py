@@ -18,7 +18,7 @@ Modes, and what Iceberg brings to them:
 - append_dedup (:class:`~airbyte_dest_kit.store.Merges`): each batch is merged copy-on-write, file by file
   (:mod:`.merge`): only the data files holding one of the batch's keys are rewritten, in one commit per
   table, the winner rule applied in Arrow (:func:`~airbyte_dest_kit.streams.winner.merge_arrow`). Memory
-  follows the batch and one file, not the table. No delete files are written: every engine reads the result.
+  follows the batch, not the files or the table. No delete files are written: every engine reads the result.
 
 Schema evolution: a new column is added (an Iceberg schema update, old files read it as NULL). A type
 change the kit widens (:func:`~airbyte_dest_kit.streams.schema.widen`) that Iceberg cannot promote in
