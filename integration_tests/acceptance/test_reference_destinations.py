@@ -1,7 +1,7 @@
 """The acceptance suite against every reference destination, through one parametrised fixture: DuckDB,
 PostgreSQL, MariaDB, SQLite, the file destination once per format (Parquet partitioned by day, gzipped
 JSON lines, CSV), KvDB (its server.py started per test on 127.0.0.1), and Iceberg (a local warehouse with
-its SQLite catalog, partitioned by day). DuckDB runs as the platform runs it, its main.py in a subprocess;
+its SQLite catalog, the defaults). DuckDB runs as the platform runs it, its main.py in a subprocess;
 the others run their connector class in-process (the same command line through ``execute``, without a
 process start per sync, which made the suite twice as slow). Every command
 line has its own subprocess tests in integration_tests.
@@ -141,7 +141,7 @@ def _iceberg(tmp: Path) -> Iterator[Target]:
     from airbyte_dest_kit.connectors.destination_iceberg.connector import DestinationIceberg
     from airbyte_dest_kit.writers.iceberg import CatalogConfig
 
-    config = {"warehouse": str(tmp / "warehouse"), "namespace": "main", "partitioning": "day(_airbyte_extracted_at)"}
+    config = {"warehouse": str(tmp / "warehouse"), "namespace": "main"}  # partitioned: integration_tests/iceberg
     invalid = {**config, "warehouse": str(_a_file_where_a_folder_should_be(tmp) / "warehouse")}
     reader = iceberg_reader(CatalogConfig.from_config(config).properties())
     yield Target(DestinationRunner(DestinationIceberg), config, invalid, reader, tmp)

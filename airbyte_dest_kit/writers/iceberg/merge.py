@@ -3,7 +3,7 @@
 Candidate files are those whose column statistics allow a key in the batch's key range (pyiceberg prunes
 the others from the manifests). Each candidate's key columns are read; when it holds one of the batch's
 keys, the file is streamed, a batch at a time: those keys' rows are kept aside, the others written by
-DuckDB as a new file that replaces it (:func:`.compaction.write_rows`). The rows kept
+DuckDB as a new file that replaces it (:func:`.datafiles.write_rows`). The rows kept
 aside, merged with the batch by the winner rule, give the rows to add. One commit then removes the replaced
 files and adds the new ones: the files holding no affected key are not touched, no delete file is written,
 and memory holds a record batch, DuckDB's buffers and the batch's keys' rows, never a file or the table.
@@ -31,7 +31,7 @@ from pyiceberg.table import FileScanTask, Table
 
 from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.streams.winner import conform
-from airbyte_dest_kit.writers.iceberg import compaction
+from airbyte_dest_kit.writers.iceberg import datafiles
 from airbyte_dest_kit.writers.iceberg.tables import fit, predicate
 
 
@@ -52,7 +52,7 @@ def read_affected(table: Table, stream: StreamSpec, rows: pa.Table) -> Rewrite:
         if not pc.any(_affected(table, task, stream, wanted)).as_py():
             continue  # only the key columns were read
         rewrite.removed.append(task.file)
-        written = compaction.write_rows(table, table.metadata, _split(table, task, stream, wanted, rewrite.held))
+        written = datafiles.write_rows(table, table.metadata, _split(table, task, stream, wanted, rewrite.held))
         if written is not None:
             rewrite.added.append(written)
     return rewrite

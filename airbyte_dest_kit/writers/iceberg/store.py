@@ -56,9 +56,9 @@ from airbyte_dest_kit.store import ColumnTypes, MergeTarget, StoreWriter, SwapPa
 from airbyte_dest_kit.streams.schema import ColumnType
 from airbyte_dest_kit.streams.spec import GENERATION_ID, StreamSpec
 from airbyte_dest_kit.streams.winner import conform, merge_arrow
-from airbyte_dest_kit.writers.iceberg import compaction, merge
+from airbyte_dest_kit.writers.iceberg import datafiles, merge
 from airbyte_dest_kit.writers.iceberg.catalog import CatalogConfig
-from airbyte_dest_kit.writers.iceberg.compaction import size_groups
+from airbyte_dest_kit.writers.iceberg.datafiles import size_groups
 from airbyte_dest_kit.writers.iceberg.tables import (
     Partitioning,
     column_type,
@@ -254,7 +254,22 @@ class IcebergWriter(StoreWriter):
         if rows.num_rows == 0:
             return
         self._allow_null_keys(stream, table, rows)
-        self._commit(stream, table, lambda t: t.append(fit(t.table_metadata.schema(), rows), self._properties(stream)))
+
+        def attempt() -> None:
+            loaded = self._require(stream, table)
+            transaction = loaded.transaction()
+            metadata = transaction.table_metadata
+            schema = metadata.schema()
+            if metadata.spec().is_unpartitioned() and not any(f.required for f in schema.fields):
+                written = datafiles.write_table(loaded, metadata, fit(schema, rows))
+                with transaction.update_snapshot(self._properties(stream)).fast_append() as add:
+                    if written is not None:
+                        add.append_data_file(written)
+            else:  # pyiceberg splits partitions and keeps required columns required
+                transaction.append(fit(schema, rows), self._properties(stream))
+            transaction.commit_transaction()
+
+        self._retrying(stream, table, attempt)
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         rows = self._load(stream, source)
@@ -376,7 +391,7 @@ class IcebergWriter(StoreWriter):
             for group in groups:
                 for task in group:
                     replace.delete_data_file(task.file)
-                for data_file in compaction.rewrite(loaded, transaction.table_metadata, group):
+                for data_file in datafiles.rewrite(loaded, transaction.table_metadata, group):
                     replace.append_data_file(data_file)
         try:
             transaction.commit_transaction()

@@ -1,5 +1,8 @@
-"""New data files, streamed: compaction of the files one sync wrote (many small files of one partition become
-few), by DuckDB, and the files a dedup merge rewrites (:mod:`.merge`), by pyarrow from Arrow batches.
+"""New data files: a batch appended to an unpartitioned table (DuckDB, which releases the GIL while it
+encodes), compaction of the files one sync wrote (many small files of one partition become few; DuckDB,
+streaming), and the files a dedup merge rewrites (:mod:`.merge`; pyarrow, a batch at a time). Each is
+written into the table's data folder (on object storage: locally, then uploaded) and described by
+pyiceberg from its footer.
 
 For compaction, DuckDB reads a group of files (in place on a local disk, else downloaded to a temporary
 folder first) and writes them as one Parquet file, streaming (memory stays flat whatever the group's size),
@@ -59,45 +62,69 @@ def write_rows(table: Table, metadata: TableMetadata, rows: pa.RecordBatchReader
         pa.field(f.name, rows.schema.field(f.name).type, not f.required, {b"PARQUET:field_id": str(f.field_id)})
         for f in fields
     )
+    target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
     with tempfile.TemporaryDirectory(prefix="airbyte-iceberg-") as scratch:
-        local = Path(scratch) / "written.parquet"
+        local = Path(_local_path(target) or Path(scratch) / "written.parquet")
+        local.parent.mkdir(parents=True, exist_ok=True)
         with pq.ParquetWriter(local, schema, compression="zstd", compression_level=1) as writer:
             for batch in rows:
                 if batch.num_rows:
                     writer.write_batch(batch.select(schema.names).cast(schema))
-        return _upload(table, metadata, local)
+        return _publish(table, metadata, local, target)
 
 
-def _write(table: Table, metadata: TableMetadata, source: str, scratch: Path) -> DataFile | None:
-    """``source`` (a DuckDB table function) as one Parquet file with the table's field ids, uploaded into the
-    table's data folder. (Columns without NULLs come out required, identifier fields among them.)"""
+def write_table(table: Table, metadata: TableMetadata, rows: pa.Table) -> DataFile | None:
+    """``rows`` as one new file of ``table`` (unpartitioned, no required column), written by DuckDB."""
+    with tempfile.TemporaryDirectory(prefix="airbyte-iceberg-") as scratch:
+        return _write(table, metadata, rows, Path(scratch))
+
+
+def _write(table: Table, metadata: TableMetadata, source: str | pa.Table, scratch: Path) -> DataFile | None:
+    """``source`` (a DuckDB table function, or Arrow rows) as one Parquet file with the table's field ids, in
+    the table's data folder: written there on a local disk, else in ``scratch`` and uploaded. (Columns
+    without NULLs come out required, identifier fields among them.)"""
     fields = metadata.schema().fields
+    if isinstance(source, pa.Table):
+        fields = tuple(f for f in fields if f.name in source.column_names)
     ids = ", ".join(f"{literal(f.name)}: {f.field_id}" for f in fields)
-    local = scratch / "written.parquet"
+    target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
+    local = Path(_local_path(target) or scratch / "written.parquet")
+    local.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(":memory:") as con:
         con.execute(f"SET memory_limit = {literal(DUCKDB_MEMORY_LIMIT)}")
         con.execute("SET TimeZone = 'UTC'")
+        if isinstance(source, pa.Table):
+            con.register("_airbyte_rows", source)
+            source = "_airbyte_rows"
         columns = ", ".join(quote(f.name) for f in fields)
         con.execute(
             f"COPY (SELECT {columns} FROM {source}) TO {literal(str(local))} "
             f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, FIELD_IDS {{{ids}}})"
         )
-    return _upload(table, metadata, local)
+    return _publish(table, metadata, local, target)
 
 
-def _upload(table: Table, metadata: TableMetadata, local: Path) -> DataFile | None:
-    """The local Parquet file ``local`` as a new data file of ``table`` (None when it holds no row)."""
+def _publish(table: Table, metadata: TableMetadata, local: Path, target: str) -> DataFile | None:
+    """The Parquet file ``local`` as the data file ``target`` of ``table`` (uploaded unless it is there
+    already); None, and no file, when it holds no row."""
     if pq.ParquetFile(local).metadata.num_rows == 0:
+        local.unlink()
         return None
-    target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
-    with local.open("rb") as data, table.io.new_output(target).create(overwrite=False) as out:
-        shutil.copyfileobj(data, out, 1 << 20)
+    if _local_path(target) is None:
+        with local.open("rb") as data, table.io.new_output(target).create(overwrite=False) as out:
+            shutil.copyfileobj(data, out, 1 << 20)
     return parquet_file_to_data_file(table.io, metadata, target)
 
 
+def _local_path(path: str) -> str | None:
+    """``path`` on the local disk, None for object storage."""
+    return path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+
+
 def _local(table: Table, path: str, scratch: Path) -> str:
-    if "://" not in path or path.startswith("file://"):
-        return path.removeprefix("file://")
+    on_disk = _local_path(path)
+    if on_disk is not None:
+        return on_disk
     local = scratch / f"{uuid.uuid4()}.parquet"
     with table.io.new_input(path).open() as source, local.open("wb") as out:
         shutil.copyfileobj(source, out, 1 << 20)
