@@ -8,10 +8,13 @@ returns only once it is committed: the states it covers are echoed after that. A
 
 Modes, and what Iceberg brings to them:
 
-- append: each batch is one append; files follow the table's ``write.target-file-size-bytes`` (config
-  ``target_file_size_mb``). When a stream completes, the files this sync wrote (appends, merges) are
-  compacted, per partition, when there are more than :data:`COMPACT_AFTER_FILES` of them (one commit
-  replacing them): many small batches do not leave many small files.
+- append: each batch is one append: on an unpartitioned table one Parquet file written by DuckDB
+  (:mod:`.datafiles`; it encodes without holding the GIL the typing thread needs), else pyiceberg's append,
+  which splits partitions and files at the table's ``write.target-file-size-bytes`` (config
+  ``target_file_size_mb``; compaction groups files up to it too). When a stream completes, the files this
+  sync wrote (appends, merges) are compacted, per partition, when there are more than
+  :data:`COMPACT_AFTER_FILES` of them (one commit replacing them): many small batches do not leave many
+  small files.
 - overwrite / truncate refresh: batches go to the staging table; the swap replaces the final table's
   contents by the staging rows in one commit (a delete and appends in one transaction): readers see the
   old snapshot until then, and a failed sync leaves it current.
