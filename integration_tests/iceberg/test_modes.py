@@ -87,6 +87,17 @@ def test_a_stale_version_arriving_after_a_delete_loses(tmp_path: Path) -> None:
     assert [(r["id"], r["name"]) for r in scanned(config)] == [(2, "b")]
 
 
+def test_dedup_by_a_composite_key_with_a_null_part(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    stream = configured_stream(STREAM, PROPS, mode="append_dedup", primary_key=["id", "name"], cursor="updated")
+    first = [{"id": 1, "name": "a", "updated": 1}, {"id": 1, "name": "b", "updated": 1}, {"id": 2, "updated": 1}]
+    sync(tmp_path, config, [stream], first).assert_ok()
+    second = [{"id": 1, "name": "b", "updated": 2, "tags": ["new"]}, {"id": 2, "updated": 2, "tags": ["null part"]}]
+    sync(tmp_path, config, [stream], second).assert_ok()
+    rows = sorted((r["id"], r["name"] or "", r["updated"]) for r in scanned(config))
+    assert rows == [(1, "a", 1), (1, "b", 2), (2, "", 2)]  # one row per (id, name), NULL name a key too
+
+
 def test_dedup_rewrites_only_the_files_holding_affected_keys(tmp_path: Path) -> None:
     config = _config(tmp_path)
     stream = configured_stream(STREAM, PROPS, mode="append_dedup", **DEDUP)
