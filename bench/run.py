@@ -37,6 +37,10 @@ leaves it out.
 Then the sources (bench/bench_sources.py): source-files reading ``--files-rows`` records (1M) of CSV, JSON
 lines and Parquet, and a concurrent HTTP source against a local server with 50 ms per page, 1 worker against
 8; ``--skip-sources`` leaves them out.
+
+With ``--iceberg`` (slow, so not by default), destination-iceberg (bench/bench_iceberg.py): append on the
+data set against destination-local-file's Parquet in the same rounds, and a dedup sync changing 1% of the
+keys of a 1M-row table.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
 
+import bench_iceberg
 import bench_kvdb
 import bench_sources
 import bench_sql
@@ -290,6 +295,11 @@ def main() -> None:
     parser.add_argument("--files-rows", type=int, default=1_000_000, help="records per format for source-files")
     parser.add_argument("--skip-sources", action="store_true", help="leave out source-files and the HTTP source")
     parser.add_argument(
+        "--iceberg",
+        action="store_true",
+        help="also destination-iceberg (bench/bench_iceberg.py: append vs Parquet, a 1M-row dedup sync; slow)",
+    )
+    parser.add_argument(
         "--dedup-rows",
         type=int,
         nargs="*",
@@ -360,6 +370,8 @@ def main() -> None:
         bench_kvdb_sweep(args.kvdb_count, args.runs)
     if not args.skip_sources:
         bench_sources.report(args.files_rows, args.runs, run_process)
+    if args.iceberg:
+        bench_iceberg.report(messages, catalog, records, args.runs, bench_iceberg.DEDUP_ROWS, run_process)
 
 
 def duckdb_rows(

@@ -1,5 +1,5 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``destination-local-file``, ``destination-kvdb``, ``source-sample``, ``source-http-example``,
+``destination-local-file``, ``destination-kvdb``, ``destination-iceberg``, ``source-sample``, ``source-http-example``,
 ``source-declarative-manifest`` and ``source-files`` once the package is installed (``[project.scripts]``),
 and the ``main.py`` launchers in a checkout.
 
@@ -59,6 +59,13 @@ destination_local_file = Command("destination-local-file", "destination_local_fi
 destination_kvdb = Command(
     "destination-kvdb", "destination_kvdb.connector", "DestinationKvdb", extra="http", requires=("httpx",)
 )
+destination_iceberg = Command(
+    "destination-iceberg",
+    "destination_iceberg.connector",
+    "DestinationIceberg",
+    extra="iceberg",
+    requires=("pyiceberg", "sqlalchemy"),
+)
 source_sample = Command("source-sample", "source_sample.connector", "SourceSample")
 source_http_example = Command(
     "source-http-example", "source_http_example.connector", "SourceHttpExample", extra="http", requires=("httpx",)
@@ -80,6 +87,7 @@ COMMANDS = (
     destination_sql,
     destination_local_file,
     destination_kvdb,
+    destination_iceberg,
     source_sample,
     source_http_example,
     source_declarative_manifest,

@@ -1,8 +1,9 @@
 """The acceptance suite against every reference destination, through one parametrised fixture: DuckDB,
 PostgreSQL, MariaDB, SQLite, the file destination once per format (Parquet partitioned by day, gzipped
-JSON lines, CSV), and KvDB (its server.py started per test on 127.0.0.1). DuckDB runs as the platform runs
-it, its main.py in a subprocess; the others run their connector class in-process (the same command line
-through ``execute``, without a process start per sync, which made the suite twice as slow). Every command
+JSON lines, CSV), KvDB (its server.py started per test on 127.0.0.1), and Iceberg (a local warehouse with
+its SQLite catalog, the defaults). DuckDB runs as the platform runs it, its main.py in a subprocess;
+the others run their connector class in-process (the same command line through ``execute``, without a
+process start per sync, which made the suite twice as slow). Every command
 line has its own subprocess tests in integration_tests.
 
 Adding a destination: a factory yielding its :class:`Target` in ``TARGETS``.
@@ -34,6 +35,7 @@ from airbyte_dest_kit.testing.acceptance import (
     Target,
     duckdb_reader,
     files_reader,
+    iceberg_reader,
     kvdb_reader,
     sql_reader,
     sqlite_reader,
@@ -135,6 +137,16 @@ def _kvdb(tmp: Path) -> Iterator[Target]:
         server.stop(signal.SIGKILL)
 
 
+def _iceberg(tmp: Path) -> Iterator[Target]:
+    from airbyte_dest_kit.connectors.destination_iceberg.connector import DestinationIceberg
+    from airbyte_dest_kit.writers.iceberg import CatalogConfig
+
+    config = {"warehouse": str(tmp / "warehouse"), "namespace": "main"}  # partitioned: integration_tests/iceberg
+    invalid = {**config, "warehouse": str(_a_file_where_a_folder_should_be(tmp) / "warehouse")}
+    reader = iceberg_reader(CatalogConfig.from_config(config).properties())
+    yield Target(DestinationRunner(DestinationIceberg), config, invalid, reader, tmp)
+
+
 TARGETS: dict[str, TargetFactory] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
@@ -142,6 +154,7 @@ TARGETS: dict[str, TargetFactory] = {
     "sqlite": _sqlite,
     **{f"files-{f}": _files(f) for f in FILE_FORMATS},
     "kvdb": _kvdb,
+    "iceberg": _iceberg,
 }
 
 

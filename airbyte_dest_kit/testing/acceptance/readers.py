@@ -143,6 +143,18 @@ def files_reader(root: Path, file_format: str) -> ReadTable:
     return read
 
 
+def iceberg_reader(catalog_properties: dict[str, str], name: str = "airbyte") -> ReadTable:
+    """Tables of destination-iceberg through pyiceberg's scan of their current snapshot; ``catalog_properties``
+    as pyiceberg's ``load_catalog`` takes them (the connector's :meth:`CatalogConfig.properties`)."""
+    from pyiceberg.catalog import load_catalog  # needs the iceberg extra
+
+    def read(schema: str, table: str) -> Rows:
+        catalog = load_catalog(name, **catalog_properties)
+        return list(catalog.load_table((schema, table)).scan().to_arrow().to_pylist())
+
+    return read
+
+
 def kvdb_reader(base_url: str, bucket: str, secret_key: str | None = None) -> ReadTable:
     """Tables of a KvDB bucket: a table's entries (its key prefix, see ``airbyte_dest_kit/writers/kvdb.py``)
     as rows, one per key, its JSON value's fields as columns. ``schema`` is ``""`` for streams without a
