@@ -218,11 +218,10 @@ class VectorWriter(StoreWriter):
             data = json.loads(data_text) if data_text else {}
             document = self.documents.document(data)
             if document.text is None:
-                raise InputError(
-                    f"the record of stream {stream.label!r} holds none of the text fields "
+                raise ConfigError(  # a config error, as in Airbyte's vector destinations
+                    f"line {line}: the record of stream {stream.label!r} holds none of the text fields "
                     f"({self.documents.describe_text_fields()}): set 'processing.text_fields' to fields every "
                     "record has",
-                    line=line,
                     stream=stream.label,
                 )
             vector = self._vector_from_field(stream, data, line) if isinstance(self.embedder, FieldEmbedder) else None
