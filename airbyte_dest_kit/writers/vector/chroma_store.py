@@ -87,7 +87,8 @@ class ChromaStore(VectorStore):
             + ([collection.schema] if collection.schema != self.default_schema else [])
             + [collection.table]
         )
-        return _INVALID.sub("_", "_".join(parts))
+        # Chroma's names: [a-zA-Z0-9._-], starting and ending with a letter or digit
+        return _INVALID.sub("_", "_".join(parts)).rstrip("._-")
 
     def _get(self, collection: Collection) -> Any | None:
         try:

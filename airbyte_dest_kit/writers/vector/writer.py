@@ -31,6 +31,7 @@ import decimal
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -190,7 +191,9 @@ class VectorWriter(StoreWriter):
         ``by_key``: a record's identity is its primary key (dedup), else its data and extraction time."""
         columns = rows.to_pydict()
         keys = [columns[name] for name in stream.primary_key]
-        deleted = columns[stream.cdc_deleted_column] if stream.cdc_deleted_column else [None] * rows.num_rows
+        # A CDC delete deletes in dedup only; other modes keep it as a record, like every other store.
+        deleted = columns[stream.cdc_deleted_column] if by_key and stream.cdc_deleted_column else [None] * rows.num_rows
+        copies: Counter[str] = Counter()  # the same record (data and extraction time) sent more than once
         cursor = columns[stream.cursor] if by_key and stream.cursor else None
         pieces: list[
             tuple[str, str, str, dict[str, Any], list[float] | None]
@@ -202,7 +205,12 @@ class VectorWriter(StoreWriter):
             line = self._lines[index] if index < len(self._lines) else index + 1
             key = "_".join(str(values[index]) for values in keys) if keys else None
             record_key = f"{stream.label}_{key}" if key is not None else None
-            identity = record_key if by_key and record_key is not None else _identity(data_text, extracted_at)
+            if by_key and record_key is not None:
+                identity = record_key
+            else:  # the n-th copy of a record is a record of its own, the same one when the batch is replayed
+                content = _identity(data_text, extracted_at)
+                copies[content] += 1
+                identity = content if copies[content] == 1 else f"{content}-{copies[content]}"
             metadata: dict[str, Any] = {STREAM_FIELD: stream.label, EXTRACTED_AT_FIELD: _rank_value(extracted_at)}
             if generation is not None:
                 metadata[GENERATION_FIELD] = generation
