@@ -10,6 +10,7 @@ import abc
 import math
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from airbyte_dest_kit.errors import ConfigError
@@ -40,13 +41,16 @@ class FakeEmbedder(Embedder):
         return [self._vector(text) for text in texts]
 
     def _vector(self, text: str) -> list[float]:
+        counts: Counter[int] = Counter(
+            zlib.crc32(word.encode()) % self.dimensions for word in _WORD.findall(text.lower())
+        )
+        if not counts:  # no word at all: one fixed direction, never the zero vector (no cosine for it)
+            counts[0] = 1
+        norm = math.sqrt(sum(c * c for c in counts.values()))
         vector = [0.0] * self.dimensions
-        for word in _WORD.findall(text.lower()):
-            vector[zlib.crc32(word.encode()) % self.dimensions] += 1.0
-        norm = math.sqrt(sum(v * v for v in vector))
-        if norm == 0:  # no word at all: one fixed direction, never the zero vector (no cosine for it)
-            vector[0], norm = 1.0, 1.0
-        return [v / norm for v in vector]
+        for index, count in counts.items():
+            vector[index] = count / norm
+        return vector
 
 
 class FieldEmbedder(Embedder):

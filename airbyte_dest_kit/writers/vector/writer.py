@@ -59,6 +59,9 @@ from airbyte_dest_kit.writers.vector.store import (
     VectorStore,
 )
 
+# Records chunked, embedded and stored at a time: a batch's vectors are Python floats until they are stored
+# (a 24 MiB batch of text is over a gigabyte of them).
+SLICE_ROWS = 250
 _IDS = uuid.UUID("6f1c3c1e-8d4e-4a51-9a36-0c1d5f7e2b10")  # the namespace of chunk ids (uuid5)
 
 
@@ -118,8 +121,10 @@ class VectorWriter(StoreWriter):
             self.store.create(collection)
 
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
-        chunks, _ = self._chunks(stream, rows, by_key=False)
-        self.store.upsert(self._collection(stream, table), chunks)
+        copies: Counter[str] = Counter()  # the same record (data and extraction time) sent more than once
+        for start in range(0, rows.num_rows, SLICE_ROWS):
+            chunks, _ = self._chunks(stream, rows.slice(start, SLICE_ROWS), start, copies)
+            self.store.upsert(self._collection(stream, table), chunks)
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         self.store.copy(self._collection(stream, source), self._collection(stream, target))
@@ -153,13 +158,15 @@ class VectorWriter(StoreWriter):
             if tombstones is not None and gone:
                 self.store.copy(staged, tombstones, gone)
             return
-        chunks, firsts = self._chunks(stream, source, by_key=True)
-        won = self._winners(stream, live, tombstones, firsts)
-        self._delete(live, tombstones, won)
-        landing = [c for c in chunks if c.record in set(won)]
-        self.store.upsert(live, [c for c in landing if not c.metadata.get(DELETED_FIELD)])
-        if tombstones is not None:
-            self.store.upsert(tombstones, [c for c in landing if c.metadata.get(DELETED_FIELD)])
+        for start in range(0, source.num_rows, SLICE_ROWS):  # one row per key: slices are independent
+            chunks, firsts = self._chunks(stream, source.slice(start, SLICE_ROWS), start, None)
+            won = self._winners(stream, live, tombstones, firsts)
+            self._delete(live, tombstones, won)
+            winning = set(won)
+            landing = [c for c in chunks if c.record in winning]
+            self.store.upsert(live, [c for c in landing if not c.metadata.get(DELETED_FIELD)])
+            if tombstones is not None:
+                self.store.upsert(tombstones, [c for c in landing if c.metadata.get(DELETED_FIELD)])
 
     # -- documents, chunks, vectors ---------------------------------------------------------------
 
@@ -185,15 +192,16 @@ class VectorWriter(StoreWriter):
         return [r for r in records if r not in stored or not _ranks_above(stream, stored[r], candidates[r])]
 
     def _chunks(
-        self, stream: StreamSpec, rows: pa.Table, *, by_key: bool
+        self, stream: StreamSpec, rows: pa.Table, offset: int, copies: Counter[str] | None
     ) -> tuple[list[Chunk], dict[str, dict[str, Any]]]:
-        """Every chunk of ``rows``, embedded; and each record's chunk 0 metadata (for the winner rule).
-        ``by_key``: a record's identity is its primary key (dedup), else its data and extraction time."""
+        """Every chunk of ``rows`` (from row ``offset`` of the batch), embedded; and each record's chunk 0
+        metadata (for the winner rule). ``copies`` None: a record's identity is its primary key (dedup); else
+        its data and extraction time, the copies of a record seen so far in the batch counted there."""
+        by_key = copies is None
         columns = rows.to_pydict()
         keys = [columns[name] for name in stream.primary_key]
         # A CDC delete deletes in dedup only; other modes keep it as a record, like every other store.
         deleted = columns[stream.cdc_deleted_column] if by_key and stream.cdc_deleted_column else [None] * rows.num_rows
-        copies: Counter[str] = Counter()  # the same record (data and extraction time) sent more than once
         cursor = columns[stream.cursor] if by_key and stream.cursor else None
         pieces: list[
             tuple[str, str, str, dict[str, Any], list[float] | None]
@@ -202,12 +210,13 @@ class VectorWriter(StoreWriter):
         for index, (data_text, extracted_at, generation) in enumerate(
             zip(columns[SOURCE_DATA], columns[EXTRACTED_AT], columns[GENERATION_ID], strict=True)
         ):
-            line = self._lines[index] if index < len(self._lines) else index + 1
+            line = self._lines[offset + index] if offset + index < len(self._lines) else offset + index + 1
             key = "_".join(str(values[index]) for values in keys) if keys else None
             record_key = f"{stream.label}_{key}" if key is not None else None
             if by_key and record_key is not None:
                 identity = record_key
             else:  # the n-th copy of a record is a record of its own, the same one when the batch is replayed
+                assert copies is not None
                 content = _identity(data_text, extracted_at)
                 copies[content] += 1
                 identity = content if copies[content] == 1 else f"{content}-{copies[content]}"
