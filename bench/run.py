@@ -31,6 +31,10 @@ leaves it out.
 Then the sources (bench/bench_sources.py): source-files reading ``--files-rows`` records (1M) of CSV, JSON
 lines and Parquet, and a concurrent HTTP source against a local server with 50 ms per page, 1 worker against
 8; ``--skip-sources`` leaves them out.
+
+With ``--vector``, the vector destinations (bench/bench_vector.py): ``--vector-records`` records (100,000) of
+~1 KB text with fake embeddings into destination-duckdb-vector and destination-chroma: records/s, chunks/s,
+peak RSS and the share of splitting, embedding and the store; slow (Chroma's writes), so not by default.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from typing import IO, TypeVar
 import bench_kvdb
 import bench_sources
 import bench_sql
+import bench_vector
 import checkpoint_lag
 import dedup_memory
 
@@ -249,6 +254,10 @@ def main() -> None:
     parser.add_argument("--files-rows", type=int, default=1_000_000, help="records per format for source-files")
     parser.add_argument("--skip-sources", action="store_true", help="leave out source-files and the HTTP source")
     parser.add_argument(
+        "--vector", action="store_true", help="add the vector destinations (about 15 minutes, Chroma most of them)"
+    )
+    parser.add_argument("--vector-records", type=int, default=100_000, help="records for the vector destinations")
+    parser.add_argument(
         "--dedup-rows",
         type=int,
         nargs="*",
@@ -321,6 +330,8 @@ def main() -> None:
         bench_kvdb_sweep(args.kvdb_count, args.runs)
     if not args.skip_sources:
         bench_sources.report(args.files_rows, args.runs, run_process)
+    if args.vector:
+        bench_vector.report(args.vector_records, 1)
 
 
 def bench_second_set(messages: Path, catalog: Path, runs: int, before: Path | None) -> None:
