@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest
 from airbyte_dest_kit.connectors.destination_chroma.connector import DestinationChroma
 from airbyte_dest_kit.connectors.destination_duckdb_vector.connector import DestinationDuckDBVector
 from airbyte_dest_kit.testing import CommandRunner, DestinationRunner, LiveWrite, Run
-from airbyte_dest_kit.testing.builders import Message
+from airbyte_dest_kit.testing.builders import Message, catalog, configured_stream, record, stream_state, stream_status
 
 BIN = Path(sys.executable).parent
 DIMENSIONS = 16
@@ -70,6 +71,40 @@ def chroma_server(folder: Path) -> Iterator[int]:
             process.wait()
         log.close()
         shutil.rmtree(folder / "data", ignore_errors=True)
+
+
+PROPS = {
+    "id": {"type": "integer"},
+    "title": {"type": "string"},
+    "body": {"type": "string"},
+    "updated": {"type": "integer"},
+    "_ab_cdc_deleted_at": {"type": ["null", "string"]},
+}
+SENTENCE = "The quick brown fox jumps over the lazy dog."  # 44 characters: one chunk each at chunk_size 60
+
+
+def doc(id: int, sentences: int, updated: int = 1, *, word: str = "fox", **extra: Any) -> dict[str, Any]:
+    body = " ".join(SENTENCE.replace("fox", f"{word}{n}") for n in range(sentences))
+    return {"id": id, "title": f"T{id}", "body": body, "updated": updated, **extra}
+
+
+def stream(mode: str, **options: Any) -> dict[str, Any]:
+    keys = {"primary_key": ["id"], "cursor": "updated"} if mode == "append_dedup" else {}
+    return configured_stream("docs", PROPS, mode=mode, **keys, **options)
+
+
+def sync(
+    target: VectorTarget, mode: str, docs: list[dict[str, Any]], *, emitted_at: int = 1_700_000_000_000, **options: Any
+) -> None:
+    messages = [record("docs", d, emitted_at=emitted_at) for d in docs]
+    messages += [stream_state("docs", {"n": len(docs)}), stream_status("docs", "COMPLETE")]
+    run = target.write(catalog(stream(mode, **options)), messages)
+    run.assert_ok()
+    assert len(run.states()) == 1, run.stdout
+
+
+def per_record(target: VectorTarget) -> Counter[int]:
+    return Counter(chunk["metadata"]["id"] for chunk in target.chunks("docs"))
 
 
 class VectorTarget:
