@@ -11,6 +11,7 @@ array_cosine_distance(embedding, [...]::FLOAT[n]) LIMIT 5``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -79,7 +80,11 @@ class DuckDBVectorStore(VectorStore):
                 [c.record for c in chunks],
                 [c.metadata.get("_ab_chunk", 0) for c in chunks],
                 [c.text for c in chunks],
-                pa.array([list(c.vector) for c in chunks], self.schema.field("embedding").type),
+                # one flat array cut into vectors: faster than Arrow converting a list of lists
+                pa.FixedSizeListArray.from_arrays(
+                    pa.array(list(itertools.chain.from_iterable(c.vector for c in chunks)), pa.float32()),
+                    self.dimensions,
+                ),
                 [json.dumps(c.metadata, ensure_ascii=False) for c in chunks],
                 [c.metadata.get(GENERATION_FIELD) for c in chunks],
             ],
