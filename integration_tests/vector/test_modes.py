@@ -4,10 +4,11 @@ a failed overwrite and a kill -9 leave behind, texts at the edges, records witho
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
-from integration_tests.vector.harness import VectorTarget, doc, per_record, stream, sync
+from integration_tests.vector.harness import ChromaTarget, VectorTarget, doc, per_record, stream, sync
 
 
 def test_append_twice_adds_every_chunk_and_a_replayed_sync_adds_none(target: VectorTarget) -> None:
@@ -147,3 +148,19 @@ def test_query_prints_the_nearest_chunks_with_their_metadata(target: VectorTarge
     hits = [m for m in run.messages if "distance" in m]
     assert len(hits) == 2 and "heron0" in hits[0]["text"]
     assert hits[0]["metadata"]["_ab_record_id"] == "docs_2" and hits[0]["metadata"]["_ab_stream"] == "docs"
+
+
+def test_chroma_persistent_client_writes_to_the_path_as_given(tmp_path: Path) -> None:
+    chroma = ChromaTarget(tmp_path, port=0)
+    folder = tmp_path / "chroma-files"
+    persistent = {
+        "indexing": {"auth_method": {"mode": "persistent_client", "path": str(folder)}, "collection_name": "kb"}
+    }
+    chroma.config = lambda: {**persistent, "processing": chroma.processing, "embedding": chroma.embedding}  # type: ignore[method-assign]
+    sync(chroma, "append_dedup", [doc(1, 2), doc(2, 1)])
+    sync(chroma, "append_dedup", [doc(1, 1, updated=2)])
+    run = chroma.run("query", "--text", "fox0 jumps", "-k", "10")
+    assert run.returncode == 0, run.stdout
+    hits = [m for m in run.messages if "distance" in m]
+    assert sorted((h["metadata"]["id"], h["metadata"]["_ab_chunk"]) for h in hits) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert {h["collection"] for h in hits} == {"kb_docs"} and folder.is_dir()
