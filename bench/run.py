@@ -254,7 +254,7 @@ def main() -> None:
     parser.add_argument("--files-rows", type=int, default=1_000_000, help="records per format for source-files")
     parser.add_argument("--skip-sources", action="store_true", help="leave out source-files and the HTTP source")
     parser.add_argument(
-        "--vector", action="store_true", help="add the vector destinations (about 15 minutes, Chroma most of them)"
+        "--vector", action="store_true", help="add the vector destinations (about half an hour, Chroma most of it)"
     )
     parser.add_argument("--vector-records", type=int, default=100_000, help="records for the vector destinations")
     parser.add_argument(
