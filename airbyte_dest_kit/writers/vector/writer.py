@@ -7,7 +7,8 @@ written once (:mod:`airbyte_dest_kit.store.modes`), and this class maps its tabl
 - append: a batch's records are chunked, embedded and upserted. Chunk ids are deterministic (the stream,
   the record's identity, the chunk's index), so a batch replayed after a crash replaces its own chunks
   instead of adding copies. A record's identity in append modes is a hash of its data and extraction
-  time: two versions of one key are two records, and the very same record sent twice is one.
+  time (and which copy it is, for the very same record twice in one batch): two versions of one key are
+  two records, and the very same record sent again in a later run is stored once.
 - overwrite / truncate refreshes: batches go to the staging collection, which replaces the stream's
   collection when the stream completes (by renames, :func:`airbyte_dest_kit.store.swap_by_renames`;
   inside one transaction where the store has them, so readers see the old chunks or the new ones). A
