@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
-from integration_tests.vector.harness import ChromaTarget, VectorTarget, doc, per_record, stream, sync
+from integration_tests.vector.harness import ChromaTarget, DuckDBTarget, VectorTarget, doc, per_record, stream, sync
 
 
 def test_append_twice_adds_every_chunk_and_a_replayed_sync_adds_none(target: VectorTarget) -> None:
@@ -164,3 +164,12 @@ def test_chroma_persistent_client_writes_to_the_path_as_given(tmp_path: Path) ->
     hits = [m for m in run.messages if "distance" in m]
     assert sorted((h["metadata"]["id"], h["metadata"]["_ab_chunk"]) for h in hits) == [(1, 0), (1, 1), (2, 0), (2, 1)]
     assert {h["collection"] for h in hits} == {"kb_docs"} and folder.is_dir()
+
+
+def test_duckdb_refuses_vectors_of_another_dimension_than_its_table(tmp_path: Path) -> None:
+    duckdb_target = DuckDBTarget(tmp_path)
+    sync(duckdb_target, "append", [doc(1, 1)])
+    duckdb_target.embedding = {"mode": "fake", "dimensions": 8}
+    error = duckdb_target.write(catalog(stream("append")), [record("docs", doc(2, 1))]).assert_failed()
+    assert error["failure_type"] == "config_error" and "FLOAT[16]" in error["message"]
+    assert "'embedding.dimensions'" in error["message"] and per_record(duckdb_target) == {1: 2}

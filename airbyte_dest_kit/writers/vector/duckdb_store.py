@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.streams.sql_text import literal, quote
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
 from airbyte_dest_kit.writers.vector.store import GENERATION_FIELD, INTERNAL_MARKER, Chunk, Collection, Hit, VectorStore
@@ -56,7 +57,17 @@ class DuckDBVectorStore(VectorStore):
             yield
 
     def exists(self, collection: Collection) -> bool:
-        return self.database.columns_of(collection.schema, collection.table) is not None
+        found = self._execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_catalog = 'destination' "
+            "AND table_schema = ? AND table_name = ? AND column_name = 'embedding'",
+            [collection.schema, collection.table],
+        )
+        if found and found[0][0] != f"FLOAT[{self.dimensions}]":
+            raise ConfigError(
+                f"the table {collection.schema}.{collection.table} holds {found[0][0]} vectors, not "
+                f"FLOAT[{self.dimensions}]: set 'embedding.dimensions' to match, or drop the table to start over"
+            )
+        return bool(found) or self.database.columns_of(collection.schema, collection.table) is not None
 
     def create(self, collection: Collection) -> None:
         self.database.create_schema(collection.schema)
