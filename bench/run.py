@@ -41,6 +41,10 @@ lines and Parquet, and a concurrent HTTP source against a local server with 50 m
 With ``--iceberg`` (slow, so not by default), destination-iceberg (bench/bench_iceberg.py): append on the
 data set against destination-local-file's Parquet in the same rounds, and a dedup sync changing 1% of the
 keys of a 1M-row table.
+
+With ``--vector``, the vector destinations (bench/bench_vector.py): ``--vector-records`` records (100,000) of
+~1 KB text with fake embeddings into destination-duckdb-vector and destination-chroma: records/s, chunks/s,
+peak RSS and the share of splitting, embedding and the store; slow (Chroma's writes), so not by default.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ import bench_iceberg
 import bench_kvdb
 import bench_sources
 import bench_sql
+import bench_vector
 import checkpoint_lag
 import dedup_memory
 
@@ -299,6 +304,9 @@ def main() -> None:
         action="store_true",
         help="also destination-iceberg (bench/bench_iceberg.py: append vs Parquet, a 1M-row dedup sync; slow)",
     )
+        "--vector", action="store_true", help="add the vector destinations (about half an hour, Chroma most of it)"
+    )
+    parser.add_argument("--vector-records", type=int, default=100_000, help="records for the vector destinations")
     parser.add_argument(
         "--dedup-rows",
         type=int,
@@ -372,6 +380,8 @@ def main() -> None:
         bench_sources.report(args.files_rows, args.runs, run_process)
     if args.iceberg:
         bench_iceberg.report(messages, catalog, records, args.runs, bench_iceberg.DEDUP_ROWS, run_process)
+    if args.vector:
+        bench_vector.report(args.vector_records, 1)
 
 
 def duckdb_rows(

@@ -1,7 +1,8 @@
 """The reference connectors as commands: ``destination-duckdb``, ``destination-postgres``, ``destination-sql``,
-``destination-local-file``, ``destination-kvdb``, ``destination-iceberg``, ``source-sample``, ``source-http-example``,
-``source-declarative-manifest`` and ``source-files`` once the package is installed (``[project.scripts]``),
-and the ``main.py`` launchers in a checkout.
+``destination-local-file``, ``destination-kvdb``, ``destination-iceberg``, ``destination-duckdb-vector``,
+``destination-chroma``, ``source-sample``, ``source-http-example``, ``source-declarative-manifest`` and
+``source-files`` once the package is installed (``[project.scripts]``), and the ``main.py`` launchers in a
+checkout.
 
 A command imports its connector only when it runs, after checking that the modules its extra brings are
 installed; when one is missing it says which ``pip install`` line fixes that (a TRACE ERROR on stdout for
@@ -80,6 +81,20 @@ source_declarative_manifest = Command(
 )
 
 source_files = Command("source-files", "source_files.connector", "SourceFiles")
+destination_duckdb_vector = Command(
+    "destination-duckdb-vector",
+    "destination_duckdb_vector.connector",
+    "DestinationDuckDBVector",
+    extra="vector",
+    requires=("httpx", "langchain_text_splitters"),
+)
+destination_chroma = Command(
+    "destination-chroma",
+    "destination_chroma.connector",
+    "DestinationChroma",
+    extra="chroma",
+    requires=("httpx", "langchain_text_splitters", "chromadb"),
+)
 
 COMMANDS = (
     destination_duckdb,
@@ -92,4 +107,6 @@ COMMANDS = (
     source_http_example,
     source_declarative_manifest,
     source_files,
+    destination_duckdb_vector,
+    destination_chroma,
 )

@@ -176,3 +176,10 @@ def stream_status_message(
     if reasons:
         payload["reasons"] = reasons
     return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": now_ms(), "stream_status": payload}}
+
+
+def rate_limited_message(name: str, namespace: str | None, wait_seconds: float) -> dict[str, Any]:
+    """STREAM_STATUS RUNNING with a RATE_LIMITED reason: the stream waits ``wait_seconds`` for an API's quota."""
+    quota_reset = int((time.time() + wait_seconds) * 1000)
+    reason = {"type": "RATE_LIMITED", "rate_limited": {"quota_reset": quota_reset}}
+    return stream_status_message(name, namespace, "RUNNING", [reason])

@@ -10,12 +10,11 @@ the streams must be masked from the first line on).
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from airbyte_dest_kit.protocol.codec import now_ms, stream_status_message
+from airbyte_dest_kit.protocol.codec import now_ms, rate_limited_message
 
 MessageSink = Callable[[dict[str, Any]], None]
 
@@ -60,9 +59,7 @@ class SourceEvents:
         """The stream being read waits ``wait_seconds`` for its API quota: STREAM_STATUS RUNNING, RATE_LIMITED."""
         if self.current_stream is None:
             return
-        quota_reset = int((time.time() + wait_seconds) * 1000)
-        reason = {"type": "RATE_LIMITED", "rate_limited": {"quota_reset": quota_reset}}
-        self._emit(stream_status_message(*self.current_stream, "RUNNING", [reason]))
+        self._emit(rate_limited_message(*self.current_stream, wait_seconds))
 
     def config_updated(self, config: Mapping[str, Any]) -> None:
         """Ask the platform to store ``config`` (the full config) instead of the one this run started with."""

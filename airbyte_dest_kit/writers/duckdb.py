@@ -162,10 +162,14 @@ class DuckDBWriter(StoreWriter):
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_CATALOG}.{quote(schema)}")
 
     def columns(self, stream: StreamSpec, table: str) -> dict[str, ColumnType | None] | None:
+        return self.columns_of(stream.schema_name, table)
+
+    def columns_of(self, schema: str, table: str) -> dict[str, ColumnType | None] | None:
+        """The columns of ``schema.table`` (types the kit does not write: None), or None without such a table."""
         rows = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [_CATALOG, stream.schema_name, table],
+            [_CATALOG, schema, table],
         ).fetchall()
         return {name: _REFLECTED.get(kind) for name, kind in rows} if rows else None
 

@@ -1,0 +1,1 @@
+"""The destination-chroma connector: see :mod:`.connector`; its spec.json ships next to it."""

@@ -1,0 +1,187 @@
+"""Vector destinations: ``--records`` records (100,000) of about 1 KB of text, ``fake`` embeddings, into
+destination-duckdb-vector and destination-chroma (its persistent client: a folder, no server).
+
+    .venv/bin/python bench/bench_vector.py [--records N] [--runs R]     (bench/run.py --vector runs it too)
+
+Each run is a process of its own (``--child``): the connector's ``write`` in-process, its stdin the data
+set, with timers around the three parts the kit does not own or that are the vector layer's own work: the
+text splitter, the embedder and the store's writes. Printed per destination (best of ``--runs``):
+records/s, chunks/s, peak RSS, and the share of the sync in splitting, embedding, writing to the store and
+everything else (the kit's pipeline: reading, typing, documents, ids); the kit's overhead is everything but
+the embedder and the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORK = ROOT / ".bench" / "vector"
+DIMENSIONS = 384  # a small sentence model's (all-MiniLM-L6-v2); OpenAI's are 1536
+PROCESSING = {"chunk_size": 512, "chunk_overlap": 50, "text_fields": ["title", "body"], "metadata_fields": ["author"]}
+WORDS = (
+    "duck goose swan heron pond river lake reed nest feather wing migrate winter summer dawn dusk quack splash "
+    "water bread shore marsh flock glide dive paddle meadow willow current ripple mud pebble sky cloud rain"
+).split()
+
+
+def dataset(records: int) -> tuple[Path, Path]:
+    """The messages (records of ~1 KB of text) and catalog, generated once per size into .bench/vector/."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    messages, catalog = WORK / f"messages-{records}.jsonl", WORK / "catalog.json"
+    properties = {"id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}}
+    properties["author"] = {"type": "string"}
+    stream = {"name": "articles", "json_schema": {"type": "object", "properties": properties}}
+    stream["supported_sync_modes"] = ["full_refresh", "incremental"]
+    configured = {"stream": stream, "sync_mode": "incremental", "destination_sync_mode": "append"}
+    catalog.write_text(json.dumps({"streams": [configured]}))
+    if not messages.exists():
+        chooser = random.Random(7)
+        with messages.open("w") as out:
+            for i in range(records):
+                body = " ".join(chooser.choice(WORDS) for _ in range(170))  # about 1 KB
+                data = {"id": i, "title": f"Article {i}", "body": body, "author": f"author-{i % 50}"}
+                record = {"stream": "articles", "emitted_at": 1_700_000_000_000, "data": data}
+                out.write(json.dumps({"type": "RECORD", "record": record}) + "\n")
+                if i % 10_000 == 9_999:
+                    state = {"stream_descriptor": {"name": "articles"}, "stream_state": {"i": i}}
+                    out.write(json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": state}}) + "\n")
+    return messages, catalog
+
+
+def config_for(destination: str, folder: Path) -> dict[str, Any]:
+    embedding = {"mode": "fake", "dimensions": DIMENSIONS}
+    if destination == "duckdb":
+        return {"destination_path": str(folder / "vectors.duckdb"), "processing": PROCESSING, "embedding": embedding}
+    indexing = {
+        "auth_method": {"mode": "persistent_client", "path": str(folder / "chroma")},
+        "collection_name": "bench",
+    }
+    return {"indexing": indexing, "processing": PROCESSING, "embedding": embedding}
+
+
+def child(destination: str, messages: Path, catalog: Path, folder: Path) -> None:
+    """One write with timers around splitting, embedding and the store's writes; prints its figures as JSON."""
+    import resource
+
+    from airbyte_dest_kit.connectors.vector_destination import VectorDestination
+    from airbyte_dest_kit.runtime.entrypoint import execute
+    from airbyte_dest_kit.writers.vector.embeddings import FakeEmbedder
+    from airbyte_dest_kit.writers.vector.store import VectorStore
+    from airbyte_dest_kit.writers.vector.writer import VectorWriter
+
+    spent = {"split": 0.0, "embed": 0.0, "store": 0.0}
+    chunks = [0]
+
+    def timed(part: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[part] += time.perf_counter() - started
+
+        return run
+
+    def count_chunks(function: Callable[..., Any]) -> Callable[..., Any]:
+        def upsert(self: Any, collection: Any, batch: Any) -> Any:
+            chunks[0] += len(batch)
+            return function(self, collection, batch)
+
+        return upsert
+
+    original_init = VectorWriter.__init__
+
+    def init(self: VectorWriter, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.split = timed("split", self.split)
+
+    VectorWriter.__init__ = init  # type: ignore[method-assign]
+    FakeEmbedder.embed = timed("embed", FakeEmbedder.embed)  # type: ignore[method-assign]
+    if destination == "duckdb":
+        from airbyte_dest_kit.connectors.destination_duckdb_vector.connector import DestinationDuckDBVector as cls
+        from airbyte_dest_kit.writers.vector.duckdb_store import DuckDBVectorStore as store
+    else:
+        from airbyte_dest_kit.connectors.destination_chroma.connector import DestinationChroma as cls  # type: ignore[assignment]
+        from airbyte_dest_kit.writers.vector.chroma_store import ChromaStore as store  # type: ignore[assignment]
+    for name in ("upsert", "delete_records", "first_chunks", "copy", "rename", "drop", "create", "exists"):
+        method = getattr(store, name)
+        setattr(store, name, timed("store", count_chunks(method) if name == "upsert" else method))
+    assert issubclass(cls, VectorDestination) and issubclass(store, VectorStore)
+    config = folder / "config.json"
+    config.write_text(json.dumps(config_for(destination, folder)))
+    started = time.perf_counter()
+    with messages.open("rb") as stdin, open(os.devnull, "wb") as devnull:
+        saved = sys.stdin
+        sys.stdin = type(sys.stdin)(stdin)  # type: ignore[call-arg]
+        try:
+            code = execute(cls(), ["write", "--config", str(config), "--catalog", str(catalog)], stdout=devnull)
+        finally:
+            sys.stdin = saved
+    total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"code": code, "seconds": total, "chunks": chunks[0], "peak": peak, **spent}))
+
+
+def run_child(destination: str, messages: Path, catalog: Path) -> dict[str, Any]:
+    folder = WORK / f"run-{destination}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        command = [sys.executable, __file__, "--child", destination, str(messages), str(catalog), str(folder)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if result["code"] != 0:
+        raise SystemExit(f"the {destination} write failed")
+    return result
+
+
+def report(records: int, runs: int) -> None:
+    messages, catalog = dataset(records)
+    size = messages.stat().st_size
+    print(
+        f"\nvector destinations, {records:,} records ({size / 1e6:,.0f} MB) of ~1 KB text, chunk_size "
+        f"{PROCESSING['chunk_size']} characters, fake embeddings of {DIMENSIONS} dimensions (best of {runs}):"
+    )
+    print("| destination | records/s | chunks/s | peak RSS | splitting | embedding | store | rest | kit overhead |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for destination in ("duckdb", "chroma"):
+        best = min((run_child(destination, messages, catalog) for _ in range(runs)), key=lambda r: r["seconds"])
+        total = best["seconds"]
+        rest = total - best["split"] - best["embed"] - best["store"]
+        shares = [best[part] / total for part in ("split", "embed", "store")] + [rest / total]
+        overhead = (total - best["embed"] - best["store"]) / total
+        cells = " | ".join(f"{share:.0%}" for share in shares)
+        print(
+            f"| destination-{destination if destination == 'chroma' else 'duckdb-vector'} | {records / total:,.0f} | "
+            f"{best['chunks'] / total:,.0f} | {best['peak'] / 2**20:,.0f} MiB | {cells} | {overhead:.0%} |"
+        )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    report(args.records, args.runs)
+
+
+if __name__ == "__main__":
+    main()
