@@ -304,6 +304,7 @@ def main() -> None:
         action="store_true",
         help="also destination-iceberg (bench/bench_iceberg.py: append vs Parquet, a 1M-row dedup sync; slow)",
     )
+    parser.add_argument(
         "--vector", action="store_true", help="add the vector destinations (about half an hour, Chroma most of it)"
     )
     parser.add_argument("--vector-records", type=int, default=100_000, help="records for the vector destinations")
