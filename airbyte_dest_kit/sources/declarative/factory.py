@@ -146,7 +146,6 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
             "request_body_data",
             "authenticator",
             "error_handler",
-            "use_cache",  # a response cache changes no results
             "name",
         )
         if node.get("url") is not None:
@@ -162,10 +161,8 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
             for key in ("request_parameters", "request_headers", "request_body_json", "request_body_data")
         }
         handler_node = node.child("error_handler")
-        handler = self.one_of(
-            handler_node or Node({"type": "DefaultErrorHandler"}, node.at("error_handler"), node.parameters),
-            "error handler",
-            {"DefaultErrorHandler": self.error_handler},
+        handler = self.any_error_handler(
+            handler_node or Node({"type": "DefaultErrorHandler"}, node.at("error_handler"), node.parameters)
         )
         return HttpRequester(
             client=self.client(url_base, node.child("authenticator")),

@@ -9,9 +9,11 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from airbyte_dest_kit.sources.declarative.datetimes import parse_duration
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, config_for_templates
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 from airbyte_dest_kit.sources.declarative.request_options import RequestOption
+from airbyte_dest_kit.sources.declarative.retriever import HttpRequester
 from airbyte_dest_kit.sources.declarative.stream import ManifestStream
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.http import HttpClient
@@ -70,6 +72,20 @@ class Builder:
     def stream(self, node: Node) -> ManifestStream:
         """A stream (parents of substreams are streams too); the factory builds them."""
         raise NotImplementedError
+
+    def requester(self, node: Node) -> HttpRequester:
+        """An ``HttpRequester`` (a session token's login request is one too); the factory builds them."""
+        raise NotImplementedError
+
+    def duration(self, node: Node, key: str) -> Any:
+        """An ISO 8601 duration field (``P1D``, ``PT1H``), ``None`` when unset."""
+        text = self.value(node, key)
+        if text in (None, ""):
+            return None
+        try:
+            return parse_duration(str(text))
+        except ValueError:
+            raise ManifestError(node.at(key), f"{text!r} is not an ISO 8601 duration such as P1D or PT1H") from None
 
 
 def refuse(node: Node, role: str, supported: list[str]) -> NoReturn:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from airbyte_dest_kit.sources.declarative import partitions
 from airbyte_dest_kit.sources.declarative.builders.base import Builder, missing
-from airbyte_dest_kit.sources.declarative.datetimes import parse_duration
 from airbyte_dest_kit.sources.declarative.incremental import DatetimeBasedCursor, MinMaxDatetime
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 
@@ -17,14 +14,13 @@ class IncrementalBuilders(Builder):
         if raw is None:
             return partitions.SinglePartition()
         if isinstance(raw, list):
-            if len(raw) != 1:
-                raise ManifestError(
-                    retriever.at("partition_router"),
-                    "a list of several partition routers is not supported by this runtime",
-                )
-            node = retriever.children("partition_router")[0]
-        else:
-            node = retriever.child("partition_router") or missing(retriever, "partition_router")
+            routers = [self.one_partition_router(node) for node in retriever.children("partition_router")]
+            if not routers:
+                return partitions.SinglePartition()
+            return routers[0] if len(routers) == 1 else partitions.CartesianProductRouter(routers)
+        return self.one_partition_router(retriever.child("partition_router") or missing(retriever, "partition_router"))
+
+    def one_partition_router(self, node: Node) -> partitions.PartitionRouter:
         return self.one_of(
             node,
             "partition router",
@@ -112,15 +108,6 @@ class IncrementalBuilders(Builder):
             stream=stream,
             client_side=bool(node.get("is_client_side_incremental")),
         )
-
-    def duration(self, node: Node, key: str) -> Any:
-        text = self.value(node, key)
-        if text in (None, ""):
-            return None
-        try:
-            return parse_duration(str(text))
-        except ValueError:
-            raise ManifestError(node.at(key), f"{text!r} is not an ISO 8601 duration such as P1D or PT1H") from None
 
     @staticmethod
     def datetime_node(cursor: Node, key: str) -> Node | None:
