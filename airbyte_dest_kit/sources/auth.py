@@ -66,7 +66,9 @@ class OAuth2RefreshAuth(httpx.Auth):
 
     A token is fetched when there is none, when it expires within ``expiry_margin`` seconds, and once when
     the API answers 401. ``access_token_name`` and ``expires_in_name`` name the fields of the token
-    response; ``extra_form`` adds fields to the refresh request. Every token obtained is a secret (masked).
+    response (``expires_in`` is seconds, or with ``expiry_date_format`` the expiry date in that
+    ``strptime`` format, UTC unless it says otherwise); ``extra_form`` adds fields to the refresh request.
+    Every token obtained is a secret (masked).
     """
 
     requires_response_body = True
@@ -86,6 +88,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         grant_type: str = "refresh_token",
         extra_form: Mapping[str, Any] | None = None,
         token_request_headers: Mapping[str, str] | None = None,
+        expiry_date_format: str | None = None,
         expiry_margin: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -95,6 +98,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         self.access_token_name, self.expires_in_name, self.grant_type = access_token_name, expires_in_name, grant_type
         self.extra_form = dict(extra_form or {})
         self.token_request_headers = dict(token_request_headers or {})
+        self.expiry_date_format = expiry_date_format
 
     def persist(self, rotated_refresh_token: bool) -> None:
         """Called after every refresh; by default the tokens live only as long as the run."""
@@ -124,8 +128,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         body = response.json()
         if not isinstance(body, dict) or not body.get(self.access_token_name):
             raise ConfigError(f"OAuth token refresh at {self.token_url} returned no {self.access_token_name}")
-        expires_in = float(body.get(self.expires_in_name, 3600))
-        expiry = dt.datetime.fromtimestamp(self.clock() + expires_in, tz=dt.timezone.utc)
+        expiry = self._expiry(body.get(self.expires_in_name))
         self.access_token = str(body[self.access_token_name])
         self.token_expiry_date = expiry.isoformat().replace("+00:00", "Z")
         self.events.new_secret(self.access_token)
@@ -134,6 +137,19 @@ class OAuth2RefreshAuth(httpx.Auth):
             self.refresh_token = str(body["refresh_token"])
             self.events.new_secret(self.refresh_token)
         self.persist(rotated)
+
+    def _expiry(self, value: Any) -> dt.datetime:
+        if value is None or self.expiry_date_format is None:
+            seconds = float(value if value is not None else 3600)
+            return dt.datetime.fromtimestamp(self.clock() + seconds, tz=dt.timezone.utc)
+        try:
+            expiry = dt.datetime.strptime(str(value), self.expiry_date_format)
+        except ValueError:
+            raise ConfigError(
+                f"OAuth token refresh at {self.token_url}: {self.expires_in_name}={value!r} is not a date in the "
+                f"format {self.expiry_date_format!r} (token_expiry_date_format)"
+            ) from None
+        return expiry if expiry.tzinfo else expiry.replace(tzinfo=dt.timezone.utc)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if not self._token_is_fresh():

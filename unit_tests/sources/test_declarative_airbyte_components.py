@@ -169,15 +169,15 @@ def test_fields_airbyte_gives_no_meaning_on_a_component_are_accepted() -> None:
         )
     )
     # a field Airbyte defines, at the value where it does nothing
-    build.datetime_cursor(Node.of({**CURSOR, "is_compare_strictly": False}, "c"), "s")
+    build.datetime_cursor(Node.of({**CURSOR, "global_substream_cursor": False}, "c"), "s")
 
 
 def test_fields_airbyte_defines_but_this_runtime_does_not_implement_are_refused() -> None:
     build, _ = factory()
-    with pytest.raises(
-        ManifestError, match="c.is_compare_strictly: field 'is_compare_strictly' of DatetimeBasedCursor"
-    ):
-        build.datetime_cursor(Node.of({**CURSOR, "is_compare_strictly": True}, "c"), "s")
+    with pytest.raises(ManifestError, match="c.clamping: field 'clamping' of DatetimeBasedCursor"):
+        build.datetime_cursor(Node.of({**CURSOR, "clamping": {"target": "DAY"}}, "c"), "s")
+    with pytest.raises(ManifestError, match="c.global_substream_cursor: field 'global_substream_cursor' of"):
+        build.datetime_cursor(Node.of({**CURSOR, "global_substream_cursor": True}, "c"), "s")
     with pytest.raises(ManifestError, match="q.query_properties: field 'query_properties' of HttpRequester"):
         build.requester(Node.of({"type": "HttpRequester", "url_base": "http://x", "query_properties": {}}, "q"))
 
@@ -385,3 +385,173 @@ def test_a_selection_that_names_no_authenticator_is_a_config_error() -> None:
     build, _ = factory({**CONFIG, "auth": {"method": "token"}})
     with pytest.raises(ConfigError, match="config key 'auth.method' .* must be one of 'api_key', 'oauth', not 'token'"):
         build.authenticator(Node.of(SELECTIVE, "sel"))
+
+
+# -- DatetimeBasedCursor.is_data_feed and is_compare_strictly, parents with incremental_dependency --------
+
+
+class FeedServer(LocalJsonServer):
+    """``/feed?page=N``: three records a page, newest first, one a day from 2024-03-10 back to 03-01;
+    ``/parents`` and ``/children/<id>``."""
+
+    def __init__(self) -> None:
+        self.pages: list[str] = []
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        if path == "/parents":
+            return 200, {}, {"data": [{"id": 1}, {"id": 2}]}
+        if path.startswith("/children/"):
+            return 200, {}, {"data": [{"parent": path.rsplit("/", 1)[1], "updated": "2024-03-09"}]}
+        page = query.get("page", "1")  # the first request has no page parameter
+        self.pages.append(page)
+        first = (int(page) - 1) * 3
+        days = [dt.date(2024, 3, 10) - dt.timedelta(days=first + i) for i in range(3) if first + i < 10]
+        return 200, {}, {"data": [{"id": first + i, "updated": day.isoformat()} for i, day in enumerate(days)]}
+
+
+def feed_stream(server: FeedServer, **cursor: Any) -> Any:
+    build, _ = factory()
+    return build.stream(
+        Node.of(
+            {
+                "type": "DeclarativeStream",
+                "name": "feed",
+                "primary_key": "id",
+                "retriever": {
+                    "type": "SimpleRetriever",
+                    "requester": {"type": "HttpRequester", "url_base": server.base_url, "path": "/feed"},
+                    "record_selector": {"type": "RecordSelector", "extractor": {"field_path": ["data"]}},
+                    "paginator": {
+                        "type": "DefaultPaginator",
+                        "pagination_strategy": {"type": "PageIncrement", "page_size": 3},
+                        "page_token_option": {
+                            "type": "RequestOption",
+                            "inject_into": "request_parameter",
+                            "field_name": "page",
+                        },
+                    },
+                },
+                "incremental_sync": {
+                    **CURSOR,
+                    "start_datetime": "2024-02-01",
+                    "end_datetime": "2024-03-10",
+                    **cursor,
+                },
+            },
+            "s",
+        )
+    )
+
+
+def read(stream: Any) -> list[dict[str, Any]]:
+    records = []
+    for stream_slice in stream.slices():
+        records += list(stream.read(stream_slice))
+        stream.close_slice(stream_slice)
+    return records
+
+
+def test_a_data_feed_stops_paging_after_the_page_that_reaches_past_the_state_and_drops_older_records() -> None:
+    with FeedServer() as server:
+        stream = feed_stream(server, is_data_feed=True)
+        stream.load_state({"updated": "2024-03-06"})
+        records = read(stream)
+        # pages 1 (03-10..03-08) and 2 (03-07..03-05): page 2 ends before the state, so no page 3
+        assert server.pages == ["1", "2"]
+        assert [r["updated"] for r in records] == ["2024-03-10", "2024-03-09", "2024-03-08", "2024-03-07", "2024-03-06"]
+        assert stream.dump_state() == {"updated": "2024-03-10"}
+
+
+def test_without_data_feed_every_page_and_record_is_read() -> None:
+    with FeedServer() as server:
+        stream = feed_stream(server)
+        stream.load_state({"updated": "2024-03-06"})
+        assert len(read(stream)) == 10  # every record: the API is trusted to filter
+        assert server.pages == ["1", "2", "3", "4"]
+
+
+def test_strict_comparison_skips_the_windows_whose_start_is_their_end() -> None:
+    build, _ = factory()
+    options = {**CURSOR, "start_datetime": "2024-03-01", "end_datetime": "2024-03-03", "step": "P1D"}
+    loose = build.datetime_cursor(Node.of({**options, "cursor_granularity": "PT1S"}, "c"), "s")
+    strict = build.datetime_cursor(
+        Node.of({**options, "cursor_granularity": "PT1S", "is_compare_strictly": True}, "c"), "s"
+    )
+    # the last window runs from 03-03 00:00 to the end, 03-03 00:00
+    assert [w["start_time"] for w in loose.windows()] == ["2024-03-01", "2024-03-02", "2024-03-03"]
+    assert [w["start_time"] for w in strict.windows()] == ["2024-03-01", "2024-03-02"]
+
+
+def test_a_parent_with_incremental_dependency_is_read_in_full() -> None:
+    with FeedServer() as server:
+        build, _ = factory()
+        parent = {
+            "type": "DeclarativeStream",
+            "name": "parents",
+            "retriever": {
+                "requester": {"url_base": server.base_url, "path": "/parents"},
+                "record_selector": {"extractor": {"field_path": ["data"]}},
+            },
+        }
+        child = build.stream(
+            Node.of(
+                {
+                    "type": "DeclarativeStream",
+                    "name": "children",
+                    "retriever": {
+                        "requester": {"url_base": server.base_url, "path": "/children/{{ stream_partition.pid }}"},
+                        "record_selector": {"extractor": {"field_path": ["data"]}},
+                        "partition_router": {
+                            "type": "SubstreamPartitionRouter",
+                            "parent_stream_configs": [
+                                {
+                                    "stream": parent,
+                                    "parent_key": "id",
+                                    "partition_field": "pid",
+                                    "incremental_dependency": True,
+                                }
+                            ],
+                        },
+                    },
+                },
+                "s",
+            )
+        )
+        assert [r["parent"] for r in read(child)] == ["1", "2"]
+
+
+def test_an_oauth_expiry_given_as_a_date_in_a_format() -> None:
+    build, _ = factory()
+    auth = build.authenticator(
+        Node.of(
+            {
+                "type": "OAuthAuthenticator",
+                "grant_type": "client_credentials",
+                "token_refresh_endpoint": "http://api.test/token",
+                "client_id": "{{ config.client.id }}",
+                "client_secret": "{{ config.client.secret }}",
+                "token_expiry_date_format": "%Y-%m-%d %H:%M:%S",
+                "expires_in_name": "expires_at",
+            },
+            "o",
+        )
+    )
+    tokens = iter(["t-1", "t-2"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"access_token": next(tokens), "expires_at": "2999-01-01 00:00:00"})
+        return httpx.Response(200, json={"auth": request.headers["Authorization"]})
+
+    with httpx.Client(auth=auth, transport=httpx.MockTransport(answer)) as client:
+        assert client.get("http://api.test/x").json() == {"auth": "Bearer t-1"}
+        assert client.get("http://api.test/x").json() == {"auth": "Bearer t-1"}  # fresh until 2999
+    assert auth.token_expiry_date == "2999-01-01T00:00:00Z"
+
+
+def test_a_custom_component_without_a_type_is_refused_as_custom() -> None:
+    build, _ = factory()
+    with pytest.raises(ManifestError, match="a: components.TypeformAuthenticator is a custom Python component"):
+        build.authenticator(Node.of({"class_name": "components.TypeformAuthenticator", "token_auth": {}}, "a"))

@@ -160,7 +160,17 @@ def test_refused_components_and_fields_name_their_place() -> None:
     with pytest.raises(
         ManifestError, match="s.state_migrations: field 'state_migrations' of DeclarativeStream is not supported"
     ):
-        build.stream(Node.of({"type": "DeclarativeStream", "name": "x", "state_migrations": [], "retriever": {}}, "s"))
+        build.stream(
+            Node.of(
+                {
+                    "type": "DeclarativeStream",
+                    "name": "x",
+                    "state_migrations": [{"type": "LegacyToPerPartitionStateMigration"}],
+                    "retriever": {},
+                },
+                "s",
+            )
+        )
     with pytest.raises(ManifestError, match="step and cursor_granularity go together"):
         build.datetime_cursor(
             Node.of(

@@ -74,6 +74,7 @@ AIRBYTE_FIELDS: Mapping[str, frozenset[str]] = {
         "RequestPath": "",
         "CheckStream": "stream_names dynamic_streams_check_configs config_overrides",
         "ConcurrencyLevel": "default_concurrency max_concurrency",
+        "Spec": "connection_specification documentation_url advanced_auth config_normalization_rules",
     }.items()
 }
 
@@ -91,12 +92,12 @@ NO_EFFECT: Mapping[str, frozenset[str]] = {
 # (airbyte-cdk's default): accepted with that value, refused with any other.
 INERT_VALUES: Mapping[str, Mapping[str, Any]] = {
     "DatetimeBasedCursor": {
-        "is_compare_strictly": False,
         "global_substream_cursor": False,
         "allow_catalog_defined_cursor_field": False,
     },
     "RecordSelector": {"schema_normalization": "None", "transform_before_filtering": False},
     "ParentStreamConfig": {"lazy_read_pointer": []},
+    "DeclarativeStream": {"state_migrations": []},
     "OAuthAuthenticator": {
         "use_profile_assertion": False,
         "send_refresh_request_as_query_params": False,

@@ -150,6 +150,7 @@ class AuthBuilders(Builder):
             "refresh_request_headers",
             "scopes",
             "token_expiry_date",
+            "token_expiry_date_format",
             "refresh_token_updater",
         )
         form = dict(
@@ -176,6 +177,7 @@ class AuthBuilders(Builder):
             "extra_form": form,
             "token_request_headers": {key: str(value) for key, value in headers.items()},
             "token_expiry_date": str(expiry) if expiry else None,
+            "expiry_date_format": self.value(node, "token_expiry_date_format"),
         }
         token_url = str(self.value(node, "token_refresh_endpoint") or missing(node, "token_refresh_endpoint"))
         updater = node.get("refresh_token_updater")

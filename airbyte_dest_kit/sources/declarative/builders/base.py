@@ -90,10 +90,11 @@ class Builder:
 
 def refuse(node: Node, role: str, supported: list[str]) -> NoReturn:
     kind = node.type
-    if kind is None:
+    if (kind or "").startswith("Custom") or "class_name" in node.data:
+        name = kind or node.data.get("class_name")
+        problem = f"{name} is a custom Python component, which a manifest-only runtime cannot load"
+    elif kind is None:
         raise ManifestError(node.where, f"a {role} needs a 'type' (one of {', '.join(supported)})")
-    if kind.startswith("Custom") or "class_name" in node.data:
-        problem = f"{kind} is a custom Python component, which a manifest-only runtime cannot load"
     else:
         problem = f"component type {kind!r} is not supported as a {role} by this runtime"
     raise ManifestError(node.where, f"{problem} (supported here: {', '.join(supported)})")

@@ -44,11 +44,8 @@ class IncrementalBuilders(Builder):
         node.only("parent_stream_configs")
         parents = []
         for child in node.children("parent_stream_configs"):
+            # incremental_dependency: the parent is read in full all the same (docs/declarative.md)
             child.only("stream", "parent_key", "partition_field", "request_option", "incremental_dependency")
-            if child.get("incremental_dependency"):
-                raise ManifestError(
-                    child.at("incremental_dependency"), "incremental parents are not supported by this runtime"
-                )
             parent = self.stream(child.child("stream") or missing(child, "stream"))
             option_node = child.child("request_option")
             parents.append(
@@ -79,6 +76,8 @@ class IncrementalBuilders(Builder):
             "start_time_option",
             "end_time_option",
             "is_client_side_incremental",
+            "is_data_feed",
+            "is_compare_strictly",
         )
         datetime_format = str(self.value(node, "datetime_format") or missing(node, "datetime_format"))
         step, granularity = self.duration(node, "step"), self.duration(node, "cursor_granularity")
@@ -107,6 +106,8 @@ class IncrementalBuilders(Builder):
             context=self.context(node),
             stream=stream,
             client_side=bool(node.get("is_client_side_incremental")),
+            data_feed=bool(node.get("is_data_feed")),
+            compare_strictly=bool(node.get("is_compare_strictly")),
         )
 
     @staticmethod
