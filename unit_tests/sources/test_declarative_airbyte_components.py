@@ -256,21 +256,22 @@ class AuthServer(LocalJsonServer):
         return 200, {}, {"authorization": headers.get("Authorization"), "x_session": headers.get("X-Session")}
 
 
+def client_credentials(token_url: str, **extra: Any) -> Node:
+    node = {
+        "type": "OAuthAuthenticator",
+        "grant_type": "client_credentials",
+        "token_refresh_endpoint": token_url,
+        "client_id": "{{ config.client.id }}",
+        "client_secret": "{{ config.client.secret }}",
+    }
+    return Node.of({**node, **extra}, "o")
+
+
 def test_oauth_client_credentials_fetch_a_token_without_a_refresh_token() -> None:
     with AuthServer() as server:
         build, secrets = factory()
         auth = build.authenticator(
-            Node.of(
-                {
-                    "type": "OAuthAuthenticator",
-                    "grant_type": "client_credentials",
-                    "token_refresh_endpoint": f"{server.base_url}/oauth/token",
-                    "client_id": "{{ config.client.id }}",
-                    "client_secret": "{{ config.client.secret }}",
-                    "refresh_request_headers": {"X-Tenant": "t1"},
-                },
-                "o",
-            )
+            client_credentials(f"{server.base_url}/oauth/token", refresh_request_headers={"X-Tenant": "t1"})
         )
         with httpx.Client(auth=auth) as client:
             assert client.get(f"{server.base_url}/data").json()["authorization"] == "Bearer at-1"
@@ -284,18 +285,7 @@ def test_oauth_client_credentials_fetch_a_token_without_a_refresh_token() -> Non
 def test_oauth_client_credentials_rejected_is_a_config_error_naming_the_client() -> None:
     with AuthServer() as server:
         build, _ = factory({**CONFIG, "client": {"id": "cid", "secret": "wrong"}})
-        auth = build.authenticator(
-            Node.of(
-                {
-                    "type": "OAuthAuthenticator",
-                    "grant_type": "client_credentials",
-                    "token_refresh_endpoint": f"{server.base_url}/oauth/token",
-                    "client_id": "{{ config.client.id }}",
-                    "client_secret": "{{ config.client.secret }}",
-                },
-                "o",
-            )
-        )
+        auth = build.authenticator(client_credentials(f"{server.base_url}/oauth/token"))
         with httpx.Client(auth=auth) as client, pytest.raises(ConfigError, match="check client_id, client_secret$"):
             client.get(f"{server.base_url}/data")
 
@@ -525,17 +515,8 @@ def test_a_parent_with_incremental_dependency_is_read_in_full() -> None:
 def test_an_oauth_expiry_given_as_a_date_in_a_format() -> None:
     build, _ = factory()
     auth = build.authenticator(
-        Node.of(
-            {
-                "type": "OAuthAuthenticator",
-                "grant_type": "client_credentials",
-                "token_refresh_endpoint": "http://api.test/token",
-                "client_id": "{{ config.client.id }}",
-                "client_secret": "{{ config.client.secret }}",
-                "token_expiry_date_format": "%Y-%m-%d %H:%M:%S",
-                "expires_in_name": "expires_at",
-            },
-            "o",
+        client_credentials(
+            "http://api.test/token", token_expiry_date_format="%Y-%m-%d %H:%M:%S", expires_in_name="expires_at"
         )
     )
     tokens = iter(["t-1", "t-2"])
