@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ SAMPLES = [
     "2024-01-01",
     "2024-01-01 00:00:00",
     "2024-01",
+    "01/01/2024 00:00",
     "example",
     "abc123",
     "1",
@@ -67,12 +69,14 @@ SAMPLES = [
 ]
 
 
-def sample_string(schema: dict[str, Any]) -> str:
+def sample_string(schema: dict[str, Any], name: str) -> str:
     pattern = schema.get("pattern")
     fmt = schema.get("format")
     preferred = {"date-time": SAMPLES[0], "date": "2024-01-01", "email": "user@example.com", "uri": SAMPLES[9]}
     candidates = [preferred[fmt]] if fmt in preferred else []
-    candidates += [str(example) for example in _as_list(schema.get("examples"))] + SAMPLES
+    candidates += [str(example) for example in _as_list(schema.get("examples"))]
+    # a free-form string is a date where its name says so, else a word (it may be a subdomain or a key)
+    candidates += [SAMPLES[0] if "date" in name or "time" in name else "example", *SAMPLES]
     if not pattern:
         return candidates[0]
     try:
@@ -86,32 +90,32 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
-def sample_value(schema: Any) -> Any:
+def sample_value(schema: Any, name: str = "") -> Any:
     if not isinstance(schema, dict):
         return "example"
     if "const" in schema:
         return schema["const"]
-    if "default" in schema:
+    if "default" in schema and jsonschema.Draft7Validator(schema).is_valid(schema["default"]):
         return schema["default"]
     if schema.get("enum"):
         return schema["enum"][0]
     for combinator in ("oneOf", "anyOf"):
         if schema.get(combinator):
-            return sample_value(schema[combinator][0])
+            return sample_value(schema[combinator][0], name)
     kinds = [kind for kind in _as_list(schema.get("type")) if kind != "null"]
     kind = kinds[0] if kinds else ("object" if "properties" in schema else "string")
     if kind == "object":
-        return {key: sample_value(sub) for key, sub in (schema.get("properties") or {}).items()}
+        return {key: sample_value(sub, key.lower()) for key, sub in (schema.get("properties") or {}).items()}
     if kind == "array":
         items = schema.get("items", {"type": "string"})
-        return [sample_value(items) for _ in range(max(1, int(schema.get("minItems", 1))))]
+        return [sample_value(items, name) for _ in range(max(1, int(schema.get("minItems", 1))))]
     if kind == "integer":
         return int(schema.get("minimum", 1))
     if kind == "number":
         return float(schema.get("minimum", 1))
     if kind == "boolean":
         return False
-    return sample_string(schema)
+    return sample_string(schema, name)
 
 
 def config_for(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -221,6 +225,11 @@ def main() -> None:
     manifests = manifests_in(args.manifests)
     cache_path = args.manifests / ".cdk-results.json"
     cache = {} if args.fresh or not cache_path.exists() else json.loads(cache_path.read_text())
+    configs = {name: config_for(yaml.safe_load(path.read_text())) for name, path in manifests.items()}
+    # a cached result counts for the config it was run with only
+    cache = {
+        name: outcome for name, outcome in cache.items() if name in configs and outcome.get("config") == configs[name]
+    }
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         scratch = Path(tmp)
         todo: dict[str, concurrent.futures.Future[Outcome]] = {
@@ -229,7 +238,7 @@ def main() -> None:
             if name not in cache
         }
         for name, future in todo.items():
-            cache[name] = vars(future.result())
+            cache[name] = {**vars(future.result()), "config": configs[name]}
             cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True))  # kept if interrupted
         kit_futures = {
             name: pool.submit(kit_outcome, shlex.split(args.kit), name, path, scratch / "kit")

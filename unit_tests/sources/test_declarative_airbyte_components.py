@@ -536,3 +536,61 @@ def test_a_custom_component_without_a_type_is_refused_as_custom() -> None:
     build, _ = factory()
     with pytest.raises(ManifestError, match="a: components.TypeformAuthenticator is a custom Python component"):
         build.authenticator(Node.of({"class_name": "components.TypeformAuthenticator", "token_auth": {}}, "a"))
+
+
+# -- RecordSelector.schema_normalization ----------------------------------------------------------------
+
+
+def test_default_schema_normalization_converts_values_to_the_schemas_types_after_the_transformations() -> None:
+    build, _ = factory()
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": ["null", "integer"]},
+            "price": {"type": "number"},
+            "code": {"type": "string"},
+            "active": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "either": {"type": ["string", "integer"]},
+            "bad": {"type": "integer"},
+            "nested": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            "added": {"type": "integer"},
+        },
+    }
+    selector = build.record_selector(
+        Node.of({"type": "RecordSelector", "extractor": {"field_path": []}, "schema_normalization": "Default"}, "r"),
+        [build.transformation(Node.of({"type": "AddFields", "fields": [{"path": ["added"], "value": "7"}]}, "t"))],
+        lambda: schema,
+    )
+    raw = {
+        "id": "12",
+        "price": 3,
+        "code": 45,
+        "active": "false",
+        "tags": "one",
+        "either": "5",
+        "bad": "x",
+        "nested": {"n": "3"},
+        "other": "kept",
+    }
+    (record,) = selector.select([raw], {})
+    assert record == {
+        "id": 12,
+        "price": 3.0,
+        "code": "45",
+        "active": False,
+        "tags": ["one"],
+        "either": "5",  # two types: left alone
+        "bad": "x",  # does not convert: left alone
+        "nested": {"n": 3},
+        "other": "kept",
+        "added": 7,  # the transformation's string, converted after it ran
+    }
+    without = build.record_selector(
+        Node.of({"type": "RecordSelector", "extractor": {"field_path": []}}, "r"), [], lambda: schema
+    )
+    assert next(without.select([{"id": "12"}], {})) == {"id": "12"}
+    with pytest.raises(ManifestError, match="r.schema_normalization: must be None or Default"):
+        build.record_selector(
+            Node.of({"type": "RecordSelector", "schema_normalization": "Custom"}, "r"), [], lambda: schema
+        )

@@ -48,14 +48,15 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         cursor_node = node.child("incremental_sync")
         prototype = self.cursor(cursor_node, name) if cursor_node is not None else None
         transformations = [self.transformation(child) for child in node.children("transformations")]
+        schema = self.schema_loader(node)
         retriever = self.one_of(
-            retriever_node, "retriever", {"SimpleRetriever": lambda n: self.retriever(n, transformations)}
+            retriever_node, "retriever", {"SimpleRetriever": lambda n: self.retriever(n, transformations, schema)}
         )
         cursor: DatetimeBasedCursor | PerPartitionCursor | None = prototype
         if prototype is not None and not isinstance(retriever.partition_router, partitions.SinglePartition):
             cursor = PerPartitionCursor(prototype)  # one cursor per partition, cloned from this one
         cls = stream_class(name, self.primary_key(node), cursor.cursor_field if cursor else None)
-        return cls(retriever, cursor, self.schema_loader(node), self.context(node))
+        return cls(retriever, cursor, schema, self.context(node))
 
     @staticmethod
     def primary_key(node: Node) -> list[list[str]] | None:
@@ -99,7 +100,9 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
 
     # -- retriever and requester ----------------------------------------------------------------------
 
-    def retriever(self, node: Node, transformations: list[records.Transformation]) -> SimpleRetriever:
+    def retriever(
+        self, node: Node, transformations: list[records.Transformation], schema: Callable[[], dict[str, Any]]
+    ) -> SimpleRetriever:
         node.only(
             "requester",
             "record_selector",
@@ -114,7 +117,9 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         )
         selector_node = node.child("record_selector") or missing(node, "record_selector")
         selector = self.one_of(
-            selector_node, "record selector", {"RecordSelector": lambda n: self.record_selector(n, transformations)}
+            selector_node,
+            "record selector",
+            {"RecordSelector": lambda n: self.record_selector(n, transformations, schema)},
         )
         paginator_node = node.child("paginator")
         paginator = (
