@@ -213,15 +213,39 @@ def manifests_in(folder: Path) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def report(label: str, manifests: list[str], cdk_loaded: list[str], kit: dict[str, Outcome]) -> None:
+    both = [name for name in cdk_loaded if kit[name].loaded]
+    blockers: Counter[str] = Counter()
+    print(f"== {label}")
+    for name in cdk_loaded:
+        if not kit[name].loaded:
+            blockers[blocker(kit[name].error)] += 1
+            print(f"{name}: {kit[name].error[:300]}")
+    kit_only = [name for name in manifests if kit[name].loaded and name not in cdk_loaded]
+    print(f"manifests: {len(manifests)}; load on airbyte-cdk: {len(cdk_loaded)}; on the kit too: {len(both)}")
+    print(f"share: {len(both)}/{len(cdk_loaded)} = {100 * len(both) / max(1, len(cdk_loaded)):.1f}%")
+    if kit_only:
+        print(f"load on the kit only: {', '.join(kit_only)}")
+    print("blockers (manifests blocked):")
+    for name, count in blockers.most_common():
+        print(f"  {count:4d}  {name}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("manifests", type=Path)
     parser.add_argument("cdk", help="airbyte-cdk's source-declarative-manifest executable")
-    parser.add_argument("--kit", default=shlex.join(KIT), help="the kit's command (default: this checkout's)")
+    parser.add_argument(
+        "--kit",
+        action="append",
+        help="a kit command to compare (repeatable, e.g. an older checkout's; default: this checkout's)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--fresh", action="store_true", help="run airbyte-cdk again instead of using its cache")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args()
+    kits = args.kit or [shlex.join(KIT)]
     manifests = manifests_in(args.manifests)
     cache_path = args.manifests / ".cdk-results.json"
     cache = {} if args.fresh or not cache_path.exists() else json.loads(cache_path.read_text())
@@ -232,39 +256,27 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         scratch = Path(tmp)
-        todo: dict[str, concurrent.futures.Future[Outcome]] = {
-            name: pool.submit(cdk_outcome, args.cdk, name, path, scratch / "cdk")
-            for name, path in manifests.items()
-            if name not in cache
-        }
+        # one manifest's runs after another's, so the kits' results come in as airbyte-cdk's do
+        todo: dict[str, concurrent.futures.Future[Outcome]] = {}
+        kit_futures: list[dict[str, concurrent.futures.Future[Outcome]]] = [{} for _ in kits]
+        for name, path in manifests.items():
+            if name not in cache:
+                todo[name] = pool.submit(cdk_outcome, args.cdk, name, path, scratch / "cdk")
+            for i, kit in enumerate(kits):
+                kit_futures[i][name] = pool.submit(kit_outcome, shlex.split(kit), name, path, scratch / f"kit{i}")
         for name, future in todo.items():
             cache[name] = {**vars(future.result()), "config": configs[name]}
             cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True))  # kept if interrupted
-        kit_futures = {
-            name: pool.submit(kit_outcome, shlex.split(args.kit), name, path, scratch / "kit")
-            for name, path in manifests.items()
-        }
-        kit = {name: future.result() for name, future in kit_futures.items()}
+        outcomes = [{name: future.result() for name, future in futures.items()} for futures in kit_futures]
     cdk_loaded = [name for name in manifests if cache[name]["loaded"]]
-    both = [name for name in cdk_loaded if kit[name].loaded]
-    blockers: Counter[str] = Counter()
-    for name in cdk_loaded:
-        if not kit[name].loaded:
-            blockers[blocker(kit[name].error)] += 1
-            print(f"{name}: {kit[name].error[:300]}")
-    kit_only = [name for name in manifests if kit[name].loaded and name not in cdk_loaded]
-    print()
-    print(f"manifests: {len(manifests)}; load on airbyte-cdk: {len(cdk_loaded)}; on the kit too: {len(both)}")
-    print(f"share: {len(both)}/{len(cdk_loaded)} = {100 * len(both) / max(1, len(cdk_loaded)):.1f}%")
-    if kit_only:
-        print(f"load on the kit only: {', '.join(kit_only)}")
-    print("blockers (manifests blocked):")
-    for name, count in blockers.most_common():
-        print(f"  {count:4d}  {name}")
+    for kit, outcome in zip(kits, outcomes, strict=True):
+        report(kit, list(manifests), cdk_loaded, outcome)
     if args.json:
-        args.json.write_text(
-            json.dumps({"cdk": cache, "kit": {n: vars(o) for n, o in kit.items()}}, indent=1, sort_keys=True)
-        )
+        results = {
+            "cdk": cache,
+            "kits": {kit: {n: vars(o) for n, o in o_.items()} for kit, o_ in zip(kits, outcomes, strict=True)},
+        }
+        args.json.write_text(json.dumps(results, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":

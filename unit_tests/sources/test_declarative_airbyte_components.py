@@ -247,6 +247,11 @@ class AuthServer(LocalJsonServer):
             if form.get("client_secret") != "cs-778899":
                 return 401, {}, {"error": "invalid_client"}
             return 200, {}, {"access_token": f"at-{len(self.token_forms)}", "expires_in": 3600}
+        if path == "/api/user/current":  # the legacy authenticator's validation of a configured token
+            return (200, {}, {}) if headers.get("X-Session") == "still-good" else (401, {}, {})
+        if path == "/api/session":
+            self.logins.append(json.loads(body))
+            return 200, {}, {"id": f"st-{len(self.logins)}"}
         if path == "/login":
             login = json.loads(body)
             self.logins.append(login)
@@ -594,3 +599,38 @@ def test_default_schema_normalization_converts_values_to_the_schemas_types_after
         build.record_selector(
             Node.of({"type": "RecordSelector", "schema_normalization": "Custom"}, "r"), [], lambda: schema
         )
+
+
+def legacy(server: AuthServer, **config: Any) -> Any:
+    build, secrets = factory({**CONFIG, **config})
+    node = {
+        "type": "LegacySessionTokenAuthenticator",
+        "username": "{{ config['user'] }}",
+        "password": "{{ config['password'] }}",
+        "header": "X-Session",
+        "session_token": "{{ config['session_token'] }}",
+        "session_token_response_key": "id",
+        "login_url": "session",
+        "validate_session_url": "user/current",
+    }
+    return build.authenticator(Node.of(node, "l"), f"{server.base_url}/api/"), secrets
+
+
+def test_a_legacy_session_token_from_the_config_is_used_while_the_api_accepts_it() -> None:
+    with AuthServer() as server:
+        auth, secrets = legacy(server, session_token="still-good")
+        with httpx.Client(auth=auth) as client:
+            assert client.get(f"{server.base_url}/data").json()["x_session"] == "still-good"
+        assert server.logins == [] and "still-good" in secrets
+
+
+def test_a_refused_legacy_session_token_is_replaced_by_logging_in() -> None:
+    with AuthServer() as server:
+        auth, _ = legacy(server, session_token="expired")
+        with httpx.Client(auth=auth) as client:
+            assert client.get(f"{server.base_url}/data").json()["x_session"] == "st-1"
+            assert client.get(f"{server.base_url}/data").json()["x_session"] == "st-1"
+        assert server.logins == [{"username": "ann", "password": "pw-5566"}]
+        without_credentials, _ = legacy(server, session_token="expired", user="", password="")
+        with httpx.Client(auth=without_credentials) as client, pytest.raises(ConfigError, match="set username and"):
+            client.get(f"{server.base_url}/data")

@@ -90,18 +90,18 @@ def _merged(existing: Any, added: Any) -> Any:
 
 
 class SessionTokenAuth(httpx.Auth):
-    """A session token from a login request, renewed after ``expiration``; each token is a secret."""
+    """A session token from ``fetch_token`` (a login), fetched again after ``expiration``; each token is
+    a secret."""
 
     def __init__(
         self,
-        login: Callable[[], httpx.Response | None],
-        token_path: Sequence[str],
+        fetch_token: Callable[[], str],
         authenticate_with: Callable[[str], httpx.Auth],
         on_token: Callable[[str], None],
         expiration: dt.timedelta | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.login, self.token_path, self.authenticate_with = login, list(token_path), authenticate_with
+        self.fetch_token, self.authenticate_with = fetch_token, authenticate_with
         self.on_token, self.expiration, self.clock = on_token, expiration, clock
         self._auth: httpx.Auth | None = None
         self._expires_at = 0.0
@@ -110,18 +110,9 @@ class SessionTokenAuth(httpx.Auth):
     def _current(self) -> httpx.Auth:
         with self._lock:  # one login for the streams read at once
             if self._auth is None or (self.expiration is not None and self.clock() >= self._expires_at):
-                response = self.login()
-                body = _json(response)
-                token = body
-                for key in self.token_path:
-                    token = token.get(key) if isinstance(token, Mapping) else None
-                if token in (None, ""):
-                    raise ConfigError(
-                        f"the login request's response has no session token at {'.'.join(self.token_path)}; "
-                        "check the credentials in the config"
-                    )
-                self.on_token(str(token))
-                self._auth = self.authenticate_with(str(token))
+                token = self.fetch_token()
+                self.on_token(token)
+                self._auth = self.authenticate_with(token)
                 if self.expiration is not None:
                     self._expires_at = self.clock() + self.expiration.total_seconds()
             return self._auth
@@ -130,8 +121,44 @@ class SessionTokenAuth(httpx.Auth):
         yield from self._current().auth_flow(request)
 
 
-def _json(response: httpx.Response | None) -> Any:
+def token_at(response: httpx.Response | None, path: Sequence[str], login: str) -> str:
+    """The session token at ``path`` in a login response's JSON body."""
     try:
-        return response.json() if response is not None else None
+        token: Any = response.json() if response is not None else None
     except ValueError:
-        return None
+        token = None
+    for key in path:
+        token = token.get(key) if isinstance(token, Mapping) else None
+    if token in (None, ""):
+        raise ConfigError(
+            f"the {login} response has no session token at {'.'.join(path)}; check the credentials in the config"
+        )
+    return str(token)
+
+
+def legacy_session_token(
+    client: httpx.Client,
+    token: str,
+    header: str,
+    validate_url: str,
+    login_url: str,
+    username: str,
+    password: str,
+    token_key: str,
+) -> str:
+    """``LegacySessionTokenAuthenticator``'s token: the config's, if the API still accepts it at
+    ``validate_url``, else a new one from logging in with the username and password (as airbyte-cdk)."""
+    if token:
+        check = client.get(validate_url, headers={header: token})
+        if check.is_success:
+            return token
+        if check.status_code != 401:
+            raise ConfigError(f"validating the session token at {validate_url} failed with HTTP {check.status_code}")
+    if not (username and password):
+        raise ConfigError("the session token is not valid (or not set): set username and password in the config")
+    login = client.post(login_url, json={"username": username, "password": password})
+    if not login.is_success:
+        raise ConfigError(
+            f"logging in at {login_url} failed with HTTP {login.status_code}; check username and password"
+        )
+    return token_at(login, [token_key], "login")

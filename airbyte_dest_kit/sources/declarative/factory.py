@@ -185,7 +185,7 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         tokens (one OAuth refresh, not one per stream, which single-use refresh tokens would not survive)."""
         auth_key = json.dumps(auth_node.data, sort_keys=True, default=str) if auth_node is not None else ""
         if auth_key not in self._auths:
-            self._auths[auth_key] = self.authenticator(auth_node) if auth_node is not None else None
+            self._auths[auth_key] = self.authenticator(auth_node, url_base) if auth_node is not None else None
         key = (url_base, auth_key)
         if key not in self._clients:
             self._clients[key] = HttpClient(url_base, auth=self._auths[auth_key], events=self.events)

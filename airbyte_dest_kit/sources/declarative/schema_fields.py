@@ -57,6 +57,8 @@ AIRBYTE_FIELDS: Mapping[str, frozenset[str]] = {
         "request_authentication decoder",
         "ApiKey": "inject_into api_token",
         "Bearer": "",
+        "LegacySessionTokenAuthenticator": "header login_url session_token session_token_response_key username "
+        "password validate_session_url",
         "SelectiveAuthenticator": "authenticator_selection_path authenticators",
         "DefaultErrorHandler": "response_filters backoff_strategies max_retries",
         "CompositeErrorHandler": "error_handlers",
@@ -95,7 +97,7 @@ INERT_VALUES: Mapping[str, Mapping[str, Any]] = {
         "global_substream_cursor": False,
         "allow_catalog_defined_cursor_field": False,
     },
-    "RecordSelector": {"schema_normalization": "None", "transform_before_filtering": False},
+    "RecordSelector": {"transform_before_filtering": False},
     "ParentStreamConfig": {"lazy_read_pointer": []},
     "DeclarativeStream": {"state_migrations": []},
     "OAuthAuthenticator": {

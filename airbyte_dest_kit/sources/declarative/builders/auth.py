@@ -16,7 +16,13 @@ from airbyte_dest_kit.sources.auth import (
     BearerTokenAuth,
     OAuth2RefreshAuth,
 )
-from airbyte_dest_kit.sources.declarative.auth import ApiKeyBodyAuth, ConfigPersistedOAuth, SessionTokenAuth
+from airbyte_dest_kit.sources.declarative.auth import (
+    ApiKeyBodyAuth,
+    ConfigPersistedOAuth,
+    SessionTokenAuth,
+    legacy_session_token,
+    token_at,
+)
 from airbyte_dest_kit.sources.declarative.builders.base import Builder, missing
 from airbyte_dest_kit.sources.declarative.interpolation import InterpolatedMapping
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
@@ -25,7 +31,8 @@ from airbyte_dest_kit.sources.pagination import value_at
 
 
 class AuthBuilders(Builder):
-    def authenticator(self, node: Node) -> httpx.Auth | None:
+    def authenticator(self, node: Node, url_base: str = "") -> httpx.Auth | None:
+        """``url_base``: the requester's, which ``LegacySessionTokenAuthenticator`` logs in at."""
         return self.one_of(
             node,
             "authenticator",
@@ -35,9 +42,50 @@ class AuthBuilders(Builder):
                 "BearerAuthenticator": self.bearer_auth,
                 "BasicHttpAuthenticator": self.basic_auth,
                 "OAuthAuthenticator": self.oauth,
-                "SelectiveAuthenticator": self.selective_auth,
+                "SelectiveAuthenticator": lambda n: self.selective_auth(n, url_base),
                 "SessionTokenAuthenticator": self.session_token_auth,
+                "LegacySessionTokenAuthenticator": lambda n: self.legacy_session_token_auth(n, url_base),
             },
+        )
+
+    def legacy_session_token_auth(self, node: Node, url_base: str) -> httpx.Auth:
+        node.only(
+            "header",
+            "login_url",
+            "session_token",
+            "session_token_response_key",
+            "username",
+            "password",
+            "validate_session_url",
+        )
+        header = str(self.value(node, "header") or missing(node, "header"))
+        fields = {key: str(self.value(node, key, "")) for key in ("session_token", "username", "password")}
+        for value in fields.values():
+            if value:
+                self.events.new_secret(value)
+        urls = {
+            key: url_base + str(self.value(node, key) or missing(node, key))
+            for key in ("validate_session_url", "login_url")
+        }
+        token_key = str(self.value(node, "session_token_response_key") or missing(node, "session_token_response_key"))
+
+        def fetch() -> str:
+            with httpx.Client(timeout=60) as client:
+                return legacy_session_token(
+                    client,
+                    fields["session_token"],
+                    header,
+                    urls["validate_session_url"],
+                    urls["login_url"],
+                    fields["username"],
+                    fields["password"],
+                    token_key,
+                )
+
+        return SessionTokenAuth(
+            fetch_token=fetch,
+            authenticate_with=lambda token: ApiKeyHeaderAuth(header, token),
+            on_token=self.events.new_secret,
         )
 
     def session_token_auth(self, node: Node) -> httpx.Auth:
@@ -55,10 +103,9 @@ class AuthBuilders(Builder):
         authenticate_with = self.one_of(
             how, "session token authentication", {"ApiKey": self.session_api_key, "Bearer": self.session_bearer}
         )
-        context = self.context(node)
+        context, token_path = self.context(node), [str(key) for key in path]
         return SessionTokenAuth(
-            login=lambda: login.send(login.parts(context), context),
-            token_path=[str(key) for key in path],
+            fetch_token=lambda: token_at(login.send(login.parts(context), context), token_path, "login request's"),
             authenticate_with=authenticate_with,
             on_token=self.events.new_secret,
             expiration=self.duration(node, "expiration_duration"),
@@ -80,7 +127,7 @@ class AuthBuilders(Builder):
         node.only()
         return BearerTokenAuth
 
-    def selective_auth(self, node: Node) -> httpx.Auth | None:
+    def selective_auth(self, node: Node, url_base: str) -> httpx.Auth | None:
         """The authenticator named by the config value at ``authenticator_selection_path`` (only that one is
         built: the others may need config keys this config does not have)."""
         node.only("authenticator_selection_path", "authenticators")
@@ -98,7 +145,7 @@ class AuthBuilders(Builder):
             )
         key = str(selected)
         inherited = {k: v for k, v in node.parameters.items() if k != "authenticators"}
-        return self.authenticator(Node.of(choices[key], f"{node.at('authenticators')}.{key}", inherited))
+        return self.authenticator(Node.of(choices[key], f"{node.at('authenticators')}.{key}", inherited), url_base)
 
     @staticmethod
     def no_auth(node: Node) -> None:
