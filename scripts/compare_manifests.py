@@ -8,8 +8,12 @@ needs airbyte-cdk and manifests, neither of which the repository holds)::
 has custom components, given to airbyte-cdk only), or bare ``*.yaml`` files. Each manifest gets a config
 made up from its spec (every property filled with a value of its type, format and pattern) and runs
 ``spec`` and ``discover`` on both sides. There is no network: a discover that fails only on the network
-still counts as loaded. airbyte-cdk's results are cached next to the manifests (``.cdk-results.json``;
-``--fresh`` runs them again). Prints, for each manifest the kit does not load, the component or field its
+still counts as loaded. airbyte-cdk's results are cached next to the manifests (``.cdk-results.json``,
+per config; ``--fresh`` runs them again). ``--kit COMMAND``, repeatable, compares other kit commands (an
+older checkout's, for a before and after in one pass)::
+
+    --kit "env PYTHONPATH=/tmp/old /repo/.venv/bin/python /tmp/old/sources/source-declarative-manifest/main.py"
+ Prints, for each manifest the kit does not load, the component or field its
 error names, then the share and a histogram of these blockers.
 """
 
