@@ -4,7 +4,7 @@
 - :class:`BasicAuth` - httpx's own (username, password)
 - :class:`ApiKeyHeaderAuth` - the key in a header of the API's choosing
 - :class:`ApiKeyQueryAuth` - the key as a query parameter
-- :class:`OAuth2RefreshAuth` - the refresh-token grant, tokens kept for the run
+- :class:`OAuth2RefreshAuth` - the refresh-token (or client-credentials) grant, tokens kept for the run
 - :class:`OAuth2RefreshTokenAuth` - trades the config's refresh token for access tokens, and persists
   what changed (rotated refresh token, access token, expiry) with a CONTROL message carrying the full
   updated config, so the next sync starts from the new tokens.
@@ -61,10 +61,14 @@ class ApiKeyQueryAuth(httpx.Auth):
 
 class OAuth2RefreshAuth(httpx.Auth):
     """The OAuth 2.0 refresh-token grant, tokens kept in memory; :meth:`persist` decides where they go.
+    With ``grant_type="client_credentials"`` there is no refresh token: the client id and secret alone
+    obtain each access token.
 
     A token is fetched when there is none, when it expires within ``expiry_margin`` seconds, and once when
     the API answers 401. ``access_token_name`` and ``expires_in_name`` name the fields of the token
-    response; ``extra_form`` adds fields to the refresh request. Every token obtained is a secret (masked).
+    response (``expires_in`` is seconds, or with ``expiry_date_format`` the expiry date in that
+    ``strptime`` format, UTC unless it says otherwise); ``extra_form`` adds fields to the refresh request.
+    Every token obtained is a secret (masked).
     """
 
     requires_response_body = True
@@ -76,13 +80,15 @@ class OAuth2RefreshAuth(httpx.Auth):
         *,
         client_id: str,
         client_secret: str,
-        refresh_token: str,
+        refresh_token: str | None = None,
         access_token: str | None = None,
         token_expiry_date: str | None = None,
         access_token_name: str = "access_token",
         expires_in_name: str = "expires_in",
         grant_type: str = "refresh_token",
         extra_form: Mapping[str, Any] | None = None,
+        token_request_headers: Mapping[str, str] | None = None,
+        expiry_date_format: str | None = None,
         expiry_margin: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -91,6 +97,8 @@ class OAuth2RefreshAuth(httpx.Auth):
         self.access_token, self.token_expiry_date = access_token, token_expiry_date
         self.access_token_name, self.expires_in_name, self.grant_type = access_token_name, expires_in_name, grant_type
         self.extra_form = dict(extra_form or {})
+        self.token_request_headers = dict(token_request_headers or {})
+        self.expiry_date_format = expiry_date_format
 
     def persist(self, rotated_refresh_token: bool) -> None:
         """Called after every refresh; by default the tokens live only as long as the run."""
@@ -102,27 +110,25 @@ class OAuth2RefreshAuth(httpx.Auth):
         return self.clock() < expires_at - self.expiry_margin
 
     def _refresh_request(self) -> httpx.Request:
-        form = {
-            "grant_type": self.grant_type,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "refresh_token": self.refresh_token,
-            **self.extra_form,
-        }
-        return httpx.Request("POST", self.token_url, data=form)
+        form = {"grant_type": self.grant_type, "client_id": self.client_id, "client_secret": self.client_secret}
+        if self.refresh_token is not None:
+            form["refresh_token"] = self.refresh_token
+        return httpx.Request(
+            "POST", self.token_url, data={**form, **self.extra_form}, headers=self.token_request_headers or None
+        )
 
     def _store_tokens(self, response: httpx.Response) -> None:
         if not response.is_success:
             raise ConfigError(
                 f"OAuth token refresh at {self.token_url} failed with HTTP {response.status_code}; "
-                "check client_id, client_secret and refresh_token (the refresh token may have been revoked)",
+                "check client_id, client_secret"
+                + (" and refresh_token (the refresh token may have been revoked)" if self.refresh_token else ""),
                 internal_message=response.text[:500],
             )
         body = response.json()
         if not isinstance(body, dict) or not body.get(self.access_token_name):
             raise ConfigError(f"OAuth token refresh at {self.token_url} returned no {self.access_token_name}")
-        expires_in = float(body.get(self.expires_in_name, 3600))
-        expiry = dt.datetime.fromtimestamp(self.clock() + expires_in, tz=dt.timezone.utc)
+        expiry = self._expiry(body.get(self.expires_in_name))
         self.access_token = str(body[self.access_token_name])
         self.token_expiry_date = expiry.isoformat().replace("+00:00", "Z")
         self.events.new_secret(self.access_token)
@@ -131,6 +137,19 @@ class OAuth2RefreshAuth(httpx.Auth):
             self.refresh_token = str(body["refresh_token"])
             self.events.new_secret(self.refresh_token)
         self.persist(rotated)
+
+    def _expiry(self, value: Any) -> dt.datetime:
+        if value is None or self.expiry_date_format is None:
+            seconds = float(value if value is not None else 3600)
+            return dt.datetime.fromtimestamp(self.clock() + seconds, tz=dt.timezone.utc)
+        try:
+            expiry = dt.datetime.strptime(str(value), self.expiry_date_format)
+        except ValueError:
+            raise ConfigError(
+                f"OAuth token refresh at {self.token_url}: {self.expires_in_name}={value!r} is not a date in the "
+                f"format {self.expiry_date_format!r} (token_expiry_date_format)"
+            ) from None
+        return expiry if expiry.tzinfo else expiry.replace(tzinfo=dt.timezone.utc)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if not self._token_is_fresh():

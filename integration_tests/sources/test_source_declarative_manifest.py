@@ -365,13 +365,15 @@ def test_a_rejected_key_names_the_url_without_the_key(manifest_source: RunSource
     assert "wrong-key-0987654321" not in check.stdout
 
 
-def test_unknown_fields_are_refused_not_ignored(manifest_source: RunSource, api: LocalShopApi) -> None:
+def test_fields_airbyte_defines_but_the_kit_does_not_implement_are_refused_not_ignored(
+    manifest_source: RunSource, api: LocalShopApi
+) -> None:
     extra = copy.deepcopy(manifest("shop-events-incremental"))
-    extra["streams"][0]["incremental_sync"]["is_data_feed"] = True
+    extra["streams"][0]["incremental_sync"]["clamping"] = {"target": "DAY"}
     config = {INJECTED: extra, "base_url": api.base_url, "api_key": api.api_key, "start_date": at(0)}
     status = manifest_source("check", config).of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["message"] == (
-        "manifest: streams[0].incremental_sync.is_data_feed: field 'is_data_feed' of "
+        "manifest: streams[0].incremental_sync.clamping: field 'clamping' of "
         "DatetimeBasedCursor is not supported by this runtime; remove it"
     )
 

@@ -1,5 +1,6 @@
 """``DefaultErrorHandler``: response filters and backoff strategies, as an
-:class:`~airbyte_dest_kit.runtime.http.ErrorPolicy` for the kit's HTTP client.
+:class:`~airbyte_dest_kit.runtime.http.ErrorPolicy` for the kit's HTTP client; ``CompositeErrorHandler``
+chains several.
 
 Filters are tried in order; the first whose ``http_codes``, ``error_message_contains`` or ``predicate``
 matches decides the action (``SUCCESS``, ``RETRY``, ``RATE_LIMITED``, ``FAIL``, ``IGNORE``), the
@@ -184,6 +185,39 @@ class DefaultErrorHandler(ErrorPolicy):
     def backoff(self, response: httpx.Response | None, attempt: int) -> float | None:
         for strategy in self.strategies:
             seconds = strategy.seconds(response, attempt)
+            if seconds is not None:
+                return seconds
+        return None
+
+
+# The verdicts with which a CompositeErrorHandler stops at a handler; any other goes on to the next one.
+_DECISIVE = (ResponseAction.SUCCESS, ResponseAction.RETRY, ResponseAction.IGNORE)
+
+
+class CompositeErrorHandler(ErrorPolicy):
+    """Handlers tried in order, as airbyte-cdk does: the first whose verdict is success, retry or ignore
+    decides; when none does (all fail, or say rate limited), the last one's verdict stands. The wait before
+    a retry is the first answer of any handler's backoff strategies; retries are the first handler's
+    ``max_retries``."""
+
+    quotes_server = False
+
+    def __init__(self, handlers: Sequence[ErrorPolicy]) -> None:
+        self.handlers = list(handlers)
+        self.max_retries = self.handlers[0].max_retries
+        self.max_wait = max(handler.max_wait for handler in self.handlers)
+
+    def verdict(self, response: httpx.Response) -> Verdict:
+        verdict = Verdict(ResponseAction.FAIL)
+        for handler in self.handlers:
+            verdict = handler.verdict(response)
+            if verdict.action in _DECISIVE:
+                return verdict
+        return verdict
+
+    def backoff(self, response: httpx.Response | None, attempt: int) -> float | None:
+        for handler in self.handlers:
+            seconds = handler.backoff(response, attempt)
             if seconds is not None:
                 return seconds
         return None

@@ -48,14 +48,15 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         cursor_node = node.child("incremental_sync")
         prototype = self.cursor(cursor_node, name) if cursor_node is not None else None
         transformations = [self.transformation(child) for child in node.children("transformations")]
+        schema = self.schema_loader(node)
         retriever = self.one_of(
-            retriever_node, "retriever", {"SimpleRetriever": lambda n: self.retriever(n, transformations)}
+            retriever_node, "retriever", {"SimpleRetriever": lambda n: self.retriever(n, transformations, schema)}
         )
         cursor: DatetimeBasedCursor | PerPartitionCursor | None = prototype
         if prototype is not None and not isinstance(retriever.partition_router, partitions.SinglePartition):
             cursor = PerPartitionCursor(prototype)  # one cursor per partition, cloned from this one
         cls = stream_class(name, self.primary_key(node), cursor.cursor_field if cursor else None)
-        return cls(retriever, cursor, self.schema_loader(node), self.context(node))
+        return cls(retriever, cursor, schema, self.context(node))
 
     @staticmethod
     def primary_key(node: Node) -> list[list[str]] | None:
@@ -99,7 +100,9 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
 
     # -- retriever and requester ----------------------------------------------------------------------
 
-    def retriever(self, node: Node, transformations: list[records.Transformation]) -> SimpleRetriever:
+    def retriever(
+        self, node: Node, transformations: list[records.Transformation], schema: Callable[[], dict[str, Any]]
+    ) -> SimpleRetriever:
         node.only(
             "requester",
             "record_selector",
@@ -114,7 +117,9 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         )
         selector_node = node.child("record_selector") or missing(node, "record_selector")
         selector = self.one_of(
-            selector_node, "record selector", {"RecordSelector": lambda n: self.record_selector(n, transformations)}
+            selector_node,
+            "record selector",
+            {"RecordSelector": lambda n: self.record_selector(n, transformations, schema)},
         )
         paginator_node = node.child("paginator")
         paginator = (
@@ -146,7 +151,6 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
             "request_body_data",
             "authenticator",
             "error_handler",
-            "use_cache",  # a response cache changes no results
             "name",
         )
         if node.get("url") is not None:
@@ -162,10 +166,8 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
             for key in ("request_parameters", "request_headers", "request_body_json", "request_body_data")
         }
         handler_node = node.child("error_handler")
-        handler = self.one_of(
-            handler_node or Node({"type": "DefaultErrorHandler"}, node.at("error_handler"), node.parameters),
-            "error handler",
-            {"DefaultErrorHandler": self.error_handler},
+        handler = self.any_error_handler(
+            handler_node or Node({"type": "DefaultErrorHandler"}, node.at("error_handler"), node.parameters)
         )
         return HttpRequester(
             client=self.client(url_base, node.child("authenticator")),
@@ -183,7 +185,7 @@ class Factory(AuthBuilders, ErrorHandlerBuilders, RecordBuilders, PaginationBuil
         tokens (one OAuth refresh, not one per stream, which single-use refresh tokens would not survive)."""
         auth_key = json.dumps(auth_node.data, sort_keys=True, default=str) if auth_node is not None else ""
         if auth_key not in self._auths:
-            self._auths[auth_key] = self.authenticator(auth_node) if auth_node is not None else None
+            self._auths[auth_key] = self.authenticator(auth_node, url_base) if auth_node is not None else None
         key = (url_base, auth_key)
         if key not in self._clients:
             self._clients[key] = HttpClient(url_base, auth=self._auths[auth_key], events=self.events)

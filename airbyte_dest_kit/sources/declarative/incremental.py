@@ -7,7 +7,10 @@ cut into windows ``[s, s + step - cursor_granularity]``; without, it is one wind
 ``datetime_format``) and can be sent with ``start_time_option`` / ``end_time_option``.
 
 With ``is_client_side_incremental`` (an API that cannot filter by date) the records outside the window are
-dropped here; use it without ``step``, so the one window is the whole sync.
+dropped here; use it without ``step``, so the one window is the whole sync. ``is_data_feed`` (an API that
+pages from the newest record to the oldest and cannot filter) drops them too, and stops paging after a
+page whose last record lies outside the window (:meth:`DatetimeBasedCursor.outside_window`).
+``is_compare_strictly`` skips windows whose start equals their end (APIs that refuse them).
 
 The state is ``{cursor_field: <latest cursor value seen>}`` in ``datetime_format``, moved forward when a
 window is done (so an interrupted sync resumes at its last finished window); only values inside the window
@@ -79,6 +82,8 @@ class DatetimeBasedCursor:
         context: Mapping[str, Any],
         stream: str,
         client_side: bool = False,
+        data_feed: bool = False,
+        compare_strictly: bool = False,
         clock: Any = None,
     ) -> None:
         self.cursor_field, self.datetime_format = cursor_field, datetime_format
@@ -87,6 +92,7 @@ class DatetimeBasedCursor:
         self.partition_field_start, self.partition_field_end = partition_field_start, partition_field_end
         self.start_time_option, self.end_time_option = start_time_option, end_time_option
         self.context, self.stream, self.client_side = context, stream, client_side
+        self.data_feed, self.compare_strictly = data_feed, compare_strictly
         self.now = clock or (lambda: dt.datetime.now(UTC))
         self.cursor: dt.datetime | None = None  # covers every finished window
         self._highest_in_window: dt.datetime | None = None
@@ -127,6 +133,9 @@ class DatetimeBasedCursor:
             if following <= start:
                 raise ConfigError(f"stream {self.stream!r}: the cursor's step must be a positive duration")
             window_end = min(following - granularity, end)
+            if self.compare_strictly and window_end <= start:
+                start = following
+                continue
             yield {
                 self.partition_field_start: format_datetime(start, self.datetime_format),
                 self.partition_field_end: format_datetime(window_end, self.datetime_format),
@@ -158,23 +167,33 @@ class DatetimeBasedCursor:
         from outside it, which some APIs return, must not move the state past what was not read). Returns
         whether the record is to be emitted: with ``is_client_side_incremental``, only those in the window
         (and those without a cursor value) are."""
+        value = self._value(record)
+        if value is None:
+            return True
+        low, high = self._bounds
+        if not low <= value <= high:
+            return not (self.client_side or self.data_feed)
+        if self._highest_in_window is None or value > self._highest_in_window:
+            self._highest_in_window = value
+        return True
+
+    def outside_window(self, record: Mapping[str, Any]) -> bool:
+        """Whether ``record``'s cursor value lies outside the open window (a record without one does not)."""
+        value = self._value(record)
+        return value is not None and not self._bounds[0] <= value <= self._bounds[1]
+
+    def _value(self, record: Mapping[str, Any]) -> dt.datetime | None:
         raw = record.get(self.cursor_field)
         if raw is None:
-            return True
+            return None
         try:
-            value = parse_any(raw, self.cursor_formats)
+            return parse_any(raw, self.cursor_formats)
         except ValueError:
             raise SystemFailure(
                 f"stream {self.stream!r}: record cursor {self.cursor_field}={raw!r} does not match the cursor's "
                 f"formats {self.cursor_formats}; add its format to cursor_datetime_formats",
                 stream=self.stream,
             ) from None
-        low, high = self._bounds
-        if not low <= value <= high:
-            return not self.client_side
-        if self._highest_in_window is None or value > self._highest_in_window:
-            self._highest_in_window = value
-        return True
 
     def close_window(self) -> None:
         if self._highest_in_window is not None and (self.cursor is None or self._highest_in_window > self.cursor):

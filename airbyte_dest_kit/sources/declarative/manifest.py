@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.sources.declarative.schema_fields import AIRBYTE_FIELDS, INERT_VALUES, NO_EFFECT
 
 PARAMETERS = "$parameters"
 REF = "$ref"
@@ -40,6 +41,8 @@ DEFAULT_TYPES: Mapping[str, str] = {
     "SimpleRetriever.record_selector": "RecordSelector",
     "SimpleRetriever.paginator": "NoPagination",
     "HttpRequester.error_handler": "DefaultErrorHandler",
+    "CompositeErrorHandler.error_handlers": "DefaultErrorHandler",
+    "SessionTokenAuthenticator.login_requester": "HttpRequester",
     "RecordSelector.extractor": "DpathExtractor",
     "RecordSelector.record_filter": "RecordFilter",
     "DefaultPaginator.page_size_option": "RequestOption",
@@ -204,10 +207,19 @@ class Node:
         return Node.of(value, where, inherited, DEFAULT_TYPES.get(f"{self.type}.{key}"))
 
     def only(self, *supported: str) -> None:
-        """Fail naming the first field written on this component that this runtime does not implement, so a
-        manifest never silently means less here than in Airbyte."""
-        for key in self.data:
-            if key not in supported and key not in DESCRIPTIVE_KEYS:
-                raise ManifestError(
-                    self.at(key), f"field {key!r} of {self.type} is not supported by this runtime; remove it"
-                )
+        """Fail naming the first field written on this component that Airbyte gives a meaning this runtime
+        does not implement, so a manifest never silently means less here than in Airbyte. Fields Airbyte's
+        schema does not define for the component, which airbyte-cdk ignores too, are accepted
+        (:mod:`~.schema_fields`)."""
+        defined = AIRBYTE_FIELDS.get(self.type or "")
+        for key, value in self.data.items():
+            if key in supported or key in DESCRIPTIVE_KEYS:
+                continue
+            if defined is not None and (key not in defined or key in NO_EFFECT.get(str(self.type), ())):
+                continue
+            inert = INERT_VALUES.get(str(self.type), {})
+            if key in inert and value == inert[key]:
+                continue
+            raise ManifestError(
+                self.at(key), f"field {key!r} of {self.type} is not supported by this runtime; remove it"
+            )

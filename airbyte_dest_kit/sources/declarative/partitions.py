@@ -4,6 +4,8 @@
 - ``SubstreamPartitionRouter``: one partition per record of each parent stream (read in full), as
   ``{partition_field: record[parent_key], "parent_slice": <the parent's partition>}``; ``parent_key`` may
   be a nested path written ``a/b``.
+- A list of routers (:class:`CartesianProductRouter`): every combination of their partitions, merged
+  into one (a later router's key wins), each sending its own request options.
 
 Templates read partitions as ``stream_partition`` (or ``stream_slice``); ``request_option`` sends the value.
 """
@@ -11,6 +13,7 @@ Templates read partitions as ``stream_partition`` (or ``stream_slice``); ``reque
 from __future__ import annotations
 
 import abc
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,4 +82,24 @@ class SubstreamPartitionRouter(PartitionRouter):
         for parent in self.parents:
             if parent.request_option is not None and parent.partition_field in partition:
                 parts.update(parent.request_option.parts(partition[parent.partition_field]))
+        return parts
+
+
+@dataclass(frozen=True)
+class CartesianProductRouter(PartitionRouter):
+    routers: Sequence[PartitionRouter]
+
+    def partitions(self) -> Iterator[Partition]:
+        # every router but the first is iterated once per partition of the ones before it: read each once
+        each = [list(router.partitions()) for router in self.routers]
+        for combination in itertools.product(*each):
+            merged: Partition = {}
+            for partition in combination:
+                merged.update(partition)
+            yield merged
+
+    def request_parts(self, partition: Mapping[str, Any]) -> RequestParts:
+        parts = RequestParts()
+        for router in self.routers:
+            parts.update(router.request_parts(partition))
         return parts

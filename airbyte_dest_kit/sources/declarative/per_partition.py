@@ -132,6 +132,9 @@ class PerPartitionCursor:
     def observe(self, record: Mapping[str, Any]) -> bool:
         return self._open().observe(record)
 
+    def outside_window(self, record: Mapping[str, Any]) -> bool:
+        return self._open().outside_window(record)
+
     def close_window(self) -> None:
         self._open().close_window()
         if self._finishing:

@@ -1,5 +1,6 @@
 """From a response to records: ``DpathExtractor`` → ``RecordFilter`` → transformations (``AddFields``,
-``RemoveFields``), which is the order ``RecordSelector`` applies them in.
+``RemoveFields``) → ``schema_normalization: Default`` (:class:`SchemaNormalization`), which is the order
+``RecordSelector`` applies them in.
 
 Paths are lists of keys; ``*`` matches every key of an object and every item of a list. As in Airbyte, an
 extractor's path without ``*`` yields the items of the list it leads to (or the object itself); with ``*``,
@@ -9,8 +10,8 @@ each match is one record.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, truthy
@@ -120,9 +121,6 @@ class RemoveFields:
         return self.condition is None or truthy(self.condition.eval({**context, "property": value}))
 
 
-Transformation = AddFields | RemoveFields
-
-
 @dataclass(frozen=True)
 class RecordSelector:
     where: str
@@ -142,3 +140,82 @@ class RecordSelector:
                 for transformation in self.transformations:
                     transformation.apply(record, context)
             yield dict(record)
+
+
+_SIMPLE_TYPES: Mapping[str, type] = {
+    "string": str,
+    "number": float,
+    "integer": int,
+    "boolean": bool,
+    "null": type(None),
+}
+_TRUE, _FALSE = frozenset({"y", "yes", "t", "true", "on", "1"}), frozenset({"n", "no", "f", "false", "off", "0"})
+
+
+@dataclass
+class SchemaNormalization:
+    """``schema_normalization: Default``: each property value converted to the one non-null type the stream's
+    schema gives it, as airbyte-cdk's ``TypeTransformer`` does (``"12"`` to ``12`` for an integer, ``12`` to
+    ``"12"`` for a string, ``"true"`` to ``true``, a lone value into a list for an array of simple values);
+    a value that does not convert, or a property with several types, is left as it is."""
+
+    schema: Callable[[], dict[str, Any]]
+    _loaded: dict[str, Any] | None = field(default=None, init=False)
+
+    def apply(self, record: dict[str, Any], context: Context) -> None:
+        if self._loaded is None:
+            self._loaded = self.schema()
+        _normalize(record, self._loaded)
+
+
+Transformation = AddFields | RemoveFields | SchemaNormalization
+
+
+def _normalize(value: Any, schema: Any) -> Any:
+    if not isinstance(schema, Mapping):
+        return value
+    properties, items = schema.get("properties"), schema.get("items")
+    if isinstance(value, dict) and isinstance(properties, Mapping):
+        for key, subschema in properties.items():
+            if key in value and isinstance(subschema, Mapping):
+                value[key] = _normalize(_converted(value[key], subschema), subschema)
+    elif isinstance(value, list) and isinstance(items, Mapping):
+        value[:] = [_normalize(_converted(item, items), items) for item in value]
+    return value
+
+
+def _converted(value: Any, schema: Mapping[str, Any]) -> Any:
+    types = schema.get("type", [])
+    if value is None and "null" in types:
+        return None
+    if isinstance(types, list):
+        non_null = [kind for kind in types if kind != "null"]
+        if len(non_null) != 1:
+            return value
+        types = non_null[0]
+    try:
+        if types == "string":
+            return str(value)
+        if types == "number":
+            return float(value)
+        if types == "integer":
+            return int(value)
+        if types == "boolean":
+            return _boolean(value)
+        item_types = (schema.get("items") or {}).get("type", [])
+        item_types = set(item_types if isinstance(item_types, list) else [item_types])
+        if types == "array" and item_types <= set(_SIMPLE_TYPES) and type(value) in _SIMPLE_TYPES.values():
+            return [value]
+    except (ValueError, TypeError):
+        pass
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, str):
+        return bool(value)
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(value)

@@ -11,7 +11,7 @@ the stream and the URL without its query).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,10 +68,14 @@ class SimpleRetriever:
     ignore_slicer_on_later_pages: bool
 
     def read(
-        self, partition: Mapping[str, Any], window_parts: RequestParts, context: Context
+        self,
+        partition: Mapping[str, Any],
+        window_parts: RequestParts,
+        context: Context,
+        stop_after: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The records of one slice; ``context`` holds ``config``, ``parameters``, ``stream_slice`` and
-        ``stream_state``."""
+        ``stream_state``. No page is asked for after one whose last record meets ``stop_after``."""
         token = self.paginator.initial_token()
         first = True
         while True:
@@ -90,6 +94,8 @@ class SimpleRetriever:
             for record in self.record_selector.select(extracted, scope):
                 last_record = record
                 yield record
+            if stop_after is not None and last_record is not None and stop_after(last_record):
+                return
             page = Page(response, body, len(extracted), last_record)
             token = self.paginator.next_token(page, token, scope)
             if token is None:

@@ -105,7 +105,18 @@ class ManifestSource(Source):
         if self.manifest is None:
             raise ConfigError(f"no manifest: pass --manifest FILE or put it in the config under {INJECTED!r}")
         root = Node.root(self.manifest)
-        root.only("version", "check", "streams", "spec", "definitions", "metadata", "schemas", "concurrency_level")
+        # api_budget paces requests (the kit's client waits out 429s and Retry-After instead): no effect on data
+        root.only(
+            "version",
+            "check",
+            "streams",
+            "spec",
+            "definitions",
+            "metadata",
+            "schemas",
+            "concurrency_level",
+            "api_budget",
+        )
         return root
 
     def streams(self, config: Mapping[str, Any]) -> Sequence[Stream]:

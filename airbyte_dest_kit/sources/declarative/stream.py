@@ -42,6 +42,11 @@ class ManifestStream(Stream):
         self._windows_lock = threading.Lock()
 
     @property
+    def data_feed(self) -> bool:
+        cursor = self.cursor.prototype if isinstance(self.cursor, PerPartitionCursor) else self.cursor
+        return cursor is not None and cursor.data_feed
+
+    @property
     def concurrent_slices(self) -> bool:  # type: ignore[override]
         return not isinstance(self.cursor, PerPartitionCursor)
 
@@ -76,10 +81,13 @@ class ManifestStream(Stream):
             cursor = copy.copy(cursor)
             with self._windows_lock:
                 self._open_windows[id(stream_slice)] = cursor
+        stop_after = None
         if cursor is not None:
             cursor.open_window(window)
             window_parts = cursor.request_parts(window)
-        for record in self.retriever.read(partition, window_parts, context):
+            if self.data_feed:  # newest first: past the window, later pages only hold older records
+                stop_after = cursor.outside_window
+        for record in self.retriever.read(partition, window_parts, context, stop_after):
             if cursor is None or cursor.observe(record):
                 yield record
         if isinstance(self.cursor, PerPartitionCursor):

@@ -9,9 +9,11 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from airbyte_dest_kit.sources.declarative.datetimes import parse_duration
 from airbyte_dest_kit.sources.declarative.interpolation import Interpolated, config_for_templates
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 from airbyte_dest_kit.sources.declarative.request_options import RequestOption
+from airbyte_dest_kit.sources.declarative.retriever import HttpRequester
 from airbyte_dest_kit.sources.declarative.stream import ManifestStream
 from airbyte_dest_kit.sources.events import SourceEvents
 from airbyte_dest_kit.sources.http import HttpClient
@@ -71,13 +73,28 @@ class Builder:
         """A stream (parents of substreams are streams too); the factory builds them."""
         raise NotImplementedError
 
+    def requester(self, node: Node) -> HttpRequester:
+        """An ``HttpRequester`` (a session token's login request is one too); the factory builds them."""
+        raise NotImplementedError
+
+    def duration(self, node: Node, key: str) -> Any:
+        """An ISO 8601 duration field (``P1D``, ``PT1H``), ``None`` when unset."""
+        text = self.value(node, key)
+        if text in (None, ""):
+            return None
+        try:
+            return parse_duration(str(text))
+        except ValueError:
+            raise ManifestError(node.at(key), f"{text!r} is not an ISO 8601 duration such as P1D or PT1H") from None
+
 
 def refuse(node: Node, role: str, supported: list[str]) -> NoReturn:
     kind = node.type
-    if kind is None:
+    if (kind or "").startswith("Custom") or "class_name" in node.data:
+        name = kind or node.data.get("class_name")
+        problem = f"{name} is a custom Python component, which a manifest-only runtime cannot load"
+    elif kind is None:
         raise ManifestError(node.where, f"a {role} needs a 'type' (one of {', '.join(supported)})")
-    if kind.startswith("Custom") or "class_name" in node.data:
-        problem = f"{kind} is a custom Python component, which a manifest-only runtime cannot load"
     else:
         problem = f"component type {kind!r} is not supported as a {role} by this runtime"
     raise ManifestError(node.where, f"{problem} (supported here: {', '.join(supported)})")

@@ -1,15 +1,30 @@
-"""``DefaultErrorHandler``, its response filters and backoff strategies."""
+"""``DefaultErrorHandler`` (its response filters and backoff strategies) and ``CompositeErrorHandler``."""
 
 from __future__ import annotations
 
 import re
 
+from airbyte_dest_kit.runtime.http import ErrorPolicy
 from airbyte_dest_kit.sources.declarative import error_handler as errors
 from airbyte_dest_kit.sources.declarative.builders.base import Builder, missing
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 
 
 class ErrorHandlerBuilders(Builder):
+    def any_error_handler(self, node: Node) -> ErrorPolicy:
+        return self.one_of(
+            node,
+            "error handler",
+            {"DefaultErrorHandler": self.error_handler, "CompositeErrorHandler": self.composite_error_handler},
+        )
+
+    def composite_error_handler(self, node: Node) -> errors.CompositeErrorHandler:
+        node.only("error_handlers")
+        handlers = [self.any_error_handler(child) for child in node.children("error_handlers")]
+        if not handlers:
+            raise ManifestError(node.at("error_handlers"), "needs at least one error handler")
+        return errors.CompositeErrorHandler(handlers)
+
     def error_handler(self, node: Node) -> errors.DefaultErrorHandler:
         node.only("response_filters", "backoff_strategies", "max_retries")
         response_filters = [

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from airbyte_dest_kit.sources.declarative import partitions
 from airbyte_dest_kit.sources.declarative.builders.base import Builder, missing
-from airbyte_dest_kit.sources.declarative.datetimes import parse_duration
 from airbyte_dest_kit.sources.declarative.incremental import DatetimeBasedCursor, MinMaxDatetime
 from airbyte_dest_kit.sources.declarative.manifest import ManifestError, Node
 
@@ -17,14 +14,13 @@ class IncrementalBuilders(Builder):
         if raw is None:
             return partitions.SinglePartition()
         if isinstance(raw, list):
-            if len(raw) != 1:
-                raise ManifestError(
-                    retriever.at("partition_router"),
-                    "a list of several partition routers is not supported by this runtime",
-                )
-            node = retriever.children("partition_router")[0]
-        else:
-            node = retriever.child("partition_router") or missing(retriever, "partition_router")
+            routers = [self.one_partition_router(node) for node in retriever.children("partition_router")]
+            if not routers:
+                return partitions.SinglePartition()
+            return routers[0] if len(routers) == 1 else partitions.CartesianProductRouter(routers)
+        return self.one_partition_router(retriever.child("partition_router") or missing(retriever, "partition_router"))
+
+    def one_partition_router(self, node: Node) -> partitions.PartitionRouter:
         return self.one_of(
             node,
             "partition router",
@@ -48,11 +44,8 @@ class IncrementalBuilders(Builder):
         node.only("parent_stream_configs")
         parents = []
         for child in node.children("parent_stream_configs"):
+            # incremental_dependency: the parent is read in full all the same (docs/declarative.md)
             child.only("stream", "parent_key", "partition_field", "request_option", "incremental_dependency")
-            if child.get("incremental_dependency"):
-                raise ManifestError(
-                    child.at("incremental_dependency"), "incremental parents are not supported by this runtime"
-                )
             parent = self.stream(child.child("stream") or missing(child, "stream"))
             option_node = child.child("request_option")
             parents.append(
@@ -83,6 +76,8 @@ class IncrementalBuilders(Builder):
             "start_time_option",
             "end_time_option",
             "is_client_side_incremental",
+            "is_data_feed",
+            "is_compare_strictly",
         )
         datetime_format = str(self.value(node, "datetime_format") or missing(node, "datetime_format"))
         step, granularity = self.duration(node, "step"), self.duration(node, "cursor_granularity")
@@ -111,16 +106,9 @@ class IncrementalBuilders(Builder):
             context=self.context(node),
             stream=stream,
             client_side=bool(node.get("is_client_side_incremental")),
+            data_feed=bool(node.get("is_data_feed")),
+            compare_strictly=bool(node.get("is_compare_strictly")),
         )
-
-    def duration(self, node: Node, key: str) -> Any:
-        text = self.value(node, key)
-        if text in (None, ""):
-            return None
-        try:
-            return parse_duration(str(text))
-        except ValueError:
-            raise ManifestError(node.at(key), f"{text!r} is not an ISO 8601 duration such as P1D or PT1H") from None
 
     @staticmethod
     def datetime_node(cursor: Node, key: str) -> Node | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from airbyte_dest_kit.sources.declarative import records
 from airbyte_dest_kit.sources.declarative.builders.base import Builder, missing
@@ -18,10 +19,15 @@ _VALUE_TYPES: Mapping[str, tuple[type, ...]] = {
 
 
 class RecordBuilders(Builder):
-    def record_selector(self, node: Node, transformations: list[records.Transformation]) -> records.RecordSelector:
+    def record_selector(
+        self, node: Node, transformations: list[records.Transformation], schema: Callable[[], dict[str, Any]]
+    ) -> records.RecordSelector:
         node.only("extractor", "record_filter", "schema_normalization")
-        if node.get("schema_normalization", "None") != "None":
-            raise ManifestError(node.at("schema_normalization"), "only 'None' is supported by this runtime")
+        normalization = node.get("schema_normalization", "None")
+        if normalization not in ("None", "Default"):
+            raise ManifestError(node.at("schema_normalization"), "must be None or Default")
+        if normalization == "Default":  # after the transformations, as in airbyte-cdk
+            transformations = [*transformations, records.SchemaNormalization(schema)]
         extractor_node = node.child("extractor") or missing(node, "extractor")
         extractor = self.one_of(extractor_node, "extractor", {"DpathExtractor": self.dpath_extractor})
         filter_node = node.child("record_filter")
