@@ -19,7 +19,8 @@ On the first data set only:
   from_pylist + DuckDB insert); source-sample to /dev/null (the source must not be the bottleneck).
 - the executemany reference path through SQLAlchemy, destination-sql on MariaDB and on SQLite
   (bench/bench_sql.py says where each writes); ``--skip-sql`` leaves them out.
-- destination-duckdb's peak RSS on the data set four times over (one run).
+- destination-duckdb's peak RSS on the data set four times over (one run) and its checkpoint lag (below), for
+  ``--before``'s too.
 
 Then the checkpoint lag (bench/checkpoint_lag.py): the same records in source-faker's order, fed to
 destination-duckdb at 20 MB/s with default settings; p50 / p95 / max seconds from a STATE reaching stdin to
@@ -85,8 +86,11 @@ POSTGRES_ROW = "destination-postgres (ADBC ingest)"
 POSTGRES_CEILING = "PostgreSQL COPY of the typed rows (ceiling)"
 
 
-def duckdb_name(mode: str) -> str:
-    return f"destination-duckdb ({mode})"
+def duckdb_name(mode: str, checkout: Path | None = None) -> str:
+    """The row of destination-duckdb in ``mode``, of this tree or of another ``checkout``."""
+    return (
+        f"destination-duckdb ({mode})" if checkout is None else f"destination-duckdb before ({checkout.name}, {mode})"
+    )
 
 
 @dataclass
@@ -194,11 +198,8 @@ def bench_destination_duckdb(
     command = [sys.executable, str(main), "write", "--config", str(config), "--catalog", str(catalog)]
     env = {**os.environ, "PYTHONPATH": str(root)}
     seconds, rss = run_process(command, stdin_path=messages, env=env, repeat=repeat)
-    mode = catalog.stem.removeprefix("catalog_")
-    name = duckdb_name(mode) if repeat == 1 else f"destination-duckdb ({mode}, data set ×{repeat})"
-    if checkout is not None:
-        name = f"destination-duckdb before ({checkout.name}, {mode})"
-    return Result(name, records * repeat, seconds, rss)
+    name = duckdb_name(catalog.stem.removeprefix("catalog_"), checkout)
+    return Result(name if repeat == 1 else f"{name}, data set ×{repeat}", records * repeat, seconds, rss)
 
 
 def bench_local_file(messages: Path, catalog: Path, records: int, file_format: str) -> Result:
@@ -349,22 +350,24 @@ def main() -> None:
         )
     by_name = {r.name: r for r in results}
     report_shares(by_name)
-    append = by_name[duckdb_name("append")]
-    # Memory must not grow with the input: the same sync on the data set four times over (one run).
-    scaled = bench_destination_duckdb(messages, catalog, records, repeat=4)
-    print(
-        f"peak RSS of destination-duckdb: {append.peak_rss_bytes / 2**20:,.0f} MiB on the data set, "
-        f"{scaled.peak_rss_bytes / 2**20:,.0f} MiB on it ×4 ({scaled.records_per_second:,.0f} records/s)"
-    )
-    config = WORK / "lag.json"
-    config.write_text(json.dumps({"destination_path": str(fresh_database("lag.duckdb"))}))
+    # Memory must not grow with the input: the same sync on the data set four times over (one run); and the
+    # checkpoint lag. Of the other checkout too, with --before.
     shaped = checkpoint_lag.faker_shaped(messages, WORK / "messages.faker.jsonl")
-    lag = checkpoint_lag.measure(shaped, catalog, config, rate_mb=20.0, root=ROOT)
-    print(
-        f"\ncheckpoint lag, faker-shaped input at 20 MB/s: {lag['states_echoed']}/{lag['states_in']} states echoed, "
-        f"p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after {lag['first_echo_s']} s "
-        f"of a {lag['sync_s']} s sync"
-    )
+    for checkout in (None, *([args.before] if args.before else [])):
+        label, single = duckdb_name("append", checkout), by_name[duckdb_name("append", checkout)]
+        scaled = bench_destination_duckdb(messages, catalog, records, checkout, repeat=4)
+        print(
+            f"peak RSS of {label}: {single.peak_rss_bytes / 2**20:,.0f} MiB on the data set, "
+            f"{scaled.peak_rss_bytes / 2**20:,.0f} MiB on it ×4 ({scaled.records_per_second:,.0f} records/s)"
+        )
+        config = WORK / "lag.json"
+        config.write_text(json.dumps({"destination_path": str(fresh_database("lag.duckdb"))}))
+        lag = checkpoint_lag.measure(shaped, catalog, config, rate_mb=20.0, root=checkout or ROOT)
+        print(
+            f"checkpoint lag of {label}, faker-shaped input at 20 MB/s: {lag['states_echoed']}/{lag['states_in']} "
+            f"states echoed, p50 {lag['p50_s']} s, p95 {lag['p95_s']} s, max {lag['max_s']} s; first echo after "
+            f"{lag['first_echo_s']} s of a {lag['sync_s']} s sync"
+        )
     if args.second_set:
         bench_second_set(*args.second_set, args.runs, args.before, args.skip_sql)
     if args.dedup_rows:
