@@ -55,7 +55,16 @@ def served_from_the_shell(module: str, *options: str) -> Iterator[Served]:
     """``python -m <module> --port 0 <options>``, as a person starts an API double; stopped with Ctrl-C
     (SIGINT), which must end it cleanly."""
     argv = [sys.executable, "-m", module, "--port", "0", *options]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    # As from a terminal, Ctrl-C must reach it: a shell starting the test run in the background makes the run
+    # ignore SIGINT, and its children would inherit that.
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert process.stdout is not None
     first = process.stdout.readline()
     found = re.fullmatch(r".* listening on (http://127\.0\.0\.1:\d+) \(Ctrl-C stops it\)\n", first)
