@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from typed_columns import quoted, record_struct, stream_columns
+from typed_columns import quoted, records_table_sql, stream_columns
 
 AIRBYTE_COLUMNS = (
     "CAST(uuidv7() AS VARCHAR) AS _airbyte_raw_id, CAST(make_timestamp(emitted_at * 1000) AS TIMESTAMPTZ) "
@@ -32,12 +32,7 @@ def main() -> None:
     db = duckdb.connect(database)
     db.execute("SET preserve_insertion_order = false")
     db.execute("SET TimeZone = 'UTC'")
-    db.execute(
-        "CREATE TEMP TABLE records AS SELECT record.stream AS stream, record.emitted_at AS emitted_at, "
-        "record.data AS data FROM read_ndjson(?, "
-        f"columns = {{'type': 'VARCHAR', 'record': '{record_struct(columns)}'}}) WHERE type = 'RECORD'",
-        [messages],
-    )
+    db.execute(records_table_sql(columns), [messages])
     for stream, properties in columns.items():
         selected = ", ".join(f"data.{quoted(name)} AS {quoted(name)}" for name in properties)
         db.execute(f"CREATE TABLE {quoted(stream)} AS SELECT {selected}{extra} FROM records WHERE stream = ?", [stream])

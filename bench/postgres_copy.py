@@ -31,17 +31,13 @@ _POSTGRES_TYPES = {
 
 def prepare(messages: str, catalog: Path, folder: Path) -> None:
     import duckdb
-    from typed_columns import quoted, record_struct, stream_columns
+    from typed_columns import quoted, records_table_sql, stream_columns
 
     columns = stream_columns(catalog)
     folder.mkdir(parents=True, exist_ok=True)
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
-    db.execute(
-        "CREATE TEMP TABLE records AS SELECT record.stream AS stream, record.data AS data FROM read_ndjson(?, "
-        f"columns = {{'type': 'VARCHAR', 'record': '{record_struct(columns)}'}}) WHERE type = 'RECORD'",
-        [messages],
-    )
+    db.execute(records_table_sql(columns), [messages])
     for stream, properties in columns.items():
         selected = ", ".join(f"data.{quoted(name)}" for name in properties)
         target = str((folder / f"{stream}.csv").resolve()).replace("'", "''")

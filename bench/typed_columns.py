@@ -50,3 +50,13 @@ def record_struct(columns: dict[str, dict[str, str]]) -> str:
             union[name] = kind if union.get(name, kind) == kind else "JSON"
     data = ", ".join(f"{quoted(name)} {kind}" for name, kind in union.items())
     return f"STRUCT(stream VARCHAR, emitted_at BIGINT, data STRUCT({data}))"
+
+
+def records_table_sql(columns: dict[str, dict[str, str]]) -> str:
+    """The one pass of both ceilings: a temporary table ``records(stream, emitted_at, data)`` of every RECORD line
+    of the messages file (the statement's one parameter), ``data`` typed by :func:`record_struct`."""
+    return (
+        "CREATE TEMP TABLE records AS SELECT record.stream AS stream, record.emitted_at AS emitted_at, "
+        "record.data AS data FROM read_ndjson(?, "
+        f"columns = {{'type': 'VARCHAR', 'record': '{record_struct(columns)}'}}) WHERE type = 'RECORD'"
+    )
