@@ -29,17 +29,26 @@ def decode_line(line: bytes | str, line_number: int) -> dict[str, Any]:
     (``"\ud800"``: valid JSON text that some sources produce), so such a STATE can still be echoed.
     """
     try:
-        message = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        try:
-            message = loads_lenient(line)
-        except ValueError:
-            raise InputError(
-                f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number
-            ) from None
+        message = loads(line)
+    except ValueError as exc:
+        raise InputError(
+            f"not valid JSON ({exc}); every stdin line must be one AirbyteMessage", line=line_number
+        ) from None
     if not isinstance(message, dict):
         raise InputError("a message must be a JSON object", line=line_number)
     return message
+
+
+def loads(text: bytes | str) -> Any:
+    """orjson, and Python's parser for what orjson refuses (:func:`loads_lenient`); ValueError names
+    orjson's complaint when neither takes the text."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return loads_lenient(text)
+        except ValueError:
+            raise ValueError(str(exc)) from None
 
 
 def loads_lenient(text: bytes | str) -> Any:

@@ -67,7 +67,7 @@ class EmbeddingsApi(LocalJsonServer):
             self.batches.append(len(texts))
         data = [
             {"object": "embedding", "index": i, "embedding": vector}
-            for i, vector in enumerate(self.embedder.embed(texts))
+            for i, vector in enumerate(self.embedder.embed(texts).tolist())
         ]
         usage = {"prompt_tokens": sum(len(t.split()) for t in texts), "total_tokens": 0}
         return 200, {}, {"object": "list", "data": data, "model": request.get("model", ""), "usage": usage}

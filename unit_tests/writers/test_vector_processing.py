@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
+import numpy as np
 import pytest
 
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.writers.vector.embedding_config import make_embedder
 from airbyte_dest_kit.writers.vector.embeddings import FakeEmbedder
 from airbyte_dest_kit.writers.vector.processing import DocumentMaker, chunk_texts, make_splitter, values_at
+from airbyte_dest_kit.writers.vector.writer import CHUNK_ID_NAMESPACE, ChunkIds
+from unit_tests.stream_helpers import spec_for
 
 RECORD = {
     "title": "Ducks",
@@ -84,10 +89,14 @@ def test_bad_processing_config_names_its_key(processing: dict[str, object], key:
 
 def test_fake_vectors_are_deterministic_unit_vectors_near_for_shared_words() -> None:
     embedder = FakeEmbedder(32)
-    a, b, c = embedder.embed(["the duck swims", "the duck swims", "geese fly south"])
-    assert a == b and abs(sum(v * v for v in a) - 1) < 1e-9
-    assert sum(x * y for x, y in zip(a, c, strict=True)) < sum(x * y for x, y in zip(a, b, strict=True))
-    assert embedder.embed([""])[0][0] == 1.0  # no word: a fixed direction, never the zero vector
+    vectors = embedder.embed(["the duck swims", "the duck swims", "geese fly south", "the duck flies"])
+    assert vectors.shape == (4, 32) and vectors.dtype == np.float32
+    a, b, c, d = vectors
+    assert (a == b).all() and abs(float(a @ a) - 1) < 1e-6
+    assert float(a @ c) < float(a @ d) < float(a @ b)  # nearer the more words they share
+    assert (embedder.embed(["the duck swims"])[0] == a).all()  # the same text, the same vector, in any batch
+    empty = embedder.embed([""])[0]  # no word: a fixed direction, never the zero vector
+    assert empty[0] == 1.0 and float(empty @ empty) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -104,3 +113,12 @@ def test_fake_vectors_are_deterministic_unit_vectors_near_for_shared_words() -> 
 def test_bad_embedding_config_names_its_key(embedding: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         make_embedder(embedding)
+
+
+def test_chunk_ids_stay_uuid5_of_the_stream_record_and_index() -> None:
+    # stored ids must not change between versions: a batch replayed by a newer kit replaces its chunks
+    stream = spec_for("docs", {"id": {"type": "integer"}}, namespace="ns")
+    assert stream.label == "ns.docs"
+    ids = ChunkIds(stream)
+    for record, number in [("docs_1", 0), ("a7f3", 12), ("ü☃", 3)]:
+        assert ids(record, number) == str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"ns.docs\x1f{record}\x1f{number}"))

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.errors import ChromaError, NotFoundError
 
 from airbyte_dest_kit.errors import ConfigError, TransientError
@@ -27,6 +28,7 @@ from airbyte_dest_kit.writers.vector.store import (
     Chunk,
     Collection,
     Hit,
+    Vector,
     VectorStore,
 )
 
@@ -124,7 +126,7 @@ class ChromaStore(VectorStore):
             part = chunks[start : start + step]
             target.upsert(
                 ids=[c.id for c in part],
-                embeddings=[list(c.vector) for c in part],
+                embeddings=np.stack([c.vector for c in part]),
                 documents=[c.text for c in part],
                 metadatas=[{**c.metadata, RECORD_FIELD: c.record} for c in part],
             )
@@ -183,14 +185,14 @@ class ChromaStore(VectorStore):
     def delete_generations_below(self, collection: Collection, minimum: int) -> None:
         self._collection(collection).delete(where={GENERATION_FIELD: {"$lt": minimum}})
 
-    def query(self, vector: Sequence[float], k: int) -> list[Hit]:
+    def query(self, vector: Vector, k: int) -> list[Hit]:
         hits: list[Hit] = []
         for listed in self.client.list_collections():
             name = listed if isinstance(listed, str) else listed.name
             if not name.startswith(self.prefix + "_") or INTERNAL_MARKER in name:
                 continue
             found = self.client.get_collection(name, embedding_function=None).query(
-                query_embeddings=[list(vector)], n_results=k, include=["documents", "metadatas", "distances"]
+                query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
             )
             for id, text, metadata, distance in zip(
                 found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True

@@ -11,17 +11,26 @@ array_cosine_distance(embedding, [...]::FLOAT[n]) LIMIT 5``).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from airbyte_dest_kit.errors import ConfigError
+from airbyte_dest_kit.protocol.codec import dumps
 from airbyte_dest_kit.streams.sql_text import literal, quote
 from airbyte_dest_kit.writers.duckdb import DuckDBWriter
-from airbyte_dest_kit.writers.vector.store import GENERATION_FIELD, INTERNAL_MARKER, Chunk, Collection, Hit, VectorStore
+from airbyte_dest_kit.writers.vector.store import (
+    GENERATION_FIELD,
+    INTERNAL_MARKER,
+    Chunk,
+    Collection,
+    Hit,
+    Vector,
+    VectorStore,
+)
 
 _BATCH = "_airbyte_chunks"  # the name a batch of chunks is scanned under
 
@@ -91,12 +100,10 @@ class DuckDBVectorStore(VectorStore):
                 [c.record for c in chunks],
                 [c.metadata.get("_ab_chunk", 0) for c in chunks],
                 [c.text for c in chunks],
-                # one flat array cut into vectors: faster than Arrow converting a list of lists
                 pa.FixedSizeListArray.from_arrays(
-                    pa.array(list(itertools.chain.from_iterable(c.vector for c in chunks)), pa.float32()),
-                    self.dimensions,
+                    pa.array(np.stack([c.vector for c in chunks]).ravel(), pa.float32()), self.dimensions
                 ),
-                [json.dumps(c.metadata, ensure_ascii=False) for c in chunks],
+                [dumps(c.metadata).decode() for c in chunks],
                 [c.metadata.get(GENERATION_FIELD) for c in chunks],
             ],
             schema=self.schema,
@@ -136,7 +143,7 @@ class DuckDBVectorStore(VectorStore):
     def delete_generations_below(self, collection: Collection, minimum: int) -> None:
         self._execute(f"DELETE FROM {self._table(collection)} WHERE coalesce(generation, -1) < ?", [minimum])
 
-    def query(self, vector: Sequence[float], k: int) -> list[Hit]:
+    def query(self, vector: Vector, k: int) -> list[Hit]:
         tables = self._execute(
             "SELECT table_schema, table_name FROM information_schema.columns WHERE table_catalog = 'destination' "
             f"AND column_name = 'embedding' AND data_type = 'FLOAT[{self.dimensions}]' ORDER BY ALL"
@@ -151,7 +158,7 @@ class DuckDBVectorStore(VectorStore):
         if not selects:
             return []
         rows = self.database.con.execute(
-            " UNION ALL ".join(selects) + " ORDER BY distance LIMIT $k", {"vector": list(vector), "k": k}
+            " UNION ALL ".join(selects) + " ORDER BY distance LIMIT $k", {"vector": vector.tolist(), "k": k}
         ).fetchall()
         return [
             Hit(text, json.loads(metadata), collection, float(distance), id)

@@ -2,21 +2,29 @@
 (deterministic vectors made from the words of the text, each word hashed into a dimension and the sum
 normalised, so texts sharing words are near each other and a query finds the chunks sharing its words: for
 tests and dry runs) and :class:`FieldEmbedder` (the vector is already in the record). The HTTP ones are in
-:mod:`.openai`; :mod:`.embedding_config` picks one from the config."""
+:mod:`.openai`; :mod:`.embedding_config` picks one from the config.
+
+Vectors travel as one ``float32`` matrix per call (a row per text): a store takes it as it is (Arrow, Chroma),
+where a list of Python floats would cost a conversion of every number and eight times the memory.
+"""
 
 from __future__ import annotations
 
 import abc
-import math
 import re
 import zlib
-from collections import Counter
 from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
 
 from airbyte_dest_kit.errors import ConfigError
 
 FAKE_DIMENSIONS = 1536
 _WORD = re.compile(r"\w+")
+_KNOWN_WORDS = 1 << 16  # the fake embedder's cache of word → dimension, cleared when full
+
+Vectors = npt.NDArray[np.float32]  # one row per text, ``dimensions`` columns
 
 
 class Embedder(abc.ABC):
@@ -27,7 +35,8 @@ class Embedder(abc.ABC):
     on_rate_limited: Callable[[float], None] | None = None
 
     @abc.abstractmethod
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """A ``len(texts)`` × :attr:`dimensions` matrix: row ``i`` is the vector of ``texts[i]``."""
 
     def close(self) -> None:
         """Release connections."""
@@ -36,21 +45,26 @@ class Embedder(abc.ABC):
 class FakeEmbedder(Embedder):
     def __init__(self, dimensions: int = FAKE_DIMENSIONS) -> None:
         self.dimensions = dimensions
+        self._dimension_of: dict[str, int] = {}
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self._vector(text) for text in texts]
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        cells: list[int] = []  # row * dimensions + the dimension of a word, once per word
+        for row, text in enumerate(texts):
+            offset = row * self.dimensions
+            # no word at all: one fixed direction, never the zero vector (no cosine for it)
+            cells.extend([offset + self._dimension(word) for word in _WORD.findall(text.lower())] or [offset])
+        counts = np.bincount(np.asarray(cells, dtype=np.int64), minlength=len(texts) * self.dimensions)
+        vectors = counts.reshape(len(texts), self.dimensions).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
 
-    def _vector(self, text: str) -> list[float]:
-        counts: Counter[int] = Counter(
-            zlib.crc32(word.encode()) % self.dimensions for word in _WORD.findall(text.lower())
-        )
-        if not counts:  # no word at all: one fixed direction, never the zero vector (no cosine for it)
-            counts[0] = 1
-        norm = math.sqrt(sum(c * c for c in counts.values()))
-        vector = [0.0] * self.dimensions
-        for index, count in counts.items():
-            vector[index] = count / norm
-        return vector
+    def _dimension(self, word: str) -> int:
+        dimension = self._dimension_of.get(word)
+        if dimension is None:
+            if len(self._dimension_of) >= _KNOWN_WORDS:
+                self._dimension_of.clear()
+            dimension = self._dimension_of[word] = zlib.crc32(word.encode()) % self.dimensions
+        return dimension
 
 
 class FieldEmbedder(Embedder):
@@ -59,7 +73,7 @@ class FieldEmbedder(Embedder):
     def __init__(self, field_name: str, dimensions: int) -> None:
         self.field_name, self.dimensions = field_name, dimensions
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str]) -> Vectors:
         raise ConfigError(
             "embedding.mode 'from_field' has no model to embed a text with: vectors come from the records' "
             f"field {self.field_name!r}"

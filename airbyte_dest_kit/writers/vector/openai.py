@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import numpy as np
 
 from airbyte_dest_kit.errors import ConfigError, SystemFailure
 from airbyte_dest_kit.runtime.http import HttpClient, ResponseAction, RetryPolicy
-from airbyte_dest_kit.writers.vector.embeddings import Embedder
+from airbyte_dest_kit.writers.vector.embeddings import Embedder, Vectors
 
 log = logging.getLogger("airbyte.embeddings")
 # OpenAI's limits are 2,048 inputs and 300,000 tokens a request; characters are counted, half as many
@@ -45,8 +46,8 @@ class OpenAIEmbedder(Embedder):
             retry=RetryPolicy(max_retries=6, jitter=0.25),
         )
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        requests: list[Vectors] = []
         start = 0
         while start < len(texts):
             end, chars = start, 0
@@ -57,15 +58,17 @@ class OpenAIEmbedder(Embedder):
             ):
                 chars += len(texts[end])
                 end += 1
-            vectors.extend(self._request(texts[start:end]))
+            requests.append(self._request(texts[start:end]))
             start = end
-        return vectors
+        return np.concatenate(requests) if requests else np.zeros((0, self.dimensions), np.float32)
 
-    def _request(self, texts: Sequence[str]) -> list[list[float]]:
+    def _request(self, texts: Sequence[str]) -> Vectors:
         response = self.client.request("POST", "/embeddings", json={"input": list(texts), "model": self.model})
         try:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
-            vectors = [list(map(float, item["embedding"])) for item in data]
+            vectors = [item["embedding"] for item in data]
+            if not all(isinstance(vector, list) for vector in vectors):
+                raise TypeError("an embedding is not a list of numbers")
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemFailure(
                 f"{self.base_url}/embeddings answered something other than OpenAI's embeddings shape: {exc!r}",
@@ -79,7 +82,10 @@ class OpenAIEmbedder(Embedder):
                 f"the model {self.model!r} at {self.base_url} returns {wrong}-dimensional vectors, but "
                 f"'embedding.dimensions' is {self.dimensions}: set it to {wrong}"
             )
-        return vectors
+        try:
+            return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimensions)
+        except (ValueError, TypeError) as exc:
+            raise SystemFailure(f"{self.base_url}/embeddings returned a vector that is not all numbers: {exc}") from exc
 
     def close(self) -> None:
         self.client.close()

@@ -15,6 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 # Metadata every chunk carries, besides the configured ``metadata_fields``.
 STREAM_FIELD = "_ab_stream"  # the stream's name (namespace.name when it has a namespace)
 RECORD_ID_FIELD = "_ab_record_id"  # the stream and the record's primary key, Airbyte's form: "stream_k1_k2"
@@ -25,6 +28,8 @@ CURSOR_FIELD = "_ab_cursor"  # the stream's cursor value, for dedup streams that
 DELETED_FIELD = "_ab_deleted"  # a tombstone: the key was deleted (CDC), in the tombstone collection only
 # Names of the collections the kit keeps beside a stream's own (staging, tombstones, ...) all hold this.
 INTERNAL_MARKER = "_airbyte_"
+
+Vector = npt.NDArray[np.float32]  # one vector: ``dimensions`` floats
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Chunk:
     id: str  # deterministic: the stream, the record's key or identity, and the chunk's index
     record: str  # the record's key (dedup) or identity (other modes): every chunk of the record shares it
     text: str
-    vector: Sequence[float]
+    vector: Vector
     metadata: Mapping[str, Any]  # values are str, int, float or bool
 
 
@@ -100,7 +105,7 @@ class VectorStore(abc.ABC):
     def delete_generations_below(self, collection: Collection, minimum: int) -> None: ...
 
     @abc.abstractmethod
-    def query(self, vector: Sequence[float], k: int) -> list[Hit]:
+    def query(self, vector: Vector, k: int) -> list[Hit]:
         """The ``k`` chunks nearest to ``vector`` across the streams' collections (not the kit's own)."""
 
     @contextlib.contextmanager

@@ -26,21 +26,27 @@ Every chunk's metadata names its stream and carries the record's primary key whe
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime
 import decimal
+import functools
 import hashlib
 import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError, InputError
-from airbyte_dest_kit.protocol.codec import rate_limited_message
+from airbyte_dest_kit.protocol.codec import loads, rate_limited_message
 from airbyte_dest_kit.store import MergeTarget, StoreWriter, SwapPair, resume_renames, swap_by_renames
 from airbyte_dest_kit.streams.schema import ColumnType
 from airbyte_dest_kit.streams.spec import EXTRACTED_AT, GENERATION_ID, LINE_NUMBER, SOURCE_DATA, StreamSpec
@@ -57,13 +63,69 @@ from airbyte_dest_kit.writers.vector.store import (
     STREAM_FIELD,
     Chunk,
     Collection,
+    Vector,
     VectorStore,
 )
 
-# Records chunked, embedded and stored at a time: a batch's vectors are Python floats until they are stored
-# (a 24 MiB batch of text is over a gigabyte of them).
+# Records chunked, embedded and stored at a time: one call to the embedder (its requests batched by its own
+# limits), one write to the store; two slices at most are in memory.
 SLICE_ROWS = 250
-_IDS = uuid.UUID("6f1c3c1e-8d4e-4a51-9a36-0c1d5f7e2b10")  # the namespace of chunk ids (uuid5)
+CHUNK_ID_NAMESPACE = uuid.UUID("6f1c3c1e-8d4e-4a51-9a36-0c1d5f7e2b10")  # the namespace of chunk ids (uuid5)
+
+
+@dataclass
+class Pieces:
+    """A slice's chunks before embedding, in order: each one's record, id, text, metadata and vector (where the
+    record holds it, or the chunk is a tombstone; else None); and each record's chunk 0 metadata (the winner
+    rule's terms)."""
+
+    records: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)
+    vectors: list[Vector | None] = field(default_factory=list)
+    firsts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, record: str, chunk_id: str, text: str, metadata: dict[str, Any], vector: Vector | None) -> None:
+        if metadata[CHUNK_FIELD] == 0:
+            self.firsts[record] = metadata
+        self.records.append(record)
+        self.ids.append(chunk_id)
+        self.texts.append(text)
+        self.metadata.append(metadata)
+        self.vectors.append(vector)
+
+
+class OneBehind:
+    """Runs jobs on a one-thread worker, in order, one at a time, while the caller prepares the next: making
+    chunks is Python work, embedding and storing mostly wait on a model or a database, so the two overlap. A
+    job is submitted only once the one before it has finished (two slices in memory at most), and leaving
+    the block waits for the last one, so the batch's transaction ends after every write of it. A job's error
+    is raised in the caller."""
+
+    def __init__(self, worker: ThreadPoolExecutor) -> None:
+        self.worker = worker
+        self.running: Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        self.running = self.worker.submit(job)
+
+    def wait(self) -> None:
+        running, self.running = self.running, None
+        if running is not None:
+            running.result()
+
+    def __enter__(self) -> OneBehind:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if error is None:
+            self.wait()
+        elif self.running is not None:  # the caller's error is the one to report; the store is left idle
+            concurrent.futures.wait([self.running])
 
 
 class VectorWriter(StoreWriter):
@@ -78,6 +140,9 @@ class VectorWriter(StoreWriter):
         self.store, self.embedder = store, embedder
         self.documents = DocumentMaker(processing)
         self.split = make_splitter(processing)
+        self._unit: Vector = np.eye(1, store.dimensions, dtype=np.float32)[0]  # a tombstone's vector
+        # Embeds and stores a slice while the writer thread makes the next one's chunks (see OneBehind).
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vector-store")
         self._lines: list[int] = []  # the input line of each row of the batch being written
         # Where the writer sends messages of its own (a rate-limited stream's status); the destination sets it.
         self.emit: Callable[[dict[str, Any]], None] | None = None
@@ -86,6 +151,7 @@ class VectorWriter(StoreWriter):
         self.store.check()
 
     def close(self) -> None:
+        self._worker.shutdown()
         self.embedder.close()
         self.store.close()
 
@@ -122,10 +188,15 @@ class VectorWriter(StoreWriter):
             self.store.create(collection)
 
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
+        collection = self._collection(stream, table)
         copies: Counter[str] = Counter()  # the same record (data and extraction time) sent more than once
-        for start in range(0, rows.num_rows, SLICE_ROWS):
-            chunks, _ = self._chunks(stream, rows.slice(start, SLICE_ROWS), start, copies)
-            self.store.upsert(self._collection(stream, table), chunks)
+        with OneBehind(self._worker) as behind:
+            for start in range(0, rows.num_rows, SLICE_ROWS):
+                pieces = self._pieces(stream, rows.slice(start, SLICE_ROWS), start, copies)
+                behind.submit(functools.partial(self._append_slice, stream, collection, pieces))
+
+    def _append_slice(self, stream: StreamSpec, collection: Collection, pieces: Pieces) -> None:
+        self.store.upsert(collection, self._embedded(stream, pieces))
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         self.store.copy(self._collection(stream, source), self._collection(stream, target))
@@ -159,15 +230,18 @@ class VectorWriter(StoreWriter):
             if tombstones is not None and gone:
                 self.store.copy(staged, tombstones, gone)
             return
-        for start in range(0, source.num_rows, SLICE_ROWS):  # one row per key: slices are independent
-            chunks, firsts = self._chunks(stream, source.slice(start, SLICE_ROWS), start, None)
-            won = self._winners(stream, live, tombstones, firsts)
-            self._delete(live, tombstones, won)
-            winning = set(won)
-            landing = [c for c in chunks if c.record in winning]
-            self.store.upsert(live, [c for c in landing if not c.metadata.get(DELETED_FIELD)])
-            if tombstones is not None:
-                self.store.upsert(tombstones, [c for c in landing if c.metadata.get(DELETED_FIELD)])
+        with OneBehind(self._worker) as behind:
+            for start in range(0, source.num_rows, SLICE_ROWS):  # one row per key: slices are independent
+                pieces = self._pieces(stream, source.slice(start, SLICE_ROWS), start, None)
+                behind.submit(functools.partial(self._merge_slice, stream, live, tombstones, pieces))
+
+    def _merge_slice(self, stream: StreamSpec, live: Collection, tombstones: Collection | None, pieces: Pieces) -> None:
+        won = self._winners(stream, live, tombstones, pieces.firsts)
+        landing = self._embedded(stream, pieces, set(won))  # before deleting: a store without transactions
+        self._delete(live, tombstones, won)  # keeps the old chunks if the embedder fails
+        self.store.upsert(live, [c for c in landing if not c.metadata.get(DELETED_FIELD)])
+        if tombstones is not None:
+            self.store.upsert(tombstones, [c for c in landing if c.metadata.get(DELETED_FIELD)])
 
     # -- documents, chunks, vectors ---------------------------------------------------------------
 
@@ -192,22 +266,17 @@ class VectorWriter(StoreWriter):
             stored.update(self.store.first_chunks(tombstones, records))
         return [r for r in records if r not in stored or not _ranks_above(stream, stored[r], candidates[r])]
 
-    def _chunks(
-        self, stream: StreamSpec, rows: pa.Table, offset: int, copies: Counter[str] | None
-    ) -> tuple[list[Chunk], dict[str, dict[str, Any]]]:
-        """Every chunk of ``rows`` (from row ``offset`` of the batch), embedded; and each record's chunk 0
-        metadata (for the winner rule). ``copies`` None: a record's identity is its primary key (dedup); else
-        its data and extraction time, the copies of a record seen so far in the batch counted there."""
+    def _pieces(self, stream: StreamSpec, rows: pa.Table, offset: int, copies: Counter[str] | None) -> Pieces:
+        """Every chunk of ``rows`` (from row ``offset`` of the batch) but the vectors an embedder makes.
+        ``copies`` None: a record's identity is its primary key (dedup); else its data and extraction time,
+        the copies of a record seen so far in the batch counted there."""
         by_key = copies is None
         columns = rows.to_pydict()
         keys = [columns[name] for name in stream.primary_key]
         # A CDC delete deletes in dedup only; other modes keep it as a record, like every other store.
         deleted = columns[stream.cdc_deleted_column] if by_key and stream.cdc_deleted_column else [None] * rows.num_rows
         cursor = columns[stream.cursor] if by_key and stream.cursor else None
-        pieces: list[
-            tuple[str, str, str, dict[str, Any], list[float] | None]
-        ] = []  # record, id, text, metadata, vector
-        firsts: dict[str, dict[str, Any]] = {}
+        pieces, chunk_id = Pieces(), ChunkIds(stream)
         for index, (data_text, extracted_at, generation) in enumerate(
             zip(columns[SOURCE_DATA], columns[EXTRACTED_AT], columns[GENERATION_ID], strict=True)
         ):
@@ -230,10 +299,9 @@ class VectorWriter(StoreWriter):
                 metadata[CURSOR_FIELD] = _rank_value(cursor[index])
             if deleted[index] is not None:  # a CDC delete: no text needed, its key's chunks go
                 tombstone = {**metadata, DELETED_FIELD: True, CHUNK_FIELD: 0}
-                pieces.append((identity, _chunk_id(stream, identity, 0), "", tombstone, _unit(self.store.dimensions)))
-                firsts[identity] = tombstone
+                pieces.add(identity, chunk_id(identity, 0), "", tombstone, self._unit)
                 continue
-            data = json.loads(data_text) if data_text else {}
+            data = loads(data_text) if data_text else {}
             document = self.documents.document(data)
             if document.text is None:
                 raise ConfigError(  # a config error, as in Airbyte's vector destinations
@@ -247,24 +315,29 @@ class VectorWriter(StoreWriter):
                 {name: _metadata_value(value) for name, value in document.metadata.items() if value is not None}
             )
             for number, text in enumerate(chunk_texts(self.split, document.text)):
-                chunk_metadata = {**metadata, CHUNK_FIELD: number}
-                pieces.append((identity, _chunk_id(stream, identity, number), text, chunk_metadata, vector))
-                if number == 0:
-                    firsts[identity] = chunk_metadata
-        to_embed = [text for (_, _, text, _, vector) in pieces if vector is None]
-        self.embedder.on_rate_limited = lambda wait: self._rate_limited(stream, wait)
-        embedded = iter(self.embedder.embed(to_embed) if to_embed else [])
-        chunks = [
-            Chunk(chunk_id, identity, text, vector if vector is not None else next(embedded), metadata)
-            for identity, chunk_id, text, metadata, vector in pieces
+                pieces.add(identity, chunk_id(identity, number), text, {**metadata, CHUNK_FIELD: number}, vector)
+        return pieces
+
+    def _embedded(self, stream: StreamSpec, pieces: Pieces, only: set[str] | None = None) -> list[Chunk]:
+        """The chunks of ``pieces`` (of the records in ``only``, unless None) with their vectors: one call to
+        the embedder for every text that has none."""
+        chosen = [i for i, record in enumerate(pieces.records) if only is None or record in only]
+        vectors = {i: pieces.vectors[i] for i in chosen}
+        to_embed = [i for i in chosen if vectors[i] is None]
+        if to_embed:
+            self.embedder.on_rate_limited = lambda wait: self._rate_limited(stream, wait)
+            embedded = self.embedder.embed([pieces.texts[i] for i in to_embed])
+            vectors.update(zip(to_embed, embedded, strict=True))
+        return [
+            Chunk(pieces.ids[i], pieces.records[i], pieces.texts[i], vectors[i], pieces.metadata[i])  # type: ignore[arg-type]
+            for i in chosen
         ]
-        return chunks, firsts
 
     def _rate_limited(self, stream: StreamSpec, wait: float) -> None:
         if self.emit is not None:
             self.emit(rate_limited_message(stream.name, stream.namespace, wait))
 
-    def _vector_from_field(self, stream: StreamSpec, data: Mapping[str, Any], line: int) -> list[float]:
+    def _vector_from_field(self, stream: StreamSpec, data: Mapping[str, Any], line: int) -> Vector:
         assert isinstance(self.embedder, FieldEmbedder)
         name, dimensions = self.embedder.field_name, self.embedder.dimensions
         values = values_at(data, name)
@@ -276,7 +349,7 @@ class VectorWriter(StoreWriter):
         elif len(vector) != dimensions:
             problem = f"has {len(vector)} dimensions, not {dimensions} ('embedding.dimensions')"
         else:
-            return [float(v) for v in vector]
+            return np.asarray(vector, dtype=np.float32)
         raise InputError(
             f"stream {stream.label!r}: the vector field {name!r} (embedding.field_name) {problem}",
             line=line,
@@ -291,12 +364,21 @@ def _identity(data_text: str | None, extracted_at: Any) -> str:
     return digest.hexdigest()
 
 
-def _chunk_id(stream: StreamSpec, identity: str, number: int) -> str:
-    return str(uuid.uuid5(_IDS, f"{stream.label}\x1f{identity}\x1f{number}"))
+class ChunkIds:
+    """A stream's chunk ids: ``uuid5(CHUNK_ID_NAMESPACE, "<stream>\\x1f<record>\\x1f<chunk index>")``, the SHA-1 of the
+    namespace and stream hashed once per stream, and no UUID object made per chunk."""
 
+    def __init__(self, stream: StreamSpec) -> None:
+        self.prefix = hashlib.sha1(CHUNK_ID_NAMESPACE.bytes + f"{stream.label}\x1f".encode())
 
-def _unit(dimensions: int) -> list[float]:
-    return [1.0] + [0.0] * (dimensions - 1)
+    def __call__(self, record: str, number: int) -> str:
+        digest = self.prefix.copy()
+        digest.update(f"{record}\x1f{number}".encode())
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = raw[6] & 0x0F | 0x50  # version 5
+        raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _rank_value(value: Any) -> Any:
