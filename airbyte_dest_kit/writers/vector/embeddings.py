@@ -45,25 +45,34 @@ class Embedder(abc.ABC):
 class FakeEmbedder(Embedder):
     def __init__(self, dimensions: int = FAKE_DIMENSIONS) -> None:
         self.dimensions = dimensions
-        self._dimension_of: dict[str, int] = {}
+        self._dimension_of = _WordDimensions(dimensions)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        cells: list[int] = []  # row * dimensions + the dimension of a word, once per word
-        for row, text in enumerate(texts):
-            offset = row * self.dimensions
+        dimensions: list[int] = []  # each word's, text after text
+        words_per_text: list[int] = []
+        for text in texts:
+            words = _WORD.findall(text.lower())
             # no word at all: one fixed direction, never the zero vector (no cosine for it)
-            cells.extend([offset + self._dimension(word) for word in _WORD.findall(text.lower())] or [offset])
-        counts = np.bincount(np.asarray(cells, dtype=np.int64), minlength=len(texts) * self.dimensions)
+            dimensions.extend(map(self._dimension_of.__getitem__, words) if words else [0])
+            words_per_text.append(len(words) or 1)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64) * self.dimensions, words_per_text)
+        counts = np.bincount(rows + np.asarray(dimensions, dtype=np.int64), minlength=len(texts) * self.dimensions)
         vectors = counts.reshape(len(texts), self.dimensions).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors
 
-    def _dimension(self, word: str) -> int:
-        dimension = self._dimension_of.get(word)
-        if dimension is None:
-            if len(self._dimension_of) >= _KNOWN_WORDS:
-                self._dimension_of.clear()
-            dimension = self._dimension_of[word] = zlib.crc32(word.encode()) % self.dimensions
+
+class _WordDimensions(dict[str, int]):
+    """word → the dimension it counts in (its CRC-32 modulo the dimensions), remembered up to a bound."""
+
+    def __init__(self, dimensions: int) -> None:
+        super().__init__()
+        self.dimensions = dimensions
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _KNOWN_WORDS:
+            self.clear()
+        dimension = self[word] = zlib.crc32(word.encode()) % self.dimensions
         return dimension
 
 

@@ -27,6 +27,7 @@ from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.runtime.extras import require_extra
 
 DEFAULT_SEPARATORS = ['"\\n\\n"', '"\\n"', '" "', '""']
+DEFAULT_SEPARATOR_TEXTS = ["\n\n", "\n", " ", ""]
 # Markdown headers, level 1 to 6, as separators (regular expressions): a chunk starts at a header.
 MARKDOWN_HEADERS = [f"(?:^|\\n){'#' * level} " for level in range(1, 7)]
 
@@ -88,8 +89,6 @@ def _text(value: Any) -> str:
 def make_splitter(processing: Mapping[str, Any]) -> Callable[[str], list[str]]:
     """The chunking function of the ``processing`` config (see the module docstring); ConfigError names the key."""
     require_extra("vector", ["langchain_text_splitters", "semantic_text_splitter"], "text splitting for vector stores")
-    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
-
     size, overlap = processing.get("chunk_size"), processing.get("chunk_overlap") or 0
     if not isinstance(size, int) or size < 1:
         raise ConfigError(f"'processing.chunk_size' must be a positive integer (characters), not {size!r}")
@@ -97,27 +96,17 @@ def make_splitter(processing: Mapping[str, Any]) -> Callable[[str], list[str]]:
         raise ConfigError(f"'processing.chunk_overlap' must be an integer from 0 to chunk_size - 1, not {overlap!r}")
     splitter = processing.get("text_splitter") or {"mode": "separator"}
     mode = splitter.get("mode", "separator")
+    separators, keep = _separators(splitter) if mode == "separator" else [], bool(splitter.get("keep_separator"))
+    if mode == "separator" and separators == DEFAULT_SEPARATOR_TEXTS and not keep:
+        # The same levels (blank lines, lines, words, characters) with sentences between lines and words,
+        # by semantic-text-splitter in Rust: a quarter of langchain's time on 1 KB records.
+        from semantic_text_splitter import TextSplitter
+
+        return TextSplitter(size, overlap).chunks
+    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+
     common: dict[str, Any] = {"chunk_size": size, "chunk_overlap": overlap}
     if mode == "separator":
-        separators = []
-        for index, raw in enumerate(splitter.get("separators") or DEFAULT_SEPARATORS):
-            try:
-                separator = json.loads(raw)
-            except json.JSONDecodeError:
-                separator = None
-            if not isinstance(separator, str):
-                raise ConfigError(
-                    f"'processing.text_splitter.separators[{index}]' = {raw!r} must be a JSON string in double "
-                    'quotes, such as "\\n\\n"'
-                )
-            separators.append(separator)
-        keep = bool(splitter.get("keep_separator", False))
-        if separators == [json.loads(raw) for raw in DEFAULT_SEPARATORS] and not keep:
-            # The same levels (blank lines, lines, words, characters) with sentences between lines and words,
-            # by semantic-text-splitter in Rust: a quarter of langchain's time on 1 KB records.
-            from semantic_text_splitter import TextSplitter
-
-            return TextSplitter(size, overlap).chunks
         return RecursiveCharacterTextSplitter(separators=separators, keep_separator=keep, **common).split_text
     if mode == "markdown":
         level = splitter.get("split_level", 1)
@@ -136,6 +125,23 @@ def make_splitter(processing: Mapping[str, Any]) -> Callable[[str], list[str]]:
             raise ConfigError(f"'processing.text_splitter.language' {language!r} is not one of: {known}") from None
         return RecursiveCharacterTextSplitter.from_language(chosen, **common).split_text
     raise ConfigError(f"'processing.text_splitter.mode' must be separator, markdown or code, not {mode!r}")
+
+
+def _separators(splitter: Mapping[str, Any]) -> list[str]:
+    """The separators of a ``separator`` splitter config, each given as a JSON string."""
+    separators = []
+    for index, raw in enumerate(splitter.get("separators") or DEFAULT_SEPARATORS):
+        try:
+            separator = json.loads(raw)
+        except json.JSONDecodeError:
+            separator = None
+        if not isinstance(separator, str):
+            raise ConfigError(
+                f"'processing.text_splitter.separators[{index}]' = {raw!r} must be a JSON string in double "
+                'quotes, such as "\\n\\n"'
+            )
+        separators.append(separator)
+    return separators
 
 
 def chunk_texts(split: Callable[[str], list[str]], text: str) -> Iterator[str]:

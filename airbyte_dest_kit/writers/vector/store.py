@@ -13,7 +13,7 @@ import abc
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +38,7 @@ class Collection:
     table: str
 
 
-@dataclass(frozen=True)
-class Chunk:
+class Chunk(NamedTuple):  # a tuple: a sync makes one per chunk, and a frozen dataclass is slower to make
     id: str  # deterministic: the stream, the record's key or identity, and the chunk's index
     record: str  # the record's key (dedup) or identity (other modes): every chunk of the record shares it
     text: str

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from airbyte_dest_kit.destination.writer import Capabilities
 from airbyte_dest_kit.errors import ConfigError, InputError
@@ -70,6 +71,7 @@ from airbyte_dest_kit.writers.vector.store import (
 # Records chunked, embedded and stored at a time: one call to the embedder (its requests batched by its own
 # limits), one write to the store; two slices at most are in memory.
 SLICE_ROWS = 250
+_MICROSECONDS = pa.timestamp("us", "UTC")
 CHUNK_ID_NAMESPACE = uuid.UUID("6f1c3c1e-8d4e-4a51-9a36-0c1d5f7e2b10")  # the namespace of chunk ids (uuid5)
 
 
@@ -272,6 +274,8 @@ class VectorWriter(StoreWriter):
         the copies of a record seen so far in the batch counted there."""
         by_key = copies is None
         columns = rows.to_pydict()
+        # the extraction times as _rank_value writes a timestamp, a slice at a time
+        extracted_texts = pc.strftime(rows.column(EXTRACTED_AT).cast(_MICROSECONDS), "%Y-%m-%dT%H:%M:%S").to_pylist()
         keys = [columns[name] for name in stream.primary_key]
         # A CDC delete deletes in dedup only; other modes keep it as a record, like every other store.
         deleted = columns[stream.cdc_deleted_column] if by_key and stream.cdc_deleted_column else [None] * rows.num_rows
@@ -290,7 +294,7 @@ class VectorWriter(StoreWriter):
                 content = _identity(data_text, extracted_at)
                 copies[content] += 1
                 identity = content if copies[content] == 1 else f"{content}-{copies[content]}"
-            metadata: dict[str, Any] = {STREAM_FIELD: stream.label, EXTRACTED_AT_FIELD: _rank_value(extracted_at)}
+            metadata: dict[str, Any] = {STREAM_FIELD: stream.label, EXTRACTED_AT_FIELD: extracted_texts[index]}
             if generation is not None:
                 metadata[GENERATION_FIELD] = generation
             if record_key is not None:
@@ -321,17 +325,16 @@ class VectorWriter(StoreWriter):
     def _embedded(self, stream: StreamSpec, pieces: Pieces, only: set[str] | None = None) -> list[Chunk]:
         """The chunks of ``pieces`` (of the records in ``only``, unless None) with their vectors: one call to
         the embedder for every text that has none."""
-        chosen = [i for i, record in enumerate(pieces.records) if only is None or record in only]
-        vectors = {i: pieces.vectors[i] for i in chosen}
+        chosen = range(len(pieces.records)) if only is None else [i for i, r in enumerate(pieces.records) if r in only]
+        vectors = pieces.vectors
         to_embed = [i for i in chosen if vectors[i] is None]
         if to_embed:
             self.embedder.on_rate_limited = lambda wait: self._rate_limited(stream, wait)
-            embedded = self.embedder.embed([pieces.texts[i] for i in to_embed])
-            vectors.update(zip(to_embed, embedded, strict=True))
-        return [
-            Chunk(pieces.ids[i], pieces.records[i], pieces.texts[i], vectors[i], pieces.metadata[i])  # type: ignore[arg-type]
-            for i in chosen
-        ]
+            vectors = list(vectors)
+            for i, vector in zip(to_embed, self.embedder.embed([pieces.texts[i] for i in to_embed]), strict=True):
+                vectors[i] = vector
+        ids, records, texts, metadata = pieces.ids, pieces.records, pieces.texts, pieces.metadata
+        return [Chunk(ids[i], records[i], texts[i], vectors[i], metadata[i]) for i in chosen]  # type: ignore[arg-type]
 
     def _rate_limited(self, stream: StreamSpec, wait: float) -> None:
         if self.emit is not None:
