@@ -7,7 +7,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from airbyte_dest_kit.connectors.destination_duckdb_vector.connector import DestinationDuckDBVector
 from airbyte_dest_kit.testing.builders import catalog, record, stream_state
+from airbyte_dest_kit.writers.vector import VectorStore
+from airbyte_dest_kit.writers.vector.duckdb_store import DuckDBVectorStore
 from integration_tests.vector.harness import ChromaTarget, DuckDBTarget, VectorTarget, doc, per_record, stream, sync
 
 
@@ -173,3 +176,37 @@ def test_duckdb_refuses_vectors_of_another_dimension_than_its_table(tmp_path: Pa
     error = duckdb_target.write(catalog(stream("append")), [record("docs", doc(2, 1))]).assert_failed()
     assert error["failure_type"] == "config_error" and "FLOAT[16]" in error["message"]
     assert "'embedding.dimensions'" in error["message"] and per_record(duckdb_target) == {1: 2}
+
+
+class _ThreadNotingStore(DuckDBVectorStore):
+    """DuckDB's store, noting the thread of every call into it."""
+
+    threads: set[str] = set()
+
+    def __getattribute__(self, name: str) -> Any:
+        attribute = super().__getattribute__(name)
+        if name not in VectorStore.__abstractmethods__ | {"transaction", "check", "close"}:
+            return attribute
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            _ThreadNotingStore.threads.add(threading.current_thread().name)
+            return attribute(*args, **kwargs)
+
+        return noted
+
+
+def test_every_call_into_the_store_runs_on_one_thread_of_its_own(tmp_path: Path) -> None:
+    # slices are embedded and stored beside the chunking of the next: a store whose connection belongs to
+    # one thread (sqlite3's, many drivers') must still see one thread, in every mode
+    def destination() -> DestinationDuckDBVector:
+        made = DestinationDuckDBVector()
+        made.create_store = lambda config, dimensions: _ThreadNotingStore(config["destination_path"], dimensions)  # type: ignore[method-assign]
+        return made
+
+    target = DuckDBTarget(tmp_path)
+    target.make = destination  # type: ignore[method-assign]
+    many = [doc(i, 3) for i in range(600)]  # more than two slices of records
+    for mode in ("append", "append_dedup", "overwrite"):
+        sync(target, mode, many)
+    assert len(_ThreadNotingStore.threads) == 1 and _ThreadNotingStore.threads != {"MainThread"}
+    assert len(per_record(target)) == 600

@@ -26,7 +26,6 @@ Every chunk's metadata names its stream and carries the record's primary key whe
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime
 import decimal
@@ -36,9 +35,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -67,6 +64,7 @@ from airbyte_dest_kit.writers.vector.store import (
     Vector,
     VectorStore,
 )
+from airbyte_dest_kit.writers.vector.store_thread import OneBehind, StoreThread
 
 # Records chunked, embedded and stored at a time: one call to the embedder (its requests batched by its own
 # limits), one write to the store; two slices at most are in memory.
@@ -98,38 +96,6 @@ class Pieces:
         self.vectors.append(vector)
 
 
-class OneBehind:
-    """Runs jobs on a one-thread worker, in order, one at a time, while the caller prepares the next: making
-    chunks is Python work, embedding and storing mostly wait on a model or a database, so the two overlap. A
-    job is submitted only once the one before it has finished (two slices in memory at most), and leaving
-    the block waits for the last one, so the batch's transaction ends after every write of it. A job's error
-    is raised in the caller."""
-
-    def __init__(self, worker: ThreadPoolExecutor) -> None:
-        self.worker = worker
-        self.running: Future[None] | None = None
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.wait()
-        self.running = self.worker.submit(job)
-
-    def wait(self) -> None:
-        running, self.running = self.running, None
-        if running is not None:
-            running.result()
-
-    def __enter__(self) -> OneBehind:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if error is None:
-            self.wait()
-        elif self.running is not None:  # the caller's error is the one to report; the store is left idle
-            concurrent.futures.wait([self.running])
-
-
 class VectorWriter(StoreWriter):
     # The record's data as the source sent it: text and metadata fields are dot paths into it.
     naming = Capabilities(stores_source_json=True)
@@ -139,12 +105,11 @@ class VectorWriter(StoreWriter):
             raise ConfigError(
                 f"the embedder makes {embedder.dimensions}-dimensional vectors, the store holds {store.dimensions}"
             )
-        self.store, self.embedder = store, embedder
+        # every call into the store on one thread of its own, slices embedded and stored there (OneBehind)
+        self.store, self.embedder = StoreThread(store), embedder
         self.documents = DocumentMaker(processing)
         self.split = make_splitter(processing)
         self._unit: Vector = np.eye(1, store.dimensions, dtype=np.float32)[0]  # a tombstone's vector
-        # Embeds and stores a slice while the writer thread makes the next one's chunks (see OneBehind).
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vector-store")
         self._lines: list[int] = []  # the input line of each row of the batch being written
         # Where the writer sends messages of its own (a rate-limited stream's status); the destination sets it.
         self.emit: Callable[[dict[str, Any]], None] | None = None
@@ -153,7 +118,6 @@ class VectorWriter(StoreWriter):
         self.store.check()
 
     def close(self) -> None:
-        self._worker.shutdown()
         self.embedder.close()
         self.store.close()
 
@@ -192,7 +156,7 @@ class VectorWriter(StoreWriter):
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
         collection = self._collection(stream, table)
         copies: Counter[str] = Counter()  # the same record (data and extraction time) sent more than once
-        with OneBehind(self._worker) as behind:
+        with OneBehind(self.store) as behind:
             for start in range(0, rows.num_rows, SLICE_ROWS):
                 pieces = self._pieces(stream, rows.slice(start, SLICE_ROWS), start, copies)
                 behind.submit(functools.partial(self._append_slice, stream, collection, pieces))
@@ -232,7 +196,7 @@ class VectorWriter(StoreWriter):
             if tombstones is not None and gone:
                 self.store.copy(staged, tombstones, gone)
             return
-        with OneBehind(self._worker) as behind:
+        with OneBehind(self.store) as behind:
             for start in range(0, source.num_rows, SLICE_ROWS):  # one row per key: slices are independent
                 pieces = self._pieces(stream, source.slice(start, SLICE_ROWS), start, None)
                 behind.submit(functools.partial(self._merge_slice, stream, live, tombstones, pieces))
