@@ -12,11 +12,13 @@ Each store runs in a process of its own (its peak RSS is that process's ``ru_max
 
 1. append: upserts of 1,000 chunks (250 records) into one collection, all records; ``lancedb`` upserts with
    ``merge_insert("id")``, ``lancedb-add`` with plain ``add`` (right only when no chunk id can come twice).
-2. dedup (not for ``lancedb-add``): 40 rounds of: chunk 0's metadata of 250 stored records, delete those records' chunks, upsert
-   their 1,000 new chunks: DuckDB in one transaction; LanceDB as three commits, and as the one commit of a
-   ``merge_insert`` that also deletes the records' other chunks (``lancedb-1commit``).
-3. query (DuckDB and ``lancedb`` only, as 4.): top 5 by cosine distance, exact (a scan), and for LanceDB with an IVF_PQ index (its build time
-   and its recall of the exact top 5, re-ranking 10 times 5 candidates by their full vectors).
+2. dedup (not for ``lancedb-add``): 40 rounds of: chunk 0's metadata of 250 stored records, delete those
+   records' chunks, upsert their 1,000 new chunks: DuckDB in one transaction; LanceDB as two commits,
+   and as the one commit of a ``merge_insert`` that also deletes the records' other chunks
+   (``lancedb-1commit``).
+3. query (DuckDB and ``lancedb`` only, as 4.): top 5 by cosine distance, exact (a scan), and for LanceDB
+   with an IVF_PQ index (its build time and its recall of the exact top 5, re-ranking 10 times 5
+   candidates by their full vectors).
 4. overwrite swap: a second collection written (batches of 10,000) then put in the first one's place:
    DuckDB by the writer's renames in one transaction; LanceDB OSS has no ``rename_table``, so by an
    ``overwrite`` of the first table with the second's rows (one commit, a copy).
@@ -39,7 +41,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -164,7 +166,9 @@ class LanceStore:
             .limit(len(records))
             .to_arrow()
         )
-        return {r: json.loads(m) for r, m in zip(found["record"].to_pylist(), found["metadata"].to_pylist())}
+        return {
+            r: json.loads(m) for r, m in zip(found["record"].to_pylist(), found["metadata"].to_pylist(), strict=True)
+        }
 
     def swap(self) -> str:
         """Put the staging table's rows in the final one's place. LanceDB OSS has no ``rename_table`` (it
@@ -292,7 +296,7 @@ def child(kind: str, records: int, folder: Path) -> dict[str, Any]:
         timed(spent, "index")(store.index)
         approximate = [store.query(v, 5, refine=10) for v in query_vectors]
         result["query_indexed"] = best_query_seconds(lambda v: store.query(v, 5, refine=10), query_vectors)
-        found = sum(len(set(a) & set(e)) for a, e in zip(approximate, exact))
+        found = sum(len(set(a) & set(e)) for a, e in zip(approximate, exact, strict=True))
         result["recall"] = found / (5 * len(exact))
     result["size_end_of_queries"] = folder_size(folder)
 
@@ -426,8 +430,7 @@ def main() -> None:
         import lancedb  # noqa: F401
     except ImportError:
         raise SystemExit(
-            "bench/vector_stores.py compares DuckDB with LanceDB, which is not installed: "
-            "pip install lancedb"
+            "bench/vector_stores.py compares DuckDB with LanceDB, which is not installed: pip install lancedb"
         ) from None
     if args.crash:
         for kind in ("duckdb", "lancedb"):
