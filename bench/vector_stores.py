@@ -107,17 +107,10 @@ class LanceStore:
 
         self.db = lancedb.connect(path)
         self.dimensions, self.plain_add = dimensions, plain_add
-        self.schema = pa.schema(
-            [
-                ("id", pa.string()),
-                ("record", pa.string()),
-                ("chunk", pa.int32()),
-                ("text", pa.string()),
-                ("embedding", pa.list_(pa.float32(), dimensions)),
-                ("metadata", pa.string()),
-                ("generation", pa.int64()),
-            ]
-        )
+        # the kit's table layout, so both stores hold the same columns
+        in_memory = DuckDBVectorStore(":memory:", dimensions)
+        self.schema = in_memory.schema
+        in_memory.close()
 
     @staticmethod
     def name(collection: Collection | str) -> str:
