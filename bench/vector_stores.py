@@ -7,7 +7,7 @@ here), on the operations the vector writer does, in the shape it does them.
 
 The data set: ``--records`` records (100,000) of 4 chunks, each chunk a uuid id, its record's key, ~500
 characters of text, a metadata JSON object like the writer's and a random unit vector of 384 float32; the
-chunks are the writer's :class:`Chunk` objects (vectors as lists of Python floats), made outside the timers.
+chunks are the writer's :class:`Chunk` objects (vectors as float32 NumPy rows), made outside the timers.
 Each store runs in a process of its own (its peak RSS is that process's ``ru_maxrss``), best of ``--runs``:
 
 1. append: upserts of 1,000 chunks (250 records) into one collection, all records; ``lancedb`` upserts with
@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from airbyte_dest_kit.writers.vector.duckdb_store import DuckDBVectorStore  # noqa: E402
-from airbyte_dest_kit.writers.vector.store import Chunk, Collection  # noqa: E402
+from airbyte_dest_kit.writers.vector.store import Chunk, Collection, Vector  # noqa: E402
 
 WORK = ROOT / ".bench" / "vector_stores"
 DIMENSIONS = 384
@@ -80,7 +80,7 @@ def chunks_of(records: range, version: int, pool: list[str]) -> list[Chunk]:
         (len(records) * CHUNKS_PER_RECORD, DIMENSIONS), dtype=np.float32
     )
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = vectors.tolist()
+    rows = list(vectors)
     made = []
     for r in records:
         key = f"articles_{r}"
@@ -171,7 +171,7 @@ class LanceStore:
         self.db.drop_table(self.name(STAGING))
         return "add(mode='overwrite'): a copy, one commit"
 
-    def query(self, vector: Sequence[float], k: int, refine: int | None = None) -> list[str]:
+    def query(self, vector: Vector, k: int, refine: int | None = None) -> list[str]:
         """Exact without an index; with one, ``refine`` times ``k`` candidates re-ranked by their full vectors."""
         search = self.table(FINAL).search(list(vector)).distance_type("cosine").select(["id", "_distance"])
         found = (search.refine_factor(refine) if refine else search).limit(k).to_arrow()
@@ -216,16 +216,16 @@ def timed(spent: dict[str, float], part: str) -> Callable[[Callable[[], Any]], A
     return run
 
 
-def near_stored_vectors(records: int, pool: list[str]) -> list[list[float]]:
+def near_stored_vectors(records: int, pool: list[str]) -> list[Vector]:
     """Query vectors with near neighbours, as a real query has: stored chunks' vectors, moved a little
     (random vectors of 384 dimensions are all about as far from each other, no index finds their nearest)."""
     stored = [chunks_of(range(r, r + 1), 0, pool)[0].vector for r in range(0, records, records // QUERIES)]
     noise = np.random.default_rng(5).standard_normal((len(stored), DIMENSIONS)) * 0.03
     moved = np.asarray(stored) + noise
-    return (moved / np.linalg.norm(moved, axis=1, keepdims=True)).tolist()  # type: ignore[no-any-return]
+    return list((moved / np.linalg.norm(moved, axis=1, keepdims=True)).astype(np.float32))
 
 
-def best_query_seconds(query: Callable[[Sequence[float]], Any], vectors: list[list[float]]) -> float:
+def best_query_seconds(query: Callable[[Vector], Any], vectors: list[Vector]) -> float:
     """The mean over the query vectors of each one's best of three."""
     bests = []
     for vector in vectors:
@@ -349,10 +349,10 @@ def crash_reader(kind: str, folder: Path) -> None:
     store = open_store(kind, folder)
     if kind == "duckdb":
         rows = store.database.con.execute("SELECT count(*) FROM destination.main.docs").fetchone()[0]
-        store.query([1.0] + [0.0] * (DIMENSIONS - 1), 5)
+        store.query(np.eye(1, DIMENSIONS, dtype=np.float32)[0], 5)
     else:
         rows = store.count()
-        store.query([1.0] + [0.0] * (DIMENSIONS - 1), 5)
+        store.query(np.eye(1, DIMENSIONS, dtype=np.float32)[0], 5)
     print(rows)
 
 

@@ -94,15 +94,14 @@ class DuckDBVectorStore(VectorStore):
     def upsert(self, collection: Collection, chunks: Sequence[Chunk]) -> None:
         if not chunks:
             return
+        vectors = np.stack([c.vector for c in chunks]).astype(np.float32, copy=False)
         batch = pa.table(
             [
                 [c.id for c in chunks],
                 [c.record for c in chunks],
                 [c.metadata.get("_ab_chunk", 0) for c in chunks],
                 [c.text for c in chunks],
-                pa.FixedSizeListArray.from_arrays(
-                    pa.array(np.stack([c.vector for c in chunks]).ravel(), pa.float32()), self.dimensions
-                ),
+                pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), self.dimensions),
                 [dumps(c.metadata).decode() for c in chunks],
                 [c.metadata.get(GENERATION_FIELD) for c in chunks],
             ],
