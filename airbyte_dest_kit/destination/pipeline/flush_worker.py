@@ -38,9 +38,10 @@ T = TypeVar("T")
 @dataclass
 class FlushJob:
     spec: StreamSpec
-    lines: pa.ChunkedArray | None  # the raw lines, until the batch is typed
+    lines: pa.ChunkedArray | None  # the raw lines, until the batch is typed (None: a commit alone)
     line_numbers: pa.ChunkedArray | None
     count: int
+    commit: bool = True  # Writer.commit after the batch (writers with Capabilities.defers_commits)
     sequence: int = 0
     batch: pa.Table | None = None
     error: BaseException | None = None
@@ -92,7 +93,7 @@ class FlushWorker:
             with self._state:
                 # One batch ahead of the one being written, at most: typed batches wait in memory.
                 self._state.wait_for(lambda: item.sequence <= self._written + 1 + TYPED_AHEAD)
-            if isinstance(item, FlushJob) and not self._failed_before(item):
+            if isinstance(item, FlushJob) and item.lines is not None and not self._failed_before(item):
                 try:
                     assert item.lines is not None and item.line_numbers is not None
                     item.batch = typer.type_batch(item.spec, item.lines, item.line_numbers)
@@ -100,7 +101,7 @@ class FlushWorker:
                     item.error = exc
             with self._state:
                 self._typed[item.sequence] = item
-                if isinstance(item, _Call) or item.batch is not None:  # not failed, not skipped
+                if isinstance(item, _Call) or item.batch is not None or item.count == 0:  # not failed, not skipped
                     self._release_raw_lines(item.sequence)
                 self._state.notify_all()
 
@@ -137,15 +138,18 @@ class FlushWorker:
     def _write(self, job: FlushJob) -> None:
         error = job.error
         if error is None and not self._failed_before(job):
-            assert job.batch is not None
             try:
-                self._writer.write(job.spec, job.batch)
+                if job.batch is not None:
+                    self._writer.write(job.spec, job.batch)
+                if job.commit and self._writer.capabilities.defers_commits:
+                    self._writer.commit(job.spec)
             except ConnectorError as exc:
                 # Bad input is found by typing; from a writer, even an InputError ends the sync.
                 error = exc if not isinstance(exc, InputError) else WriterError(str(exc), stream=job.spec.label)
             except Exception as exc:  # noqa: BLE001 - reported to the main thread
                 error = WriterError(
-                    f"writing {job.batch.num_rows} rows of stream {job.spec.label!r} failed: {exc}",
+                    f"{f'writing {job.count} rows of' if job.count else 'committing'} stream {job.spec.label!r} "
+                    f"failed: {exc}",
                     internal_message=repr(exc),
                     stream=job.spec.label,
                 )
