@@ -128,6 +128,19 @@ def test_schema_evolution_adds_a_column_and_widens_an_integer(tmp_path: Path) ->
     assert [(r["id"], r["score"], r["note"]) for r in duckdb_rows(tbl)] == [(1, 7.0, None), (2, 2.5, "new")]
 
 
+def test_a_dedup_merge_rewrites_a_file_older_than_a_column(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    props = {"id": {"type": "integer"}, "name": {"type": "string"}, "updated": {"type": "integer"}}
+    first = [{"id": 1, "name": "a", "updated": 1}, {"id": 2, "name": "b", "updated": 1}]
+    sync(tmp_path, config, [configured_stream(STREAM, props, mode="append_dedup", **DEDUP)], first).assert_ok()
+    wider = {**props, "note": {"type": "string"}}
+    second = [{"id": 1, "name": "new", "updated": 2, "note": "n"}]
+    sync(tmp_path, config, [configured_stream(STREAM, wider, mode="append_dedup", **DEDUP)], second).assert_ok()
+    expected = [(1, "new", "n"), (2, "b", None)]  # id 2 came through the rewrite of a file without "note"
+    assert [(r["id"], r["name"], r["note"]) for r in scanned(config)] == expected
+    assert [(r["id"], r["name"], r["note"]) for r in duckdb_rows(table(config))] == expected
+
+
 @pytest.mark.parametrize(
     ("mode", "partitioning", "files"),
     [("append", "none", 1), ("append", "identity(name)", 2), ("append_dedup", "identity(name)", 2)],
