@@ -1,15 +1,18 @@
 """The Iceberg store: one Iceberg table per kit table (the stream's, its staging and tombstone tables) in the
 namespace of the stream's schema, under the modes of :mod:`airbyte_dest_kit.store`, through pyiceberg.
 
-Commits: every operation is one Iceberg commit (a snapshot whose summary names the sync and generation,
-``airbyte.sync-id`` / ``airbyte.generation-id``), so a batch is visible whole or not at all, and ``write``
-returns only once it is committed: the states it covers are echoed after that. A commit that loses a race
-(another writer committed first: ``CommitFailedException``) reloads the table and runs again.
+Commits: each is one Iceberg snapshot whose summary names the sync and generation (``airbyte.sync-id`` /
+``airbyte.generation-id``). Appends to an unpartitioned table are staged (``Capabilities.defers_commits``):
+the batches between two commits stream into one Parquet file (:class:`.datafiles.StagedFile`, pyarrow,
+which encodes without holding the GIL the typing threads need), committed when the pipeline asks
+(:meth:`IcebergWriter.commit`: a state waited, the stream ended) or when it reaches the target file size;
+the states it covers are echoed after that. Every other operation is a commit of its own before it
+returns. A commit that loses a race (another writer committed first: ``CommitFailedException``) reloads the
+table and runs again.
 
 Modes, and what Iceberg brings to them:
 
-- append: each batch is one append: on an unpartitioned table one Parquet file written by DuckDB
-  (:mod:`.datafiles`; it encodes without holding the GIL the typing thread needs), else pyiceberg's append,
+- append: staged as above on an unpartitioned table, else pyiceberg's append, a commit per batch,
   which splits partitions and files at the table's ``write.target-file-size-bytes`` (config
   ``target_file_size_mb``; compaction groups files up to it too). When a stream completes, the files this
   sync wrote (appends, merges) are compacted, per partition, when there are more than
@@ -388,10 +391,12 @@ class IcebergWriter(StoreWriter):
         """The data files this sync wrote, per partition, rewritten as few when there are many: one commit."""
         loaded = self._require(stream, table)
         ours = {
-            s.snapshot_id
+            s.snapshot_id: s.summary.additional_properties
             for s in loaded.snapshots()
             if s.summary is not None and s.summary.additional_properties.get(SYNC_ID) == str(stream.sync_id)
         }
+        if sum(int(summary.get("added-data-files", 0)) for summary in ours.values()) <= COMPACT_AFTER_FILES:
+            return  # not needed (the usual case): no partition can hold more, and the table's files are not listed
         tasks = {task.file.file_path: task for task in loaded.scan().plan_files()}
         by_partition: dict[str, list[FileScanTask]] = defaultdict(list)
         for entry in loaded.inspect.entries().to_pylist():  # the current snapshot's live entries
