@@ -346,3 +346,18 @@ def test_a_writer_that_defers_commits_commits_when_a_state_waited_and_at_the_end
     assert [n for _, n in echoed] == ["1", "2", "3"]
     assert writer.committed_at[0] <= echoed[0][0] and echoed[1][0] < closed_at[0]
     assert writer.committed_at[1] <= echoed[2][0]
+
+
+def test_a_writer_that_fails_to_open_gets_no_batch_and_no_state_is_echoed() -> None:
+    # open runs while the first batches are read and typed: its failure must still stop every write.
+    class FailingOpen(MemoryWriter):
+        def open(self, streams: Any) -> None:
+            time.sleep(0.2)  # the batches are typed and waiting by now
+            raise WriterError("cannot open on purpose")
+
+    writer = FailingOpen()
+    output, error = run(
+        [record("a", {"id": 1}), stream_state("a", {"n": 1}), record("a", {"id": 2})], writer, max_rows=1
+    )
+    assert isinstance(error, WriterError) and "on purpose" in str(error)
+    assert states(output) == [] and writer.batches == [] and writer.closed

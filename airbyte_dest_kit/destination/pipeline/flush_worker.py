@@ -50,6 +50,7 @@ class FlushJob:
 @dataclass
 class _Call:
     function: Callable[[], Any]
+    waited_for: bool = True  # else a failure stops the batches after it, as a batch's does (FlushWorker.start)
     sequence: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
@@ -125,6 +126,10 @@ class FlushWorker:
                     return
             if isinstance(item, _Call):
                 self._run_call(item)
+                if item.error is not None and not item.waited_for:
+                    with self._state:
+                        if self._failed_at is None or item.sequence < self._failed_at:
+                            self._failure, self._failed_at = item.error, item.sequence
             else:
                 self._write(item)
             with self._state:
@@ -183,6 +188,12 @@ class FlushWorker:
     def submit(self, job: FlushJob) -> None:
         """Queue a batch; blocks while the typing stage is busy."""
         self._enqueue(job)
+
+    def start(self, function: Callable[[], object]) -> None:
+        """Run ``function`` on the writing thread before the batches submitted after it, without waiting for it
+        (a writer's ``open`` while the first batches are read and typed). If it fails, no later batch is
+        written, and the failure comes back as a failed batch's would (:meth:`take_failure`)."""
+        self._enqueue(_Call(function, waited_for=False))
 
     def call(self, function: Callable[[], T]) -> T:
         """Run ``function`` on the writing thread after the batches already submitted; return its result."""

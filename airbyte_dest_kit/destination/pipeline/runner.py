@@ -84,7 +84,7 @@ class Pipeline:
         strip_nul = self.writer.capabilities.strips_nul
         worker = FlushWorker(lambda: RecordTyper(strip_nul=strip_nul, threads=1), self.writer)
         try:
-            worker.call(lambda: self.writer.open(self.specs))
+            worker.start(lambda: self.writer.open(self.specs))  # opening overlaps the first reading and typing
             self._log(f"writing {len(self.specs)} stream(s): {', '.join(spec.label for spec in self.specs)}")
             try:
                 self._consume(ChunkReader(stdin), worker)
