@@ -1,8 +1,11 @@
 """destination-iceberg: append throughput against destination-local-file's Parquet in the same rounds, and
 what a dedup sync changing 1% of the keys of a 1M-row table costs.
 
-    .venv/bin/python bench/bench_iceberg.py [--count N] [--runs R] [--dedup-rows N]
+    .venv/bin/python bench/bench_iceberg.py [--count N] [--runs R] [--dedup-rows N] [--before DIR]
     (also ``bench/run.py --iceberg``; slow, so not in the default run)
+
+``--before DIR``: a checkout of an earlier version (``git archive main | tar -x -C DIR``), whose connector
+runs every iceberg row again in the same rounds, for before/after figures from one run.
 
 - **append**: the bench's data set (bench/run.py: source-sample, ``--count`` users and purchases, plus
   240 products), all streams append, into a fresh local warehouse with its SQLite catalog, default
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -76,14 +80,18 @@ def _stats(config: Path, sync_id: int) -> dict[str, dict[str, int]]:
     return dict(json.loads(done.stdout))
 
 
-def _write(config: Path, catalog: Path, messages: Path, run_process: RunProcess) -> tuple[float, int]:
-    command = [sys.executable, str(ICEBERG), "write", "--config", str(config), "--catalog", str(catalog)]
-    return run_process(command, stdin_path=messages)
+def _write(config: Path, catalog: Path, messages: Path, run_process: RunProcess, code: Path) -> tuple[float, int]:
+    """One sync by the connector of the checkout ``code``."""
+    main = code / ICEBERG.relative_to(ROOT)
+    command = [sys.executable, str(main), "write", "--config", str(config), "--catalog", str(catalog)]
+    env = None if code == ROOT else {**os.environ, "PYTHONPATH": str(code)}
+    return run_process(command, stdin_path=messages, env=env)
 
 
-def bench_append(messages: Path, catalog: Path, run_process: RunProcess, *, compact: bool) -> tuple[float, int]:
-    name = "append" if compact else "append_uncompacted"
-    return _write(_config(name, compact_small_files=compact), catalog, messages, run_process)
+def bench_append(
+    messages: Path, catalog: Path, run_process: RunProcess, name: str, code: Path, *, compact: bool
+) -> tuple[float, int]:
+    return _write(_config(name, compact_small_files=compact), catalog, messages, run_process, code)
 
 
 # -- dedup ---------------------------------------------------------------------------------------------------
@@ -127,14 +135,14 @@ def _dedup_messages(name: str, ids: list[int] | range, updated_at: int) -> Path:
     return path
 
 
-def bench_dedup(rows: int, run_process: RunProcess) -> dict[str, Any]:
+def bench_dedup(rows: int, run_process: RunProcess, code: Path = ROOT) -> dict[str, Any]:
     first = _dedup_messages(f"dedup_first_{rows}", range(rows), 1)
     changed = sorted(random.Random(2024).sample(range(rows), rows // 100))
     second = _dedup_messages(f"dedup_second_{rows}", changed, 2)
     config = _config("dedup")
-    first_seconds, first_rss = _write(config, _dedup_catalog(1), first, run_process)
-    second_seconds, second_rss = _write(config, _dedup_catalog(2), second, run_process)
+    first_seconds, first_rss = _write(config, _dedup_catalog(1), first, run_process, code)
     before = _stats(config, 1)["items"]
+    second_seconds, second_rss = _write(config, _dedup_catalog(2), second, run_process, code)
     after = _stats(config, 2)["items"]
     return {
         "rows": rows,
@@ -147,43 +155,58 @@ def bench_dedup(rows: int, run_process: RunProcess) -> dict[str, Any]:
     }
 
 
-def report(messages: Path, catalog: Path, records: int, runs: int, dedup_rows: int, run_process: RunProcess) -> None:
-    """The rows this module's docstring lists, printed."""
+def report(
+    messages: Path,
+    catalog: Path,
+    records: int,
+    runs: int,
+    dedup_rows: int,
+    run_process: RunProcess,
+    before: Path | None = None,
+) -> None:
+    """The rows this module's docstring lists, printed; with ``before``, the iceberg rows of that checkout too."""
     from run import bench_local_file  # bench/run.py imports this module: imported when it runs
 
     WORK.mkdir(parents=True, exist_ok=True)
+    versions = [("", ROOT)] + ([(" before", before)] if before else [])
+    labels = {"parquet": "destination-local-file (parquet, append)"}
+    for version, _ in versions:
+        labels[f"append{version}"] = f"destination-iceberg{version} (append)"
+        labels[f"uncompacted{version}"] = f"destination-iceberg{version} (append, compact_small_files false)"
     best: dict[str, tuple[float, int]] = {}
     for _ in range(runs):  # rounds: each row meets the machine's drift as its baseline does
         parquet = bench_local_file(messages, catalog, records, "parquet")
-        iceberg = bench_append(messages, catalog, run_process, compact=True)
-        uncompacted = bench_append(messages, catalog, run_process, compact=False)
-        timed = {"parquet": (parquet.seconds, parquet.peak_rss_bytes), "iceberg": iceberg, "uncompacted": uncompacted}
+        timed = {"parquet": (parquet.seconds, parquet.peak_rss_bytes)}
+        for version, code in versions:
+            for name, compact in ((f"append{version}", True), (f"uncompacted{version}", False)):
+                timed[name] = bench_append(
+                    messages, catalog, run_process, name.replace(" ", "_"), code, compact=compact
+                )
         for name, (seconds, rss) in timed.items():
             if name not in best or seconds < best[name][0]:
                 best[name] = (seconds, rss)
-    files, uncompacted_files = _stats(WORK / "append.json", 0), _stats(WORK / "append_uncompacted.json", 0)
-    print("\n| run | records/s | peak RSS | vs Parquet |")
-    print("|---|---:|---:|---:|")
-    labels = {
-        "parquet": "destination-local-file (parquet, append)",
-        "iceberg": "destination-iceberg (append)",
-        "uncompacted": "destination-iceberg (append, compact_small_files false)",
-    }
+    print("\n| run | records/s | peak RSS | vs Parquet | data files per table |")
+    print("|---|---:|---:|---:|---|")
     for name, label in labels.items():
         seconds, rss = best[name]
         share = best["parquet"][0] / seconds
-        print(f"| {label} | {records / seconds:,.0f} | {rss / 2**20:,.0f} MiB | {share:.0%} |")
-    for label, stats in (("", files), (", compact_small_files false", uncompacted_files)):
-        counts = ", ".join(f"{table} {s['files']}" for table, s in stats.items())
-        print(f"data files per table after the append sync{label}: {counts}")
+        files = "" if name == "parquet" else _file_counts(WORK / f"{name.replace(' ', '_')}.json")
+        print(f"| {label} | {records / seconds:,.0f} | {rss / 2**20:,.0f} MiB | {share:.0%} | {files} |")
     if dedup_rows:
-        d = bench_dedup(dedup_rows, run_process)
-        print(
-            f"\ndedup, {d['rows']:,}-row table: first sync {d['first_s']:.1f} s; second sync changing {d['changed']:,} "
-            f"random keys {d['second_s']:.1f} s ({d['second_s'] / d['first_s']:.0%} of the first); it removed "
-            f"{d['removed_files']} of {d['files_before']} data files ({d['removed_bytes'] / 1e6:,.1f} MB) and added "
-            f"{d['added_files']} ({d['added_bytes'] / 1e6:,.1f} MB); peak RSS {d['peak_rss_mib']:,.0f} MiB"
-        )
+        for version, code in versions:
+            d = bench_dedup(dedup_rows, run_process, code)
+            share = d["second_s"] / d["first_s"]
+            print(
+                f"\ndedup{version}, {d['rows']:,}-row table: first sync {d['first_s']:.1f} s; second sync changing "
+                f"{d['changed']:,} random keys {d['second_s']:.1f} s ({share:.0%} of the first); it removed "
+                f"{d['removed_files']} of {d['files_before']} data files ({d['removed_bytes'] / 1e6:,.1f} MB) and "
+                f"added {d['added_files']} ({d['added_bytes'] / 1e6:,.1f} MB); peak RSS {d['peak_rss_mib']:,.0f} MiB"
+            )
+
+
+def _file_counts(config: Path) -> str:
+    """Data files per table after the last append sync of ``config``'s warehouse."""
+    return ", ".join(f"{table} {s['files']}" for table, s in sorted(_stats(config, 0).items()))
 
 
 def main() -> None:
@@ -194,10 +217,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500_000, help="users (and purchases) in the data set")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--dedup-rows", type=int, default=DEDUP_ROWS, help="rows of the dedup table (0: no dedup)")
+    parser.add_argument("--before", type=Path, help="a checkout of an earlier version, run in the same rounds")
     args = parser.parse_args()
     messages, catalog, records = run.dataset(args.count, stem=f"messages_{args.count}")
     print(f"data set: {records:,} records, {messages.stat().st_size / 1e6:,.0f} MB ({messages.name})")
-    report(messages, catalog, records, args.runs, args.dedup_rows, run.run_process)
+    report(messages, catalog, records, args.runs, args.dedup_rows, run.run_process, args.before)
 
 
 if __name__ == "__main__":

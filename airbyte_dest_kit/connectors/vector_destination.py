@@ -14,12 +14,11 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from airbyte_dest_kit.destination.writer_destination import WriterDestination
 from airbyte_dest_kit.errors import ConfigError
 from airbyte_dest_kit.protocol.codec import MessageWriter
-from airbyte_dest_kit.protocol.models import ConfiguredAirbyteCatalog
 from airbyte_dest_kit.writers.vector import VectorStore, VectorWriter, make_embedder
 from airbyte_dest_kit.writers.vector.embeddings import Embedder
 
@@ -33,11 +32,7 @@ BATCH_BYTES = 4 * 2**20
 
 
 class VectorDestination(WriterDestination):
-    def run_write(
-        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
-    ) -> None:
-        buffering = {"max_bytes": BATCH_BYTES, "max_total_bytes": 4 * BATCH_BYTES, **(config.get("buffering") or {})}
-        super().run_write({**config, "buffering": buffering}, catalog, stdin, out)
+    buffering_defaults = {"max_bytes": BATCH_BYTES, "max_total_bytes": 4 * BATCH_BYTES}
 
     def spec(self) -> dict[str, Any]:
         spec = super().spec()

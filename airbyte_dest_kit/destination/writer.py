@@ -63,6 +63,11 @@ class Capabilities:
     # wait for the next batch (FlushPolicy.due). Batches written for a waiting state, a stream's end or age
     # go whole.
     rows_per_block: int | None = None
+    # ``write`` may leave rows staged, not yet committed, until :meth:`Writer.commit`: for a target where each
+    # commit costs (an Iceberg snapshot and a file), batches the flush policy cuts for memory's sake become
+    # one commit. The pipeline asks for a commit when a STATE has waited ``max_state_wait_seconds`` for the
+    # stream's records, when the stream ends and at the end of input, and counts rows durable only then.
+    defers_commits: bool = False
 
     def lacking(self) -> frozenset[str]:
         """The :data:`ABILITIES` this writer does not have."""
@@ -77,10 +82,10 @@ ABILITIES = ("dedup", "truncate", "schema_evolution")
 class Writer(abc.ABC):
     """Lands typed batches in a target system. Only :meth:`write` is required.
 
-    Call order: ``check`` (for the ``check`` command) or ``open`` → ``write``* → ``finish`` for each
-    stream that completed → ``close`` (always, also after a failure).
+    Call order: ``check`` (for the ``check`` command) or ``open`` → ``write``* (and ``commit``) → ``finish`` for
+    each stream that completed → ``close`` (always, also after a failure).
 
-    Threads: ``open``, ``write``, ``finish`` and ``close`` all run on one thread, the pipeline's writing
+    Threads: ``open``, ``write``, ``commit``, ``finish`` and ``close`` all run on one thread, the pipeline's writing
     thread, which is not the thread that built the writer. Connect in :meth:`open` (or :meth:`check`), not
     in ``__init__``: a connection that belongs to its thread (sqlite3's, many drivers') fails when used from
     another one.
@@ -101,7 +106,11 @@ class Writer(abc.ABC):
 
     @abc.abstractmethod
     def write(self, stream: StreamSpec, batch: pa.Table) -> None:
-        """Apply the stream's mode to ``batch``; the rows must be durable when this returns."""
+        """Apply the stream's mode to ``batch``; the rows must be durable when this returns (or, with
+        ``Capabilities.defers_commits``, when :meth:`commit` returns)."""
+
+    def commit(self, stream: StreamSpec) -> None:
+        """Make every row of ``stream`` that :meth:`write` staged durable (``Capabilities.defers_commits``)."""
 
     def finish(self, stream: StreamSpec) -> None:
         """The stream completed: swap in staged data, drop older generations."""

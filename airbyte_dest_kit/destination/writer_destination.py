@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from airbyte_dest_kit.destination.destination import Destination
 from airbyte_dest_kit.destination.pipeline.flush import FlushPolicy
@@ -35,6 +35,8 @@ class WriterDestination(Destination):
     ``buffering`` tunes the :class:`FlushPolicy`."""
 
     default_schema = "main"
+    # Defaults of the ``buffering`` object where this destination's differ from FlushPolicy's (spec and sync).
+    buffering_defaults: ClassVar[Mapping[str, float]] = {}
 
     @abc.abstractmethod
     def create_writer(self, config: Mapping[str, Any]) -> Writer:
@@ -53,7 +55,7 @@ class WriterDestination(Destination):
     def spec(self) -> dict[str, Any]:
         spec = super().spec()
         properties = spec["connectionSpecification"].setdefault("properties", {})
-        properties.setdefault("buffering", FlushPolicy.json_schema())
+        properties.setdefault("buffering", FlushPolicy.json_schema(self.buffering_defaults))
         return spec
 
     def check(self, config: Mapping[str, Any]) -> None:
@@ -67,7 +69,7 @@ class WriterDestination(Destination):
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, stdin: IO[bytes], out: MessageWriter
     ) -> None:
         config = self._with_schema(config)
-        policy = FlushPolicy.from_config(config)
+        policy = FlushPolicy.from_config({"buffering": {**self.buffering_defaults, **(config.get("buffering") or {})}})
         writer = self.create_writer(config)
         specs = build_stream_specs(catalog.streams, config["schema"], writer.capabilities)
         Pipeline(writer, specs, out, policy).run(stdin)

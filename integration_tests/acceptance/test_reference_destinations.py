@@ -141,7 +141,9 @@ def _iceberg(tmp: Path) -> Iterator[Target]:
     from airbyte_dest_kit.connectors.destination_iceberg.connector import DestinationIceberg
     from airbyte_dest_kit.writers.iceberg import CatalogConfig
 
-    config = {"warehouse": str(tmp / "warehouse"), "namespace": "main"}  # partitioned: integration_tests/iceberg
+    # partitioned: integration_tests/iceberg. Commits once a state waited 1 s, not 60: the kill -9 scenario waits
+    # for states while the input stays open.
+    config = {"warehouse": str(tmp / "warehouse"), "namespace": "main", "buffering": {"max_state_wait_seconds": 1}}
     invalid = {**config, "warehouse": str(_a_file_where_a_folder_should_be(tmp) / "warehouse")}
     reader = iceberg_reader(CatalogConfig.from_config(config).properties())
     yield Target(DestinationRunner(DestinationIceberg), config, invalid, reader, tmp)

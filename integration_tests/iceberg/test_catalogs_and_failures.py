@@ -135,12 +135,15 @@ def test_a_commit_that_loses_a_race_is_retried(tmp_path: Path) -> None:
 
     writer._require = load_then_lose_the_race  # type: ignore[method-assign]
     writer.write(spec, typed_batch(spec, [{"id": 1, "name": "ours"}]))
+    writer.commit(spec)
     writer.close()
     assert raced and sorted(r["name"] for r in scanned(config)) == ["ours", "rival"]
 
 
 def test_kill_9_mid_sync_keeps_what_states_covered_and_a_rerun_completes(tmp_path: Path) -> None:
-    config = {"warehouse": str(tmp_path / "wh"), "namespace": "lake", "buffering": {"max_rows": 100}}
+    # batches of 100 rows, committed once a state waited 0.2 s: kill -9 finds commits, staged rows and states
+    buffering = {"max_rows": 100, "max_state_wait_seconds": 0.2}
+    config = {"warehouse": str(tmp_path / "wh"), "namespace": "lake", "buffering": buffering}
     configured = catalog(configured_stream(STREAM, PROPS))
     pieces = [
         [record(STREAM, {"id": i}) for i in range(n * 100, n * 100 + 100)] + [stream_state(STREAM, {"n": n})]

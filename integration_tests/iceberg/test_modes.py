@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airbyte_dest_kit.connectors.destination_iceberg.connector import DestinationIceberg
-from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state
+from airbyte_dest_kit.testing.builders import catalog, configured_stream, record, stream_state, stream_status
 from integration_tests.files.batches import single_spec, typed_batch
 from integration_tests.iceberg.helpers import (
     PROPS,
@@ -128,6 +128,19 @@ def test_schema_evolution_adds_a_column_and_widens_an_integer(tmp_path: Path) ->
     assert [(r["id"], r["score"], r["note"]) for r in duckdb_rows(tbl)] == [(1, 7.0, None), (2, 2.5, "new")]
 
 
+def test_a_dedup_merge_rewrites_a_file_older_than_a_column(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    props = {"id": {"type": "integer"}, "name": {"type": "string"}, "updated": {"type": "integer"}}
+    first = [{"id": 1, "name": "a", "updated": 1}, {"id": 2, "name": "b", "updated": 1}]
+    sync(tmp_path, config, [configured_stream(STREAM, props, mode="append_dedup", **DEDUP)], first).assert_ok()
+    wider = {**props, "note": {"type": "string"}}
+    second = [{"id": 1, "name": "new", "updated": 2, "note": "n"}]
+    sync(tmp_path, config, [configured_stream(STREAM, wider, mode="append_dedup", **DEDUP)], second).assert_ok()
+    expected = [(1, "new", "n"), (2, "b", None)]  # id 2 came through the rewrite of a file without "note"
+    assert [(r["id"], r["name"], r["note"]) for r in scanned(config)] == expected
+    assert [(r["id"], r["name"], r["note"]) for r in duckdb_rows(table(config))] == expected
+
+
 @pytest.mark.parametrize(
     ("mode", "partitioning", "files"),
     [("append", "none", 1), ("append", "identity(name)", 2), ("append_dedup", "identity(name)", 2)],
@@ -140,9 +153,10 @@ def test_a_sync_of_many_small_batches_ends_with_few_files(
     options = DEDUP if mode == "append_dedup" else {}
     spec = single_spec(writer, configured_stream(STREAM, PROPS, mode=mode, sync_id=7, **options), "lake")
     writer.open([spec])
-    for first in range(0, 100, 10):  # ten commits of ten rows over two partitions
+    for first in range(0, 100, 10):  # ten commits of ten rows over two partitions (states that waited long)
         rows = [{"id": i, "name": "even" if i % 2 == 0 else "odd", "updated": 1} for i in range(first, first + 10)]
         writer.write(spec, typed_batch(spec, rows, first=first))
+        writer.commit(spec)
     tbl = table(config)
     assert sum(1 for s in summaries(tbl) if s.get("airbyte.sync-id") == "7") >= 10
     assert len(data_files(tbl)) >= 10
@@ -152,6 +166,23 @@ def test_a_sync_of_many_small_batches_ends_with_few_files(
     assert len(data_files(tbl)) == files  # one per partition
     assert len(scanned(config)) == 100
     assert_no_missing_files(tbl)
+
+
+def test_batches_cut_for_memory_are_one_commit_and_one_file_while_no_state_waits_long(tmp_path: Path) -> None:
+    config = _config(tmp_path, buffering={"max_rows": 100})  # twenty batches, a state after each
+    messages = []
+    for n in range(20):
+        messages += [record(STREAM, {"id": i}) for i in range(n * 100, n * 100 + 100)] + [
+            stream_state(STREAM, {"n": n})
+        ]
+    stream = configured_stream(STREAM, PROPS, sync_id=5)
+    run = RUNNER.write(config, catalog(stream), [*messages, stream_status(STREAM, "COMPLETE")], tmp_path)
+    run.assert_ok()
+    assert len(run.of_type("STATE")) == 20
+    tbl = table(config)
+    assert sum(1 for s in summaries(tbl) if s.get("airbyte.sync-id") == "5") == 1
+    assert len(data_files(tbl)) == 1
+    assert {r["id"] for r in scanned(config)} == set(range(2000))
 
 
 def test_an_overwrite_failing_halfway_keeps_the_old_snapshot_current(tmp_path: Path) -> None:

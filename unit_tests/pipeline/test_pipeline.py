@@ -303,3 +303,61 @@ def test_unknown_messages_are_skipped_and_counted() -> None:
 def test_protocol_errors_in_message_lines_are_input_errors(bad: bytes) -> None:
     output, error = run([record("a", {"id": 1}), bad], MemoryWriter())
     assert isinstance(error, InputError) and error.line == 2
+
+
+class DeferringWriter(MemoryWriter):
+    """Stages what ``write`` gets until ``commit``; remembers each call, and when commits happened."""
+
+    capabilities = Capabilities(dedup=True, truncate=True, defers_commits=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+        self.committed_at: list[float] = []
+
+    def write(self, stream: StreamSpec, batch: pa.Table) -> None:
+        super().write(stream, batch)
+        self.calls.append(("write", batch.num_rows))
+
+    def commit(self, stream: StreamSpec) -> None:
+        self.calls.append(("commit", 0))
+        self.committed_at.append(time.monotonic())
+
+
+def test_a_writer_that_defers_commits_commits_when_a_state_waited_and_at_the_end(monkeypatch: Any) -> None:
+    # Batches cut for size are staged; a state that waited max_state_wait_seconds on staged records gets a
+    # commit of its own (nothing buffered: a commit alone), echoed only after it; the end of input commits.
+    monkeypatch.setattr(runner, "TICK_SECONDS", 0.05)
+    writer, out, closed_at = DeferringWriter(), TimedOutput(), []
+    specs = build_stream_specs(
+        [ConfiguredAirbyteStream.model_validate(configured_stream("a", PROPS))], "main", writer.capabilities
+    )
+    first = [
+        record("a", {"id": 1}),
+        stream_state("a", {"n": "1"}),
+        record("a", {"id": 2}),
+        stream_state("a", {"n": "2"}),
+    ]
+    stdin = piped(first, [record("a", {"id": 3}), stream_state("a", {"n": "3"})], pause=0.8, closed_at=closed_at)
+    policy = FlushPolicy(max_rows=1, max_age_seconds=600, max_state_wait_seconds=0.2)
+    Pipeline(writer, specs, MessageWriter(out), policy).run(stdin)
+    assert writer.calls == [("write", 2), ("commit", 0), ("write", 1), ("commit", 0)]
+    echoed = [(at, m["state"]["stream"]["stream_state"]["n"]) for at, m in out.lines if m["type"] == "STATE"]
+    assert [n for _, n in echoed] == ["1", "2", "3"]
+    assert writer.committed_at[0] <= echoed[0][0] and echoed[1][0] < closed_at[0]
+    assert writer.committed_at[1] <= echoed[2][0]
+
+
+def test_a_writer_that_fails_to_open_gets_no_batch_and_no_state_is_echoed() -> None:
+    # open runs while the first batches are read and typed: its failure must still stop every write.
+    class FailingOpen(MemoryWriter):
+        def open(self, streams: Any) -> None:
+            time.sleep(0.2)  # the batches are typed and waiting by now
+            raise WriterError("cannot open on purpose")
+
+    writer = FailingOpen()
+    output, error = run(
+        [record("a", {"id": 1}), stream_state("a", {"n": 1}), record("a", {"id": 2})], writer, max_rows=1
+    )
+    assert isinstance(error, WriterError) and "on purpose" in str(error)
+    assert states(output) == [] and writer.batches == [] and writer.closed

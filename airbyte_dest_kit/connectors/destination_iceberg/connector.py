@@ -17,6 +17,18 @@ from airbyte_dest_kit.writers.iceberg import CatalogConfig, IcebergWriter, Parti
 
 class DestinationIceberg(WriterDestination):
     default_schema = "default"
+    # Each commit is a snapshot and a data file per table: rows are committed when a STATE has waited this long
+    # for them (and when a stream ends), not at every batch the flush policy cuts for memory's sake.
+    buffering_defaults = {"max_state_wait_seconds": 60.0}
+
+    def spec(self) -> dict[str, Any]:
+        spec = super().spec()
+        buffering = spec["connectionSpecification"]["properties"]["buffering"]["properties"]
+        buffering["max_state_wait_seconds"]["description"] = (
+            "Commit a stream's rows once a STATE has waited this long (seconds) for them. Each commit is an Iceberg "
+            "snapshot with a data file per table; the batches written in between go to that one file."
+        )
+        return spec
 
     def resolve_schema(self, config: Mapping[str, Any]) -> str:
         """The namespace of streams without one: config key ``namespace``."""

@@ -14,9 +14,11 @@ from airbyte_dest_kit.streams.spec import StreamSpec
 class StreamBuffer:
     """Raw lines of one stream since its last flush, with their line numbers.
 
-    ``seen`` counts every record routed to the stream and ``committed`` those a writer made durable; the
-    state ledger compares the two. Lines handed to the writer leave the buffer (:meth:`take`); if the writer
-    could not take them they come back (:meth:`give_back`).
+    ``seen`` counts every record routed to the stream, ``written`` those the writer took and ``committed``
+    those it made durable (a writer that defers commits stages rows until asked, ``commit_asked`` records
+    being covered by a commit on its way); the state ledger compares ``seen`` and ``committed``. Lines handed
+    to the writer leave the buffer (:meth:`take`); if the writer could not take them they come back
+    (:meth:`give_back`).
     """
 
     def __init__(self, spec: StreamSpec) -> None:
@@ -30,7 +32,9 @@ class StreamBuffer:
         self.oldest: float | None = None  # monotonic time of the oldest buffered line
         self._unordered = False
         self.seen = 0
+        self.written = 0
         self.committed = 0
+        self.commit_asked = 0
         self.batches = 0
 
     def add_run(self, lines: pa.Array, numbers: pa.Array) -> None:

@@ -33,8 +33,9 @@ class FlushPolicy:
     max_state_wait_seconds: float = 1.0
 
     @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """The optional ``buffering`` object of a destination's spec (``WriterDestination`` adds it)."""
+    def json_schema(cls, defaults: Mapping[str, float] | None = None) -> dict[str, Any]:
+        """The optional ``buffering`` object of a destination's spec (``WriterDestination`` adds it), with the
+        destination's own ``defaults`` where they differ from the policy's."""
         descriptions = {
             "max_rows": "Write a stream's buffer once it holds this many records.",
             "max_bytes": "Write a stream's buffer once its raw JSON reaches this many bytes.",
@@ -49,7 +50,7 @@ class FlushPolicy:
             properties[f.name] = {
                 "type": kind,
                 "exclusiveMinimum": 0,
-                "default": f.default,
+                "default": (defaults or {}).get(f.name, f.default),
                 "description": descriptions[f.name],
             }
         return {

@@ -38,9 +38,10 @@ T = TypeVar("T")
 @dataclass
 class FlushJob:
     spec: StreamSpec
-    lines: pa.ChunkedArray | None  # the raw lines, until the batch is typed
+    lines: pa.ChunkedArray | None  # the raw lines, until the batch is typed (None: a commit alone)
     line_numbers: pa.ChunkedArray | None
     count: int
+    commit: bool = True  # Writer.commit after the batch (writers with Capabilities.defers_commits)
     sequence: int = 0
     batch: pa.Table | None = None
     error: BaseException | None = None
@@ -49,6 +50,7 @@ class FlushJob:
 @dataclass
 class _Call:
     function: Callable[[], Any]
+    waited_for: bool = True  # else a failure stops the batches after it, as a batch's does (FlushWorker.start)
     sequence: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
@@ -92,7 +94,7 @@ class FlushWorker:
             with self._state:
                 # One batch ahead of the one being written, at most: typed batches wait in memory.
                 self._state.wait_for(lambda: item.sequence <= self._written + 1 + TYPED_AHEAD)
-            if isinstance(item, FlushJob) and not self._failed_before(item):
+            if isinstance(item, FlushJob) and item.lines is not None and not self._failed_before(item):
                 try:
                     assert item.lines is not None and item.line_numbers is not None
                     item.batch = typer.type_batch(item.spec, item.lines, item.line_numbers)
@@ -100,7 +102,7 @@ class FlushWorker:
                     item.error = exc
             with self._state:
                 self._typed[item.sequence] = item
-                if isinstance(item, _Call) or item.batch is not None:  # not failed, not skipped
+                if isinstance(item, _Call) or item.batch is not None or item.count == 0:  # not failed, not skipped
                     self._release_raw_lines(item.sequence)
                 self._state.notify_all()
 
@@ -124,6 +126,10 @@ class FlushWorker:
                     return
             if isinstance(item, _Call):
                 self._run_call(item)
+                if item.error is not None and not item.waited_for:
+                    with self._state:
+                        if self._failed_at is None or item.sequence < self._failed_at:
+                            self._failure, self._failed_at = item.error, item.sequence
             else:
                 self._write(item)
             with self._state:
@@ -137,15 +143,18 @@ class FlushWorker:
     def _write(self, job: FlushJob) -> None:
         error = job.error
         if error is None and not self._failed_before(job):
-            assert job.batch is not None
             try:
-                self._writer.write(job.spec, job.batch)
+                if job.batch is not None:
+                    self._writer.write(job.spec, job.batch)
+                if job.commit and self._writer.capabilities.defers_commits:
+                    self._writer.commit(job.spec)
             except ConnectorError as exc:
                 # Bad input is found by typing; from a writer, even an InputError ends the sync.
                 error = exc if not isinstance(exc, InputError) else WriterError(str(exc), stream=job.spec.label)
             except Exception as exc:  # noqa: BLE001 - reported to the main thread
                 error = WriterError(
-                    f"writing {job.batch.num_rows} rows of stream {job.spec.label!r} failed: {exc}",
+                    f"{f'writing {job.count} rows of' if job.count else 'committing'} stream {job.spec.label!r} "
+                    f"failed: {exc}",
                     internal_message=repr(exc),
                     stream=job.spec.label,
                 )
@@ -179,6 +188,12 @@ class FlushWorker:
     def submit(self, job: FlushJob) -> None:
         """Queue a batch; blocks while the typing stage is busy."""
         self._enqueue(job)
+
+    def start(self, function: Callable[[], object]) -> None:
+        """Run ``function`` on the writing thread before the batches submitted after it, without waiting for it
+        (a writer's ``open`` while the first batches are read and typed). If it fails, no later batch is
+        written, and the failure comes back as a failed batch's would (:meth:`take_failure`)."""
+        self._enqueue(_Call(function, waited_for=False))
 
     def call(self, function: Callable[[], T]) -> T:
         """Run ``function`` on the writing thread after the batches already submitted; return its result."""

@@ -84,7 +84,7 @@ class Pipeline:
         strip_nul = self.writer.capabilities.strips_nul
         worker = FlushWorker(lambda: RecordTyper(strip_nul=strip_nul, threads=1), self.writer)
         try:
-            worker.call(lambda: self.writer.open(self.specs))
+            worker.start(lambda: self.writer.open(self.specs))  # opening overlaps the first reading and typing
             self._log(f"writing {len(self.specs)} stream(s): {', '.join(spec.label for spec in self.specs)}")
             try:
                 self._consume(ChunkReader(stdin), worker)
@@ -125,46 +125,54 @@ class Pipeline:
                 if routed.error is not None:
                     raise routed.error
             now = time.monotonic()
-            for buffer, count in self._due(now, keeping_up=worker.backlog == 0):
-                self._submit(buffer, worker, count)
+            for buffer, count, commit in self._due(now, keeping_up=worker.backlog == 0):
+                self._submit(buffer, worker, count, commit)
             self._settle(worker)
             self.progress.maybe_log(self.buffers.values(), self.ledger.released, now)
 
-    def _due(self, now: float, *, keeping_up: bool) -> list[tuple[StreamBuffer, int | None]]:
-        """Buffers to write now, each with how many of its lines go (None: all): the flush policy's, a
-        stream that reported its end (nothing more is coming), and, while the flush worker keeps up, a stream
-        whose buffered records a STATE has waited on for ``max_state_wait_seconds``. (A worker with a backlog
-        would only queue those small batches behind it: the states come no sooner, and throughput drops.)"""
-        due = dict(self.policy.due(self.buffers.values(), now, self.writer.capabilities.rows_per_block))
+    def _due(self, now: float, *, keeping_up: bool) -> list[tuple[StreamBuffer, int | None, bool]]:
+        """Buffers to write now, each with how many of its lines go (None: all) and whether a commit follows:
+        the flush policy's (committed at once unless the writer defers commits), a stream that reported its
+        end (nothing more is coming), and, while the flush worker keeps up, a stream whose records a STATE has
+        waited on for ``max_state_wait_seconds`` (a writer that defers commits is asked to commit them,
+        buffered or staged). (A worker with a backlog would only queue those small batches behind it: the
+        states come no sooner, and throughput drops.)"""
+        commit_now = not self.writer.capabilities.defers_commits
+        blocks = self.writer.capabilities.rows_per_block
+        due = {buffer: (count, commit_now) for buffer, count in self.policy.due(self.buffers.values(), now, blocks)}
         ended, self._ended = self._ended, set()
         for key in ended:
-            if self.buffers[key].rows:
-                due[self.buffers[key]] = None
+            if self.buffers[key].seen > self.buffers[key].commit_asked:
+                due[self.buffers[key]] = (None, True)
         if keeping_up:
             for key, (since, needed) in self.ledger.oldest_waits().items():
                 buffer = self.buffers.get(key)
                 if (
                     buffer is not None
-                    and buffer.rows
-                    and needed > buffer.seen - buffer.rows  # some of the records it needs are still buffered
+                    and needed > buffer.commit_asked  # no commit on its way covers the records it needs
                     and now - since >= self.policy.max_state_wait_seconds
                 ):
-                    due[buffer] = None
-        return list(due.items())
+                    due[buffer] = (None, True)
+        return [(buffer, count, commit) for buffer, (count, commit) in due.items()]
 
-    def _submit(self, buffer: StreamBuffer, worker: FlushWorker, count: int | None = None) -> None:
-        """Hand the first ``count`` of ``buffer``'s lines (all by default) to the worker."""
-        lines, numbers = buffer.take(count)
-        worker.submit(FlushJob(buffer.spec, lines, numbers, len(lines)))
+    def _submit(self, buffer: StreamBuffer, worker: FlushWorker, count: int | None = None, commit: bool = True) -> None:
+        """Hand the first ``count`` of ``buffer``'s lines (all by default; maybe none, for a commit alone) to the
+        worker, with a commit after them or not."""
+        lines, numbers = buffer.take(count) if buffer.rows else (None, None)
+        if commit:
+            buffer.commit_asked = buffer.seen - buffer.rows
+        worker.submit(FlushJob(buffer.spec, lines, numbers, 0 if lines is None else len(lines), commit))
 
     def _settle(self, worker: FlushWorker) -> None:
         """Account for written batches, echo the states they cover, and take in a worker failure."""
         for job in worker.completed():
             buffer = self.buffers[job.spec.key]
-            buffer.committed += job.count
-            buffer.batches += 1
-            # Only now, with the batch durable, may states that wait for these records be released.
-            self.ledger.committed(job.spec.key, buffer.committed)
+            buffer.written += job.count
+            buffer.batches += job.count > 0
+            if job.commit:
+                # Only now, with the batches durable, may states that wait for these records be released.
+                buffer.committed = buffer.written
+                self.ledger.committed(job.spec.key, buffer.committed)
         for state in self.ledger.release():
             self.out.write(state, flush=True)
         if not worker.failed:
@@ -176,8 +184,9 @@ class Pipeline:
         if not isinstance(exc, InputError):
             raise exc  # the writer broke: nothing more is committed, no further state echoed
         for job in returned:  # FlushWorker keeps a batch's raw lines while an earlier one may still fail
-            assert job.lines is not None and job.line_numbers is not None
-            self.buffers[job.spec.key].give_back(job.lines, job.line_numbers)
+            if job.count:  # not a commit alone
+                assert job.lines is not None and job.line_numbers is not None
+                self.buffers[job.spec.key].give_back(job.lines, job.line_numbers)
         self._stop_at(exc)
 
     def _stop_at(self, error: InputError) -> None:
@@ -191,7 +200,7 @@ class Pipeline:
     def _flush_everything(self, worker: FlushWorker) -> None:
         while True:
             for buffer in self.buffers.values():
-                if buffer.rows:
+                if buffer.rows or buffer.seen > buffer.commit_asked:  # to write, or staged and to commit
                     self._submit(buffer, worker)
             # Always settle: batches submitted while reading may still be in flight, and their states wait.
             worker.drain()

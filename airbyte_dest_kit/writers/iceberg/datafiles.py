@@ -1,8 +1,8 @@
-"""New data files: a batch appended to an unpartitioned table (DuckDB, which releases the GIL while it
-encodes), compaction of the files one sync wrote (many small files of one partition become few; DuckDB,
-streaming), and the files a dedup merge rewrites (:mod:`.merge`; pyarrow, a batch at a time). Each is
-written into the table's data folder (on object storage: locally, then uploaded) and described by
-pyiceberg from its footer.
+"""New data files: the batches appended to an unpartitioned table between two commits (:class:`StagedFile`,
+pyarrow, a batch at a time), compaction of the files one sync wrote (many small files of one partition
+become few; DuckDB, streaming), and the files a dedup merge rewrites (:mod:`.merge`, a
+:class:`StagedFile`). Each is written into the table's data folder (on object storage: locally, then
+uploaded) and described by pyiceberg from its footer.
 
 For compaction, DuckDB reads a group of files (in place on a local disk, else downloaded to a temporary
 folder first) and writes them as one Parquet file, streaming (memory stays flat whatever the group's size),
@@ -54,38 +54,66 @@ def rewrite(table: Table, metadata: TableMetadata, group: Sequence[FileScanTask]
     return [written] if written is not None else []
 
 
+class StagedFile:
+    """Rows streamed into one new data file of a table by pyarrow, a row group per batch written (memory: a
+    batch; the encoding releases the GIL), with the table's field ids and required columns, until
+    :meth:`publish` describes it as a data file to commit (or :meth:`discard` removes it). On object storage
+    it is written locally and uploaded when published."""
+
+    def __init__(self, metadata: TableMetadata, schema: pa.Schema) -> None:
+        fields = [f for f in metadata.schema().fields if f.name in schema.names]
+        self.schema = pa.schema(
+            pa.field(f.name, schema.field(f.name).type, not f.required, {b"PARQUET:field_id": str(f.field_id)})
+            for f in fields
+        )
+        self.target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
+        on_disk = _local_path(self.target)
+        self._scratch = None if on_disk else tempfile.mkdtemp(prefix="airbyte-iceberg-")
+        self.local = Path(on_disk or Path(str(self._scratch)) / "written.parquet")
+        self.local.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self.local, self.schema, compression="zstd", compression_level=1)
+
+    def add(self, rows: pa.Table | pa.RecordBatch) -> None:
+        if rows.num_rows:
+            self._writer.write(rows.select(self.schema.names).cast(self.schema))
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self.local.stat().st_size
+
+    def publish(self, table: Table, metadata: TableMetadata) -> DataFile | None:
+        """The file, complete, as a data file of ``table`` (None, and no file, when it holds no row)."""
+        self._writer.close()
+        try:
+            return _publish(table, metadata, self.local, self.target)
+        finally:
+            self._remove_scratch()
+
+    def discard(self) -> None:
+        self._writer.close()
+        self.local.unlink(missing_ok=True)
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+
 def write_rows(table: Table, metadata: TableMetadata, rows: pa.RecordBatchReader) -> DataFile | None:
-    """``rows`` streamed into one new file of ``table`` by pyarrow, a row group per batch (memory: a batch),
-    with the table's field ids and required columns; its description, None when there were no rows."""
-    fields = [f for f in metadata.schema().fields if f.name in rows.schema.names]
-    schema = pa.schema(
-        pa.field(f.name, rows.schema.field(f.name).type, not f.required, {b"PARQUET:field_id": str(f.field_id)})
-        for f in fields
-    )
-    target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
-    with tempfile.TemporaryDirectory(prefix="airbyte-iceberg-") as scratch:
-        local = Path(_local_path(target) or Path(scratch) / "written.parquet")
-        local.parent.mkdir(parents=True, exist_ok=True)
-        with pq.ParquetWriter(local, schema, compression="zstd", compression_level=1) as writer:
-            for batch in rows:
-                if batch.num_rows:
-                    writer.write_batch(batch.select(schema.names).cast(schema))
-        return _publish(table, metadata, local, target)
+    """``rows`` streamed into one new file of ``table`` (:class:`StagedFile`); its description, None when
+    there were no rows."""
+    staged = StagedFile(metadata, rows.schema)
+    for batch in rows:
+        staged.add(batch)
+    return staged.publish(table, metadata)
 
 
-def write_table(table: Table, metadata: TableMetadata, rows: pa.Table) -> DataFile | None:
-    """``rows`` as one new file of ``table`` (unpartitioned, no required column), written by DuckDB."""
-    with tempfile.TemporaryDirectory(prefix="airbyte-iceberg-") as scratch:
-        return _write(table, metadata, rows, Path(scratch))
-
-
-def _write(table: Table, metadata: TableMetadata, source: str | pa.Table, scratch: Path) -> DataFile | None:
-    """``source`` (a DuckDB table function, or Arrow rows) as one Parquet file with the table's field ids, in
-    the table's data folder: written there on a local disk, else in ``scratch`` and uploaded. (Columns
-    without NULLs come out required, identifier fields among them.)"""
+def _write(table: Table, metadata: TableMetadata, source: str, scratch: Path) -> DataFile | None:
+    """The rows of ``source`` (a DuckDB table function) as one Parquet file with the table's field ids, in the
+    table's data folder: written there on a local disk, else in ``scratch`` and uploaded. (Columns without
+    NULLs come out required, identifier fields among them.)"""
     fields = metadata.schema().fields
-    if isinstance(source, pa.Table):
-        fields = tuple(f for f in fields if f.name in source.column_names)
     ids = ", ".join(f"{literal(f.name)}: {f.field_id}" for f in fields)
     target = f"{metadata.location}/data/{uuid.uuid4()}.parquet"
     local = Path(_local_path(target) or scratch / "written.parquet")
@@ -93,9 +121,6 @@ def _write(table: Table, metadata: TableMetadata, source: str | pa.Table, scratc
     with duckdb.connect(":memory:") as con:
         con.execute(f"SET memory_limit = {literal(DUCKDB_MEMORY_LIMIT)}")
         con.execute("SET TimeZone = 'UTC'")
-        if isinstance(source, pa.Table):
-            con.register("_airbyte_rows", source)
-            source = "_airbyte_rows"
         columns = ", ".join(quote(f.name) for f in fields)
         con.execute(
             f"COPY (SELECT {columns} FROM {source}) TO {literal(str(local))} "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pyiceberg.expressions import (
     AlwaysTrue,
     And,
@@ -32,7 +33,9 @@ from pyiceberg.table import FileScanTask, Table
 from airbyte_dest_kit.streams.spec import StreamSpec
 from airbyte_dest_kit.streams.winner import conform
 from airbyte_dest_kit.writers.iceberg import datafiles
-from airbyte_dest_kit.writers.iceberg.tables import fit, predicate
+from airbyte_dest_kit.writers.iceberg.tables import column_type, fit, predicate
+
+FIELD_ID = b"PARQUET:field_id"
 
 
 @dataclass
@@ -59,10 +62,29 @@ def read_affected(table: Table, stream: StreamSpec, rows: pa.Table) -> Rewrite:
 
 
 def _file_scan(table: Table, task: FileScanTask, fields: tuple[str, ...] = ("*",)) -> pa.RecordBatchReader:
-    scan = table.scan(selected_fields=fields)
-    scan.plan_files = lambda: [task]  # type: ignore[method-assign]
-    reader: pa.RecordBatchReader = scan.to_arrow_batch_reader()
-    return reader
+    """The file's rows in the table's current schema (its ``fields``), a row group at a time. pyarrow reads
+    the file itself, columns matched by field id (one the file predates is NULL): several times faster than
+    pyiceberg's scan, which holds much of the file in memory. A file with delete files, or a table with a
+    column of a type the kit does not write, goes through pyiceberg's scan."""
+    wanted = [f for f in table.schema().fields if fields == ("*",) or f.name in fields]
+    kinds = [column_type(f) for f in wanted]
+    if task.delete_files or None in kinds:
+        scan = table.scan(selected_fields=fields)
+        scan.plan_files = lambda: [task]  # type: ignore[method-assign]
+        reader: pa.RecordBatchReader = scan.to_arrow_batch_reader()
+        return reader
+    target = pa.schema(pa.field(f.name, kind.arrow_type) for f, kind in zip(wanted, kinds, strict=True) if kind)
+    source = table.io.new_input(task.file.file_path).open()
+    parquet = pq.ParquetFile(source)
+    ids = {f.metadata[FIELD_ID]: f.name for f in parquet.schema_arrow if f.metadata and FIELD_ID in f.metadata}
+    present = [f for f in wanted if str(f.field_id).encode() in ids]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with source:
+            for batch in parquet.iter_batches(columns=[ids[str(f.field_id).encode()] for f in present]):
+                yield conform(batch.rename_columns([f.name for f in present]), target)
+
+    return pa.RecordBatchReader.from_batches(target, batches())
 
 
 def _affected(table: Table, task: FileScanTask, stream: StreamSpec, wanted: pa.Array) -> pa.Array:

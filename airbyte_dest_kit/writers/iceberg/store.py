@@ -1,15 +1,18 @@
 """The Iceberg store: one Iceberg table per kit table (the stream's, its staging and tombstone tables) in the
 namespace of the stream's schema, under the modes of :mod:`airbyte_dest_kit.store`, through pyiceberg.
 
-Commits: every operation is one Iceberg commit (a snapshot whose summary names the sync and generation,
-``airbyte.sync-id`` / ``airbyte.generation-id``), so a batch is visible whole or not at all, and ``write``
-returns only once it is committed: the states it covers are echoed after that. A commit that loses a race
-(another writer committed first: ``CommitFailedException``) reloads the table and runs again.
+Commits: each is one Iceberg snapshot whose summary names the sync and generation (``airbyte.sync-id`` /
+``airbyte.generation-id``). Appends to an unpartitioned table are staged (``Capabilities.defers_commits``):
+the batches between two commits stream into one Parquet file (:class:`.datafiles.StagedFile`, pyarrow,
+which encodes without holding the GIL the typing threads need), committed when the pipeline asks
+(:meth:`IcebergWriter.commit`: a state waited, the stream ended) or when it reaches the target file size;
+the states it covers are echoed after that. Every other operation is a commit of its own before it
+returns. A commit that loses a race (another writer committed first: ``CommitFailedException``) reloads the
+table and runs again.
 
 Modes, and what Iceberg brings to them:
 
-- append: each batch is one append: on an unpartitioned table one Parquet file written by DuckDB
-  (:mod:`.datafiles`; it encodes without holding the GIL the typing thread needs), else pyiceberg's append,
+- append: staged as above on an unpartitioned table, else pyiceberg's append, a commit per batch,
   which splits partitions and files at the table's ``write.target-file-size-bytes`` (config
   ``target_file_size_mb``; compaction groups files up to it too). When a stream completes, the files this
   sync wrote (appends, merges) are compacted, per partition, when there are more than
@@ -88,7 +91,7 @@ CHUNK_BYTES = 64 << 20
 
 
 class IcebergWriter(StoreWriter):
-    naming = Capabilities(case_sensitive_identifiers=True)
+    naming = Capabilities(case_sensitive_identifiers=True, defers_commits=True)
 
     def __init__(
         self,
@@ -105,6 +108,8 @@ class IcebergWriter(StoreWriter):
         self.target_file_bytes = target_file_bytes
         self.compact = compact  # the files a sync wrote, compacted when its streams complete
         self._catalog: Catalog | None = None
+        # Rows appended to a table since its last commit, by (namespace, table) (Capabilities.defers_commits).
+        self._staged: dict[tuple[str, str], datafiles.StagedFile] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -256,23 +261,39 @@ class IcebergWriter(StoreWriter):
     def append(self, stream: StreamSpec, table: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
-        self._allow_null_keys(stream, table, rows)
-
-        def attempt() -> None:
-            loaded = self._require(stream, table)
-            transaction = loaded.transaction()
-            metadata = transaction.table_metadata
+        staged = self._staged.get((stream.schema_name, table))
+        if staged is None:
+            self._allow_null_keys(stream, table, rows)
+            metadata = self._require(stream, table).metadata
             schema = metadata.schema()
-            if metadata.spec().is_unpartitioned() and not any(f.required for f in schema.fields):
-                written = datafiles.write_table(loaded, metadata, fit(schema, rows))
-                with transaction.update_snapshot(self._properties(stream)).fast_append() as add:
-                    if written is not None:
-                        add.append_data_file(written)
-            else:  # pyiceberg splits partitions and keeps required columns required
-                transaction.append(fit(schema, rows), self._properties(stream))
-            transaction.commit_transaction()
+            if not metadata.spec().is_unpartitioned() or any(f.required for f in schema.fields):
+                # pyiceberg splits partitions and keeps required columns required: a commit of its own
+                properties = self._properties(stream)
+                self._commit(stream, table, lambda t: t.append(fit(t.table_metadata.schema(), rows), properties))
+                return
+            staged = self._staged[stream.schema_name, table] = datafiles.StagedFile(metadata, fit(schema, rows).schema)
+        staged.add(rows)
+        if staged.size >= (self.target_file_bytes or TARGET_FILE_SIZE_DEFAULT):
+            self._commit_staged(stream, table)
 
-        self._retrying(stream, table, attempt)
+    def commit(self, stream: StreamSpec) -> None:
+        for table in (stream.table_name, stream.staging_table_name):  # where a stream's batches are appended
+            if (stream.schema_name, table) in self._staged:
+                self._commit_staged(stream, table)
+
+    def _commit_staged(self, stream: StreamSpec, table: str) -> None:
+        """The file of rows appended to ``table`` since its last commit, added in one commit."""
+        staged = self._staged.pop((stream.schema_name, table))
+        loaded = self._require(stream, table)
+        data_file = staged.publish(loaded, loaded.metadata)
+        if data_file is None:
+            return
+
+        def add(transaction: Transaction) -> None:
+            with transaction.update_snapshot(self._properties(stream)).fast_append() as append:
+                append.append_data_file(data_file)
+
+        self._commit(stream, table, add)
 
     def copy_rows(self, stream: StreamSpec, source: str, target: str) -> None:
         rows = self._load(stream, source)
@@ -361,6 +382,7 @@ class IcebergWriter(StoreWriter):
     # -- compaction of what an append sync wrote --------------------------------------------------
 
     def finish(self, stream: StreamSpec) -> None:
+        self.commit(stream)
         super().finish(stream)
         if self.compact and not stream.truncate:  # a swap wrote the table anew, in chunks of CHUNK_BYTES
             self._compact(stream, stream.table_name)
@@ -369,10 +391,12 @@ class IcebergWriter(StoreWriter):
         """The data files this sync wrote, per partition, rewritten as few when there are many: one commit."""
         loaded = self._require(stream, table)
         ours = {
-            s.snapshot_id
+            s.snapshot_id: s.summary.additional_properties
             for s in loaded.snapshots()
             if s.summary is not None and s.summary.additional_properties.get(SYNC_ID) == str(stream.sync_id)
         }
+        if sum(int(summary.get("added-data-files", 0)) for summary in ours.values()) <= COMPACT_AFTER_FILES:
+            return  # not needed (the usual case): no partition can hold more, and the table's files are not listed
         tasks = {task.file.file_path: task for task in loaded.scan().plan_files()}
         by_partition: dict[str, list[FileScanTask]] = defaultdict(list)
         for entry in loaded.inspect.entries().to_pylist():  # the current snapshot's live entries
@@ -402,6 +426,9 @@ class IcebergWriter(StoreWriter):
             pass  # another writer committed meanwhile: the files stay as they are (compaction is optional)
 
     def close(self) -> None:
+        for staged in self._staged.values():  # never committed: the sync failed, no state covers them
+            staged.discard()
+        self._staged.clear()
         self._catalog = None
 
 
