@@ -2,11 +2,12 @@
 
 Candidate files are those whose column statistics allow a key in the batch's key range (pyiceberg prunes
 the others from the manifests). Each candidate's key columns are read; when it holds one of the batch's
-keys, the file is streamed, a batch at a time: those keys' rows are kept aside, the others written by
-DuckDB as a new file that replaces it (:func:`.datafiles.write_rows`). The rows kept
+keys, the file is streamed, a batch at a time: those keys' rows are kept aside, the others written as a new
+file that replaces it (:func:`.datafiles.write_rows`). The rows kept
 aside, merged with the batch by the winner rule, give the rows to add. One commit then removes the replaced
 files and adds the new ones: the files holding no affected key are not touched, no delete file is written,
-and memory holds a record batch, DuckDB's buffers and the batch's keys' rows, never a file or the table.
+and memory holds a record batch, the file's key column and the batch's keys' rows, never a file or the
+table.
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ def read_affected(table: Table, stream: StreamSpec, rows: pa.Table) -> Rewrite:
     rewrite = Rewrite()
     wanted = key_text(stream, rows)
     for task in table.scan(row_filter=key_range(stream, rows)).plan_files():
-        if not pc.any(_affected(table, task, stream, wanted)).as_py():
+        affected = _affected(table, task, stream, wanted)
+        if not pc.any(affected).as_py():
             continue  # only the key columns were read
         rewrite.removed.append(task.file)
-        written = datafiles.write_rows(table, table.metadata, _split(table, task, stream, wanted, rewrite.held))
+        written = datafiles.write_rows(table, table.metadata, _split(table, task, stream, affected, rewrite.held))
         if written is not None:
             rewrite.added.append(written)
     return rewrite
@@ -94,16 +96,19 @@ def _affected(table: Table, task: FileScanTask, stream: StreamSpec, wanted: pa.A
 
 
 def _split(
-    table: Table, task: FileScanTask, stream: StreamSpec, wanted: pa.Array, held: list[pa.Table]
+    table: Table, task: FileScanTask, stream: StreamSpec, affected: pa.Array, held: list[pa.Table]
 ) -> pa.RecordBatchReader:
-    """The file's rows without those of ``wanted`` keys, a batch at a time; those go to ``held``."""
+    """The file's rows but the ``affected`` ones (:func:`_affected`, in the file's order), a batch at a time;
+    those go to ``held``."""
     reader = _file_scan(table, task)
 
     def others() -> Iterator[pa.RecordBatch]:
+        offset = 0
         for batch in reader:
-            affected = pc.is_in(key_text(stream, pa.Table.from_batches([batch])), value_set=wanted, skip_nulls=False)
-            held.append(pa.Table.from_batches([conform(batch.filter(affected), stream.arrow_schema)]))
-            yield batch.filter(pc.invert(affected))
+            mask = affected.slice(offset, batch.num_rows)
+            offset += batch.num_rows
+            held.append(pa.Table.from_batches([conform(batch.filter(mask), stream.arrow_schema)]))
+            yield batch.filter(pc.invert(mask))
 
     return pa.RecordBatchReader.from_batches(reader.schema, others())
 
