@@ -237,7 +237,9 @@ class VectorWriter(StoreWriter):
         ``copies`` None: a record's identity is its primary key (dedup); else its data and extraction time,
         the copies of a record seen so far in the batch counted there."""
         by_key = copies is None
-        columns = rows.to_pydict()
+        needed = {SOURCE_DATA, EXTRACTED_AT, GENERATION_ID, *stream.primary_key}
+        needed.update(name for name in (stream.cursor, stream.cdc_deleted_column) if by_key and name)
+        columns = rows.select([name for name in rows.column_names if name in needed]).to_pydict()  # not the typed text
         # the extraction times as _rank_value writes a timestamp, a slice at a time
         extracted_texts = pc.strftime(rows.column(EXTRACTED_AT).cast(_MICROSECONDS), "%Y-%m-%dT%H:%M:%S").to_pylist()
         keys = [columns[name] for name in stream.primary_key]
